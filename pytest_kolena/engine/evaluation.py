@@ -1,0 +1,175 @@
+"""Evaluation of inferred test cases: sample metrics, case metrics and plots, suite metrics, per configuration.
+
+Exceptions of the evaluator are kept on the (test case, configuration) they touch, never raised through.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import Any
+
+from .failure import Failure
+from .results import SampleFailure, SampleResult, TestCaseResult, configuration_name
+
+Key = Callable[[Any], Hashable]
+
+
+@dataclasses.dataclass
+class InferredCase:
+    """A test case with its (test sample, ground truth, inference) rows and its samples that failed to infer."""
+
+    test_case: Any
+    rows: list[tuple[Any, Any, Any]]
+    failures: list[SampleFailure]
+
+
+@dataclasses.dataclass
+class Evaluation:
+    cases: list[TestCaseResult]
+    suite_metrics: dict[str | None, Any]
+    suite_errors: dict[str | None, Failure]
+
+
+def _new_result(case: InferredCase, configuration: Any) -> TestCaseResult:
+    samples = [SampleResult(ts, gt, inf) for ts, gt, inf in case.rows]
+    return TestCaseResult(case.test_case, configuration, samples, list(case.failures))
+
+
+def _align_sample_metrics(pairs: Any, rows: list[tuple[Any, Any, Any]], key: Key) -> list[Any]:
+    """Order the (test sample, metrics) pairs an evaluator returned like the rows it was given."""
+    pairs = list(pairs or [])
+    by_key = {key(ts): metrics for ts, metrics in pairs}
+    missing = [ts for ts, _, _ in rows if key(ts) not in by_key]
+    if missing or len(pairs) != len(rows):
+        detail = f"; no metrics for {missing[0]!r}" if missing else ""
+        raise ValueError(f"returned {len(pairs)} (test sample, metrics) pairs for {len(rows)} test samples{detail}")
+    return [by_key[key(ts)] for ts, _, _ in rows]
+
+
+def _suite_step(
+    evaluation: Evaluation,
+    results: list[TestCaseResult],
+    configuration: Any,
+    compute: Callable[[], Any],
+) -> None:
+    name = configuration_name(configuration)
+    broken = [r.name for r in results if r.error is not None]
+    if broken:
+        error = RuntimeError(f"not computed because test case(s) {', '.join(broken)} failed to evaluate")
+        evaluation.suite_errors[name] = Failure.from_exception("compute_test_suite_metrics", error)
+        return
+    try:
+        evaluation.suite_metrics[name] = compute()
+    except Exception as error:  # noqa: BLE001 (user code)
+        evaluation.suite_errors[name] = Failure.from_exception("compute_test_suite_metrics", error)
+
+
+def evaluate_per_case(
+    evaluator: Any,
+    test_suite: Any,
+    cases: Sequence[InferredCase],
+    configurations: Sequence[Any],
+    key: Key,
+) -> Evaluation:
+    """Run a class-based evaluator: each compute_* method once per test case and configuration."""
+    evaluation = Evaluation([], {}, {})
+    for configuration in configurations or [None]:
+        results = []
+        for case in cases:
+            result = _new_result(case, configuration)
+            stage = "compute_test_sample_metrics"
+            try:
+                pairs = evaluator.compute_test_sample_metrics(case.test_case, case.rows, configuration)
+                sample_metrics = _align_sample_metrics(pairs, case.rows, key)
+                for sample, metrics in zip(result.samples, sample_metrics):
+                    sample.metrics = metrics
+                stage = "compute_test_case_metrics"
+                result.metrics = evaluator.compute_test_case_metrics(case.test_case, case.rows, sample_metrics, configuration)
+                stage = "compute_test_case_plots"
+                result.plots = list(evaluator.compute_test_case_plots(case.test_case, case.rows, sample_metrics, configuration) or [])
+            except Exception as error:  # noqa: BLE001 (user code)
+                result.error = Failure.from_exception(stage, error)
+            results.append(result)
+        evaluation.cases.extend(results)
+        _suite_step(
+            evaluation,
+            results,
+            configuration,
+            lambda: evaluator.compute_test_suite_metrics(test_suite, [(r.test_case, r.metrics) for r in results], configuration),
+        )
+    return evaluation
+
+
+class CaseGroups:
+    """Groups per-sample values by test case, for function-style evaluators (`TestCases.iter` in Kolena)."""
+
+    def __init__(self, cases: Sequence[InferredCase], key: Key) -> None:
+        self._cases = cases
+        self._key = key
+
+    def iter(
+        self,
+        test_samples: list[Any],
+        ground_truths: list[Any],
+        inferences: list[Any],
+        metrics_test_sample: list[Any],
+    ) -> Iterator[tuple[Any, list[Any], list[Any], list[Any], list[Any]]]:
+        """Yield (test case, its samples, ground truths, inferences, sample metrics) for every test case."""
+        by_key = {
+            self._key(ts): (ts, gt, inf, m) for ts, gt, inf, m in zip(test_samples, ground_truths, inferences, metrics_test_sample)
+        }
+        for case in self._cases:
+            members = [by_key[self._key(ts)] for ts, _, _ in case.rows if self._key(ts) in by_key]
+            columns = [list(column) for column in zip(*members)] if members else [[], [], [], []]
+            yield case.test_case, *columns
+
+
+def evaluate_whole(
+    function: Callable[..., Any],
+    configured: bool,
+    test_suite: Any,
+    cases: Sequence[InferredCase],
+    configurations: Sequence[Any],
+    key: Key,
+    groups: Callable[[Sequence[InferredCase], Key], CaseGroups] = CaseGroups,
+) -> Evaluation:
+    """Run a function-style evaluator once per configuration over the distinct samples of the suite."""
+    distinct: dict[Hashable, tuple[Any, Any, Any]] = {}
+    for case in cases:
+        for row in case.rows:
+            distinct.setdefault(key(row[0]), row)
+    test_samples, ground_truths, inferences = (list(c) for c in zip(*distinct.values())) if distinct else ([], [], [])
+    evaluation = Evaluation([], {}, {})
+    for configuration in configurations if configured else [None]:
+        results = [_new_result(case, configuration) for case in cases]
+        args = [test_samples, ground_truths, inferences, groups(cases, key)] + ([configuration] if configured else [])
+        output = None
+        try:
+            output = function(*args)
+            _apply_whole(output, results, key)
+        except Exception as error:  # noqa: BLE001 (user code)
+            failure = Failure.from_exception(getattr(function, "__name__", "evaluator"), error)
+            for result in results:
+                result.error = failure
+        evaluation.cases.extend(results)
+        _suite_step(evaluation, results, configuration, lambda: getattr(output, "metrics_test_suite", None))
+    return evaluation
+
+
+def _apply_whole(output: Any, results: list[TestCaseResult], key: Key) -> None:
+    if output is None:
+        return
+    sample_metrics = {key(ts): metrics for ts, metrics in output.metrics_test_sample}
+    case_metrics = {tc.name: metrics for tc, metrics in output.metrics_test_case}
+    case_plots = {tc.name: list(plots or []) for tc, plots in output.plots_test_case}
+    for result in results:
+        for sample in result.samples:
+            sample.metrics = sample_metrics.get(key(sample.test_sample))
+        missing = [s.test_sample for s in result.samples if s.metrics is None]
+        if missing:
+            raise ValueError(f"the evaluator returned no sample metrics for {missing[0]!r}")
+        if result.name not in case_metrics:
+            raise ValueError(f"the evaluator returned no metrics for test case '{result.name}'")
+        result.metrics = case_metrics[result.name]
+        result.plots = case_plots.get(result.name, [])

@@ -1,0 +1,148 @@
+"""The results of a run: per configuration and test case, the samples with their metrics, case metrics and plots."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+from .failure import Failure
+
+
+def configuration_name(configuration: Any) -> str | None:
+    return None if configuration is None else configuration.display_name()
+
+
+@dataclasses.dataclass
+class SampleResult:
+    """One test sample of a test case with its ground truth, inference and sample metrics."""
+
+    test_sample: Any
+    ground_truth: Any
+    inference: Any
+    metrics: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: _plain(getattr(self, name)) for name in ("test_sample", "ground_truth", "inference", "metrics")}
+
+
+@dataclasses.dataclass
+class SampleFailure:
+    """A test sample whose inference failed, with its ground truth and the failure."""
+
+    test_sample: Any
+    ground_truth: Any
+    failure: Failure
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"test_sample": _plain(self.test_sample), "failure": self.failure.to_dict()}
+
+
+@dataclasses.dataclass
+class TestCaseResult:
+    """A test case evaluated at one configuration."""
+
+    __test__: ClassVar[bool] = False
+
+    test_case: Any
+    configuration: Any
+    samples: list[SampleResult]
+    failures: list[SampleFailure] = dataclasses.field(default_factory=list)
+    metrics: Any = None
+    plots: list[Any] = dataclasses.field(default_factory=list)
+    error: Failure | None = None
+
+    @property
+    def name(self) -> str:
+        return self.test_case.name
+
+    @property
+    def configuration_name(self) -> str | None:
+        return configuration_name(self.configuration)
+
+    @property
+    def ok(self) -> bool:
+        """True when every sample was inferred and the evaluator raised nothing."""
+        return self.error is None and not self.failures
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "test_case": self.name,
+            "configuration": self.configuration_name,
+            "metrics": _plain(self.metrics),
+            "plots": [_plain(p) for p in self.plots],
+            "samples": [s.to_dict() for s in self.samples],
+            "failures": [f.to_dict() for f in self.failures],
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+
+@dataclasses.dataclass
+class RunResults:
+    """What `test()` returns: every (configuration, test case) result, suite metrics, and inference failures."""
+
+    model: Any
+    test_suite: Any
+    evaluator: str
+    configurations: list[Any]
+    cases: list[TestCaseResult]
+    suite_metrics: dict[str | None, Any]
+    suite_errors: dict[str | None, Failure]
+    failures: list[SampleFailure]
+    n_samples: int
+
+    @property
+    def n_failed(self) -> int:
+        """How many distinct samples failed to infer."""
+        return len(self.failures)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.suite_errors and all(c.error is None for c in self.cases)
+
+    def case(self, name: str, configuration: Any = None) -> TestCaseResult:
+        """The result of test case `name` at a configuration (object or display name; optional if there is one)."""
+        wanted = configuration if configuration is None or isinstance(configuration, str) else configuration.display_name()
+        matches = [c for c in self.cases if c.name == name and (wanted is None or c.configuration_name == wanted)]
+        if len(matches) == 1:
+            return matches[0]
+        known = sorted({(c.name, c.configuration_name or "") for c in self.cases})
+        problem = "is ambiguous: name a configuration" if matches else "not found"
+        raise KeyError(f"test case {name!r} at configuration {wanted!r} {problem}; results hold {known}")
+
+    def test_suite_metrics(self, configuration: Any = None) -> Any:
+        """The suite metrics at a configuration (object or display name; optional if there is one)."""
+        names = list(self.suite_metrics) + list(self.suite_errors)
+        wanted = configuration if configuration is None or isinstance(configuration, str) else configuration.display_name()
+        if wanted is None and len(names) == 1:
+            wanted = names[0]
+        if wanted in self.suite_errors:
+            raise RuntimeError(f"test suite metrics at {wanted!r} were not computed: {self.suite_errors[wanted]}")
+        if wanted not in self.suite_metrics:
+            raise KeyError(f"no test suite metrics at configuration {wanted!r}; known: {names}")
+        return self.suite_metrics[wanted]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-serializable results (exceptions become their text and traceback)."""
+        return {
+            "model": {"name": self.model.name, "metadata": _plain(getattr(self.model, "metadata", {}))},
+            "test_suite": self.test_suite.name,
+            "evaluator": self.evaluator,
+            "configurations": [_plain(c) for c in self.configurations],
+            "n_samples": self.n_samples,
+            "cases": [c.to_dict() for c in self.cases],
+            "suite_metrics": {str(k): _plain(v) for k, v in self.suite_metrics.items()},
+            "suite_errors": {str(k): v.to_dict() for k, v in self.suite_errors.items()},
+            "failures": [f.to_dict() for f in self.failures],
+        }
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return repr(value)

@@ -1,0 +1,18 @@
+"""Metric helpers with the semantics of `kolena.workflow.metrics`."""
+
+from ._formula import accuracy, f1_score, fpr, precision, recall, specificity
+from ._geometry import InferenceMatches, MulticlassInferenceMatches, iou, match_inferences, match_inferences_multiclass
+
+__all__ = [
+    "accuracy",
+    "precision",
+    "recall",
+    "f1_score",
+    "fpr",
+    "specificity",
+    "iou",
+    "InferenceMatches",
+    "match_inferences",
+    "match_inferences_multiclass",
+    "MulticlassInferenceMatches",
+]

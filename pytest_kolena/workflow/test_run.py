@@ -1,0 +1,121 @@
+"""`test()`: run a model over a test suite and evaluate it, locally, and return the results."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from ..engine.evaluation import InferredCase, evaluate_per_case, evaluate_whole
+from ..engine.inference import infer_distinct
+from ..engine.results import RunResults, SampleFailure
+from ._identity import sample_key
+from .evaluator import Evaluator, EvaluatorConfiguration
+from .evaluator_function import is_configured
+from .model import Model
+from .test_suite import TestSuite
+
+
+class TestRun:
+    """A model tested on a test suite with an evaluator (class-based or function-style)."""
+
+    __test__: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        model: Model,
+        test_suite: TestSuite,
+        evaluator: Any = None,
+        configurations: Sequence[EvaluatorConfiguration] | None = None,
+        reset: bool = False,
+    ) -> None:
+        if not isinstance(model, Model):
+            raise TypeError(f"model must be a Model, got {type(model).__name__}")
+        if not isinstance(test_suite, TestSuite):
+            raise TypeError(f"test_suite must be a TestSuite, got {type(test_suite).__name__}")
+        if model.workflow != test_suite.workflow:
+            raise TypeError(f"model '{model.name}' is of workflow '{model.workflow.name}', test suite '{test_suite.name}' of '{test_suite.workflow.name}'")
+        if model.infer is None:
+            raise ValueError(f"model '{model.name}' has no infer function: Model(name, infer=...)")
+        if evaluator is None:
+            raise ValueError("an evaluator is required: there is no server-side evaluator to fall back on")
+        if not test_suite.test_cases:
+            raise ValueError(f"test suite '{test_suite.name}' has no test cases")
+        if isinstance(evaluator, Evaluator):
+            self.configurations = list(evaluator.configurations)
+        elif callable(evaluator):
+            self.configurations = list(configurations or [])
+            if is_configured(evaluator) and not self.configurations:
+                raise ValueError("the evaluator function takes a configuration, but no configurations were given")
+        else:
+            raise TypeError(f"evaluator must be an Evaluator or a function, got {type(evaluator).__name__}")
+        self.model, self.test_suite, self.evaluator, self.reset = model, test_suite, evaluator, reset
+
+    def _infer(self, test_sample: Any) -> Any:
+        inference = self.model.infer(test_sample)
+        expected = self.model.workflow.inference_type
+        if not isinstance(inference, expected):
+            raise TypeError(f"infer returned {type(inference).__name__}, expected {expected.__name__}")
+        return inference
+
+    def run(self) -> RunResults:
+        """Infer every distinct sample once, evaluate every test case at every configuration."""
+        samples = (ts for tc in self.test_suite.test_cases for ts, _ in tc.iter_test_samples())
+        inferences, failures = infer_distinct(self._infer, samples, sample_key)
+        cases = []
+        failed: dict[Any, SampleFailure] = {}
+        for tc in self.test_suite.test_cases:
+            rows, case_failures = [], []
+            for ts, gt in tc.iter_test_samples():
+                key = sample_key(ts)
+                if key in failures:
+                    failure = failed.setdefault(key, SampleFailure(ts, gt, failures[key]))
+                    case_failures.append(failure)
+                else:
+                    rows.append((ts, gt, inferences[key]))
+            cases.append(InferredCase(tc, rows, case_failures))
+        if isinstance(self.evaluator, Evaluator):
+            evaluation = evaluate_per_case(self.evaluator, self.test_suite, cases, self.configurations, sample_key)
+            evaluator_name = self.evaluator.display_name()
+        else:
+            configured = is_configured(self.evaluator)
+            evaluation = evaluate_whole(self.evaluator, configured, self.test_suite, cases, self.configurations, sample_key)
+            evaluator_name = getattr(self.evaluator, "__name__", type(self.evaluator).__name__)
+        results = RunResults(
+            model=self.model,
+            test_suite=self.test_suite,
+            evaluator=evaluator_name,
+            configurations=self.configurations,
+            cases=evaluation.cases,
+            suite_metrics=evaluation.suite_metrics,
+            suite_errors=evaluation.suite_errors,
+            failures=list(failed.values()),
+            n_samples=len(inferences) + len(failures),
+        )
+        _warn_about_failures(results)
+        return results
+
+
+def _warn_about_failures(results: RunResults) -> None:
+    problems = []
+    if results.failures:
+        problems.append(f"{results.n_failed} of {results.n_samples} samples failed to infer (first: {results.failures[0].failure})")
+    errors = [c for c in results.cases if c.error is not None]
+    if errors:
+        problems.append(f"{len(errors)} test case evaluations failed (first: {errors[0].name}: {errors[0].error})")
+    if problems:
+        warnings.warn(f"test of model '{results.model.name}' on '{results.test_suite.name}': " + "; ".join(problems), RuntimeWarning, stacklevel=3)
+
+
+def test(
+    model: Model,
+    test_suite: TestSuite,
+    evaluator: Any = None,
+    configurations: Sequence[EvaluatorConfiguration] | None = None,
+    reset: bool = False,
+) -> RunResults:
+    """Test `model` on `test_suite` with `evaluator`, locally; return the results (Kolena's returns nothing)."""
+    return TestRun(model, test_suite, evaluator, configurations, reset).run()
+
+
+test.__test__ = False  # type: ignore[attr-defined]
