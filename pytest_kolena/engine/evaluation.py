@@ -51,8 +51,10 @@ def _suite_step(
     evaluation: Evaluation,
     results: list[TestCaseResult],
     configuration: Any,
-    compute: Callable[[], Any],
+    compute: Callable[..., Any],
+    *args: Any,
 ) -> None:
+    """Record the suite metrics of one configuration, unless a test case failed (they would be partial)."""
     name = configuration_name(configuration)
     broken = [r.name for r in results if r.error is not None]
     if broken:
@@ -60,8 +62,8 @@ def _suite_step(
         evaluation.suite_errors[name] = Failure.from_exception("compute_test_suite_metrics", error)
         return
     try:
-        evaluation.suite_metrics[name] = compute()
-    except Exception as error:  # noqa: BLE001 (user code)
+        evaluation.suite_metrics[name] = compute(*args)
+    except Exception as error:
         evaluation.suite_errors[name] = Failure.from_exception("compute_test_suite_metrics", error)
 
 
@@ -85,18 +87,26 @@ def evaluate_per_case(
                 for sample, metrics in zip(result.samples, sample_metrics):
                     sample.metrics = metrics
                 stage = "compute_test_case_metrics"
-                result.metrics = evaluator.compute_test_case_metrics(case.test_case, case.rows, sample_metrics, configuration)
+                result.metrics = evaluator.compute_test_case_metrics(
+                    case.test_case, case.rows, sample_metrics, configuration
+                )
                 stage = "compute_test_case_plots"
-                result.plots = list(evaluator.compute_test_case_plots(case.test_case, case.rows, sample_metrics, configuration) or [])
-            except Exception as error:  # noqa: BLE001 (user code)
+                result.plots = list(
+                    evaluator.compute_test_case_plots(case.test_case, case.rows, sample_metrics, configuration) or []
+                )
+            except Exception as error:
                 result.error = Failure.from_exception(stage, error)
             results.append(result)
         evaluation.cases.extend(results)
+        suite_input = [(r.test_case, r.metrics) for r in results]
         _suite_step(
             evaluation,
             results,
             configuration,
-            lambda: evaluator.compute_test_suite_metrics(test_suite, [(r.test_case, r.metrics) for r in results], configuration),
+            evaluator.compute_test_suite_metrics,
+            test_suite,
+            suite_input,
+            configuration,
         )
     return evaluation
 
@@ -117,7 +127,8 @@ class CaseGroups:
     ) -> Iterator[tuple[Any, list[Any], list[Any], list[Any], list[Any]]]:
         """Yield (test case, its samples, ground truths, inferences, sample metrics) for every test case."""
         by_key = {
-            self._key(ts): (ts, gt, inf, m) for ts, gt, inf, m in zip(test_samples, ground_truths, inferences, metrics_test_sample)
+            self._key(ts): (ts, gt, inf, m)
+            for ts, gt, inf, m in zip(test_samples, ground_truths, inferences, metrics_test_sample)
         }
         for case in self._cases:
             members = [by_key[self._key(ts)] for ts, _, _ in case.rows if self._key(ts) in by_key]
@@ -148,12 +159,12 @@ def evaluate_whole(
         try:
             output = function(*args)
             _apply_whole(output, results, key)
-        except Exception as error:  # noqa: BLE001 (user code)
+        except Exception as error:
             failure = Failure.from_exception(getattr(function, "__name__", "evaluator"), error)
             for result in results:
                 result.error = failure
         evaluation.cases.extend(results)
-        _suite_step(evaluation, results, configuration, lambda: getattr(output, "metrics_test_suite", None))
+        _suite_step(evaluation, results, configuration, getattr, output, "metrics_test_suite", None)
     return evaluation
 
 

@@ -25,6 +25,6 @@ def infer_distinct(
             continue
         try:
             inferences[k] = infer(sample)
-        except Exception as error:  # noqa: BLE001 (a user's infer may raise anything; it is reported per sample)
+        except Exception as error:
             failures[k] = Failure.from_exception("infer", error)
     return inferences, failures

@@ -101,7 +101,9 @@ class RunResults:
 
     def case(self, name: str, configuration: Any = None) -> TestCaseResult:
         """The result of test case `name` at a configuration (object or display name; optional if there is one)."""
-        wanted = configuration if configuration is None or isinstance(configuration, str) else configuration.display_name()
+        wanted = (
+            configuration if configuration is None or isinstance(configuration, str) else configuration.display_name()
+        )
         matches = [c for c in self.cases if c.name == name and (wanted is None or c.configuration_name == wanted)]
         if len(matches) == 1:
             return matches[0]
@@ -112,7 +114,9 @@ class RunResults:
     def test_suite_metrics(self, configuration: Any = None) -> Any:
         """The suite metrics at a configuration (object or display name; optional if there is one)."""
         names = list(self.suite_metrics) + list(self.suite_errors)
-        wanted = configuration if configuration is None or isinstance(configuration, str) else configuration.display_name()
+        wanted = (
+            configuration if configuration is None or isinstance(configuration, str) else configuration.display_name()
+        )
         if wanted is None and len(names) == 1:
             wanted = names[0]
         if wanted in self.suite_errors:

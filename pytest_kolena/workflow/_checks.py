@@ -128,7 +128,7 @@ def _check_tuple(items: tuple[Check, ...], expected: str) -> Check:
         if len(value) != len(items):
             raise FieldValueError(expected, value)
         out = []
-        for i, (item, element) in enumerate(zip(items, value)):
+        for item, element in zip(items, value):
             try:
                 out.append(item(element))
             except FieldValueError:
@@ -220,11 +220,17 @@ def compile_check(tp: Any) -> Check:
         return compile_check(args[0])
     if origin in (list, collections.abc.Sequence):
         item = args[0] if args else Any
-        if typing.get_origin(item) is tuple and typing.get_args(item) and all(a is float for a in typing.get_args(item)):
+        if (
+            typing.get_origin(item) is tuple
+            and typing.get_args(item)
+            and all(a is float for a in typing.get_args(item))
+        ):
             return _check_points(len(typing.get_args(item)), compile_check(item), f"a list of {type_name(item)}")
         return _check_list(compile_check(item), f"a list of {type_name(item)}")
     if origin is tuple and args and all(a is float for a in args):
-        return _check_float_tuple(len(args), _check_tuple(tuple(compile_check(a) for a in args), f"a {len(args)}-tuple {type_name(tp)}"))
+        return _check_float_tuple(
+            len(args), _check_tuple(tuple(compile_check(a) for a in args), f"a {len(args)}-tuple {type_name(tp)}")
+        )
     if origin is tuple:
         return _check_tuple(tuple(compile_check(a) for a in args), f"a {len(args)}-tuple {type_name(tp)}")
     if origin is dict:

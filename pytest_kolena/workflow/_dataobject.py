@@ -211,8 +211,14 @@ def _object_from_plain(tp: type[DataObject], value: Any, where: str) -> DataObje
 def _union_from_plain(args: tuple[Any, ...], value: Any, where: str) -> Any:
     data_type = value.get(DATA_TYPE_FIELD) if isinstance(value, dict) else None
     candidates = [a for a in args if a is not type(None)]
-    if data_type is not None:  # prefer the members whose own data type matches
-        candidates.sort(key=lambda a: getattr(a, "_data_type", None) != data_type)
+    if isinstance(value, dict):  # prefer members of the same data type that declare every key as a field
+        keys = value.keys() - {DATA_TYPE_FIELD}
+
+        def fit(arg: Any) -> tuple[bool, int]:
+            fields = schema_of(arg).field_types if isinstance(arg, type) and issubclass(arg, DataObject) else {}
+            return getattr(arg, "_data_type", None) != data_type, len(keys - fields.keys())
+
+        candidates.sort(key=fit)
     errors = []
     for arg in candidates:
         try:

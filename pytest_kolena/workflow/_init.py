@@ -37,7 +37,12 @@ def _fast_test(tp: Any, var: str, env: dict[str, Any]) -> str | None:
         if all(t is not None for t in tests):
             return "(" + " or ".join(tests) + ")"
         return None
-    if isinstance(tp, type) and origin is None and tp.__module__ != "builtins" and not issubclass(tp, (list, tuple, dict)):
+    if (
+        isinstance(tp, type)
+        and origin is None
+        and tp.__module__ != "builtins"
+        and not issubclass(tp, (list, tuple, dict))
+    ):
         name = f"_type_{len(env)}"
         env[name] = tp
         return f"isinstance({var}, {name})"
@@ -49,7 +54,9 @@ def _reporting(owner: str, name: str, check: Check) -> Check:
         try:
             return check(value)
         except FieldValueError as error:
-            raise ValueError(f"{owner}.{name}{error.path}: expected {error.expected}, got {describe(error.value)}") from None
+            raise ValueError(
+                f"{owner}.{name}{error.path}: expected {error.expected}, got {describe(error.value)}"
+            ) from None
 
     return slow_check
 
@@ -97,7 +104,7 @@ def make_init(
         params.append("**_extra")
     source = f"def __init__({', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
     namespace: dict[str, Any] = {}
-    exec(compile(source, f"<{cls.__qualname__}.__init__>", "exec"), env, namespace)  # noqa: S102 (our own generated code)
+    exec(compile(source, f"<{cls.__qualname__}.__init__>", "exec"), env, namespace)
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__

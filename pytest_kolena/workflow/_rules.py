@@ -21,12 +21,14 @@ def own_field_types(cls: type) -> dict[str, Any]:
     """The fields that `cls` itself declares (not inherited), with string annotations resolved."""
     try:
         hints = inspect.get_annotations(cls, eval_str=True)
-    except NameError:  # a forward reference not defined yet: check what can be read
-        hints = inspect.get_annotations(cls)
+    except NameError:  # a forward reference not defined yet: check the others, values are checked later
+        hints = {k: v for k, v in inspect.get_annotations(cls).items() if not isinstance(v, str)}
     return {
         name: tp
         for name, tp in hints.items()
-        if typing.get_origin(tp) is not typing.ClassVar and tp is not typing.ClassVar and not isinstance(tp, dataclasses.InitVar)
+        if typing.get_origin(tp) is not typing.ClassVar
+        and tp is not typing.ClassVar
+        and not isinstance(tp, dataclasses.InitVar)
     }
 
 
@@ -72,7 +74,8 @@ def check_field(owner: type, name: str, tp: Any, leaf: Leaf, supported: str = SU
                 continue
             check_field(owner, name, arg, leaf, supported, lists)
         return
-    raise _refusal(owner, name, tp, _why(tp), supported)
+    why = "lists are not supported here" if origin is list else _why(tp)
+    raise _refusal(owner, name, tp, why, supported)
 
 
 def _is_leaf(tp: Any, leaf: Leaf) -> bool:
@@ -82,11 +85,19 @@ def _is_leaf(tp: Any, leaf: Leaf) -> bool:
 def check_metadata_type(owner: type, tp: Any) -> None:
     """A test sample's `metadata` field must be a Dict[str, scalar or list of scalars] (Kolena's Metadata)."""
     if typing.get_origin(tp) is not dict or len(typing.get_args(tp)) != 2:
-        raise TypeError(f"{owner.__name__}.metadata: must be declared as Metadata (Dict[str, scalar]), got {type_name(tp)}")
+        raise TypeError(
+            f"{owner.__name__}.metadata: must be declared as Metadata (Dict[str, scalar]), got {type_name(tp)}"
+        )
     key, value = typing.get_args(tp)
     if key is not str:
         raise TypeError(f"{owner.__name__}.metadata: keys must be str, got {type_name(key)}")
-    check_field(owner, "metadata", value, lambda t: t in SCALARS or t is type(None), "str, bool, int, float, None, lists of these")
+    check_field(
+        owner,
+        "metadata",
+        value,
+        lambda t: t in SCALARS or t is type(None),
+        "str, bool, int, float, None, lists of these",
+    )
 
 
 def is_value_type(tp: Any) -> bool:

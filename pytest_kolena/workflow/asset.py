@@ -84,4 +84,4 @@ class VideoAsset(BaseVideoAsset):
             raise ValueError(f"VideoAsset: frame_rate {self.frame_rate} must be positive")
 
 
-__all__ = ["Asset", "ImageAsset", "PlainTextAsset", "BinaryAsset", "PointCloudAsset", "BaseVideoAsset", "VideoAsset"]
+__all__ = ["Asset", "BaseVideoAsset", "BinaryAsset", "ImageAsset", "PlainTextAsset", "PointCloudAsset", "VideoAsset"]

@@ -41,11 +41,15 @@ class MetricsTestCase(DataObject):
             _rules.check_reserved(cls, name)
             nested = _nested_metrics_type(tp)
             if nested is None:
-                _rules.check_field(cls, name, tp, _rules.is_scalar, _SCALARS_ONLY + ", List[MetricsTestCase]", lists=False)
+                _rules.check_field(
+                    cls, name, tp, _rules.is_scalar, _SCALARS_ONLY + ", List[MetricsTestCase]", lists=False
+                )
                 continue
             for field_name, field_type in typing.get_type_hints(nested).items():
                 if _nested_metrics_type(field_type) is not None:
-                    raise TypeError(f"{cls.__name__}.{name}: doubly-nested metrics ({nested.__name__}.{field_name}) are not supported")
+                    raise TypeError(
+                        f"{cls.__name__}.{name}: doubly-nested metrics ({nested.__name__}.{field_name}) are not supported"
+                    )
 
 
 def _nested_metrics_type(tp: Any) -> type | None:
@@ -91,7 +95,9 @@ class Evaluator(metaclass=ABCMeta):
         self.configurations = list(configurations or [])
         for i, configuration in enumerate(self.configurations):
             if not isinstance(configuration, EvaluatorConfiguration):
-                raise TypeError(f"{type(self).__name__}: configuration {i} is {type(configuration).__name__}, not an EvaluatorConfiguration")
+                raise TypeError(
+                    f"{type(self).__name__}: configuration {i} is {type(configuration).__name__}, not an EvaluatorConfiguration"
+                )
         names = [configuration.display_name() for configuration in self.configurations]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:

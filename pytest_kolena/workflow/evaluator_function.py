@@ -6,7 +6,7 @@ import dataclasses
 import inspect
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar, Optional, Union
+from typing import Any, ClassVar
 
 from ..engine.evaluation import CaseGroups
 from .evaluator import EvaluatorConfiguration, MetricsTestCase, MetricsTestSample, MetricsTestSuite
@@ -41,13 +41,13 @@ class EvaluationResults:
     metrics_test_sample: list[tuple[Any, MetricsTestSample]]
     metrics_test_case: list[tuple[TestCase, MetricsTestCase]]
     plots_test_case: list[tuple[TestCase, list[Plot]]] = dataclasses.field(default_factory=list)
-    metrics_test_suite: Optional[MetricsTestSuite] = None
+    metrics_test_suite: MetricsTestSuite | None = None
 
 
-BasicEvaluatorFunction = Union[
-    Callable[[list[Any], list[Any], list[Any], TestCases, EvaluatorConfiguration], Optional[EvaluationResults]],
-    Callable[[list[Any], list[Any], list[Any], TestCases], Optional[EvaluationResults]],
-]
+BasicEvaluatorFunction = (
+    Callable[[list[Any], list[Any], list[Any], TestCases, EvaluatorConfiguration], EvaluationResults | None]
+    | Callable[[list[Any], list[Any], list[Any], TestCases], EvaluationResults | None]
+)
 
 
 def is_configured(function: Callable[..., Any]) -> bool:
@@ -63,5 +63,9 @@ def no_op_evaluator(
 ) -> EvaluationResults:
     """An evaluator that computes nothing: empty metrics, to record inferences only."""
     sample_metrics = [MetricsTestSample() for _ in test_samples]
-    case_metrics = [(tc, MetricsTestCase()) for tc, *_ in test_cases.iter(test_samples, ground_truths, inferences, sample_metrics)]
-    return EvaluationResults(metrics_test_sample=list(zip(test_samples, sample_metrics)), metrics_test_case=case_metrics)
+    case_metrics = [
+        (tc, MetricsTestCase()) for tc, *_ in test_cases.iter(test_samples, ground_truths, inferences, sample_metrics)
+    ]
+    return EvaluationResults(
+        metrics_test_sample=list(zip(test_samples, sample_metrics)), metrics_test_case=case_metrics
+    )

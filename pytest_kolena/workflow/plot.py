@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import ClassVar, Literal, Union
+from typing import ClassVar, Literal
 
 from ._dataobject import DataObject
 
-NumberSeries = Sequence[Union[float, int]]
-NullableNumberSeries = Sequence[Union[float, int, None]]
+NumberSeries = Sequence[float | int]
+NullableNumberSeries = Sequence[float | int | None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,10 +35,14 @@ class Curve(DataObject):
 
     def _finish(self) -> None:
         if len(self.x) != len(self.y):
-            raise ValueError(f"Curve: series 'x' (length: {len(self.x)}) and 'y' (length: {len(self.y)}) have different lengths")
+            raise ValueError(
+                f"Curve: series 'x' (length: {len(self.x)}) and 'y' (length: {len(self.y)}) have different lengths"
+            )
         for key, series in (self.extra or {}).items():
             if len(series) != len(self.x):
-                raise ValueError(f"Curve: series '{key}' (length: {len(series)}) must match the length of 'x' and 'y' ({len(self.x)})")
+                raise ValueError(
+                    f"Curve: series '{key}' (length: {len(series)}) must match the length of 'x' and 'y' ({len(self.x)})"
+                )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +69,7 @@ class Histogram(Plot):
     x_label: str
     y_label: str
     buckets: NumberSeries
-    frequency: Union[NumberSeries, Sequence[NumberSeries]]
+    frequency: NumberSeries | Sequence[NumberSeries]
     labels: list[str] | None = None
     x_config: AxisConfig | None = None
     y_config: AxisConfig | None = None
@@ -77,13 +81,21 @@ class Histogram(Plot):
         if any(b <= a for a, b in zip(self.buckets, self.buckets[1:])):
             raise ValueError(f"Histogram: 'buckets' must be strictly increasing, got {list(self.buckets)}")
         nested = len(self.frequency) > 0 and isinstance(self.frequency[0], (list, tuple))
-        if nested and self.labels is None:
-            raise ValueError("Histogram: 'labels' are required when multiple 'frequency' series are provided")
         n_labels = len(self.labels or [])
-        expected = (n_labels, n_buckets - 1) if n_labels > 0 else (n_buckets - 1,)
-        actual = (len(self.frequency), *({len(row) for row in self.frequency} if nested else ()))
-        if actual != expected:
-            raise ValueError(f"Histogram: invalid 'frequency' shape {actual}: expected {expected}")
+        if nested and not n_labels:
+            raise ValueError("Histogram: 'labels' are required when multiple 'frequency' series are provided")
+        if not nested:
+            expected = (n_labels, n_buckets - 1) if n_labels else (n_buckets - 1,)
+            if expected != (len(self.frequency),):
+                raise ValueError(f"Histogram: invalid 'frequency' shape ({len(self.frequency)},): expected {expected}")
+            return
+        if len(self.frequency) != n_labels:
+            raise ValueError(f"Histogram: {len(self.frequency)} 'frequency' series for {n_labels} labels")
+        for i, series in enumerate(self.frequency):
+            if len(series) != n_buckets - 1:
+                raise ValueError(
+                    f"Histogram: 'frequency' series {i} has {len(series)} values, expected {n_buckets - 1} (one per bucket)"
+                )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,7 +107,7 @@ class BarPlot(Plot):
     title: str
     x_label: str
     y_label: str
-    labels: Sequence[Union[str, int, float]]
+    labels: Sequence[str | int | float]
     values: NullableNumberSeries
     config: AxisConfig | None = None
 
@@ -124,7 +136,11 @@ class ConfusionMatrix(Plot):
         if n_labels < 2:
             raise ValueError(f"ConfusionMatrix: at least two labels required, got {n_labels}")
         if len(self.matrix) != n_labels:
-            raise ValueError(f"ConfusionMatrix: invalid number of matrix rows: got {len(self.matrix)}, expected {n_labels}")
+            raise ValueError(
+                f"ConfusionMatrix: invalid number of matrix rows: got {len(self.matrix)}, expected {n_labels}"
+            )
         for i, row in enumerate(self.matrix):
             if len(row) != n_labels:
-                raise ValueError(f"ConfusionMatrix: invalid number of matrix columns in row {i}: {len(row)}, expected {n_labels}")
+                raise ValueError(
+                    f"ConfusionMatrix: invalid number of matrix columns in row {i}: {len(row)}, expected {n_labels}"
+                )

@@ -49,15 +49,23 @@ class TestCase:
         seen: dict[Any, int] = {}
         for i, pair in enumerate(pairs):
             if not (isinstance(pair, tuple) and len(pair) == 2):
-                raise TypeError(f"test case '{self.name}': test_samples[{i}] must be a (test sample, ground truth) tuple, got {type(pair).__name__}")
+                raise TypeError(
+                    f"test case '{self.name}': test_samples[{i}] must be a (test sample, ground truth) tuple, got {type(pair).__name__}"
+                )
             sample, ground_truth = pair
             if not isinstance(sample, ts_type):
-                raise TypeError(f"test case '{self.name}': test_samples[{i}][0] is {type(sample).__name__}, expected {ts_type.__name__}")
+                raise TypeError(
+                    f"test case '{self.name}': test_samples[{i}][0] is {type(sample).__name__}, expected {ts_type.__name__}"
+                )
             if not isinstance(ground_truth, gt_type):
-                raise TypeError(f"test case '{self.name}': test_samples[{i}][1] is {type(ground_truth).__name__}, expected {gt_type.__name__}")
+                raise TypeError(
+                    f"test case '{self.name}': test_samples[{i}][1] is {type(ground_truth).__name__}, expected {gt_type.__name__}"
+                )
             key = sample_key(sample)
             if key in seen:
-                raise ValueError(f"test case '{self.name}': test_samples[{i}] repeats test_samples[{seen[key]}] ({_short(sample)})")
+                raise ValueError(
+                    f"test case '{self.name}': test_samples[{i}] repeats test_samples[{seen[key]}] ({_short(sample)})"
+                )
             seen[key] = i
         return pairs
 

@@ -34,7 +34,9 @@ class TestRun:
         if not isinstance(test_suite, TestSuite):
             raise TypeError(f"test_suite must be a TestSuite, got {type(test_suite).__name__}")
         if model.workflow != test_suite.workflow:
-            raise TypeError(f"model '{model.name}' is of workflow '{model.workflow.name}', test suite '{test_suite.name}' of '{test_suite.workflow.name}'")
+            raise TypeError(
+                f"model '{model.name}' is of workflow '{model.workflow.name}', test suite '{test_suite.name}' of '{test_suite.workflow.name}'"
+            )
         if model.infer is None:
             raise ValueError(f"model '{model.name}' has no infer function: Model(name, infer=...)")
         if evaluator is None:
@@ -79,7 +81,9 @@ class TestRun:
             evaluator_name = self.evaluator.display_name()
         else:
             configured = is_configured(self.evaluator)
-            evaluation = evaluate_whole(self.evaluator, configured, self.test_suite, cases, self.configurations, sample_key)
+            evaluation = evaluate_whole(
+                self.evaluator, configured, self.test_suite, cases, self.configurations, sample_key
+            )
             evaluator_name = getattr(self.evaluator, "__name__", type(self.evaluator).__name__)
         results = RunResults(
             model=self.model,
@@ -99,12 +103,18 @@ class TestRun:
 def _warn_about_failures(results: RunResults) -> None:
     problems = []
     if results.failures:
-        problems.append(f"{results.n_failed} of {results.n_samples} samples failed to infer (first: {results.failures[0].failure})")
+        problems.append(
+            f"{results.n_failed} of {results.n_samples} samples failed to infer (first: {results.failures[0].failure})"
+        )
     errors = [c for c in results.cases if c.error is not None]
     if errors:
         problems.append(f"{len(errors)} test case evaluations failed (first: {errors[0].name}: {errors[0].error})")
     if problems:
-        warnings.warn(f"test of model '{results.model.name}' on '{results.test_suite.name}': " + "; ".join(problems), RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"test of model '{results.model.name}' on '{results.test_suite.name}': " + "; ".join(problems),
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def test(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Union
+from typing import ClassVar
 
 from . import _rules
 from ._dataobject import DataObject, schema_of
 from .asset import ImageAsset, check_time_span
 
-_Scalar = Union[None, str, float, int, bool]
-Metadata = dict[str, Union[_Scalar, list[_Scalar]]]
+_Scalar = None | str | float | int | bool
+Metadata = dict[str, _Scalar | list[_Scalar]]
 """Type of a test sample's optional `metadata` field: str keys, scalar or list-of-scalar values."""
 
 METADATA = "metadata"

@@ -30,7 +30,9 @@ class TestSuite:
         tags: set[str] | None = None,
     ) -> None:
         if not hasattr(type(self), "workflow"):
-            raise TypeError("TestSuite must be subclassed with a workflow: use the TestSuite returned by define_workflow")
+            raise TypeError(
+                "TestSuite must be subclassed with a workflow: use the TestSuite returned by define_workflow"
+            )
         self.name = check_name("test suite", name)
         self.version = version if version is not None else 1
         self.description = description or ""
@@ -41,7 +43,9 @@ class TestSuite:
         names: set[str] = set()
         for i, test_case in enumerate(test_cases):
             if not isinstance(test_case, TestCase):
-                raise TypeError(f"test suite '{self.name}': test_cases[{i}] is {type(test_case).__name__}, not a TestCase")
+                raise TypeError(
+                    f"test suite '{self.name}': test_cases[{i}] is {type(test_case).__name__}, not a TestCase"
+                )
             if test_case.workflow != self.workflow:
                 raise TypeError(
                     f"test suite '{self.name}': test case '{test_case.name}' belongs to workflow "

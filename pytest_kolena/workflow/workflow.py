@@ -27,7 +27,11 @@ class Workflow:
         object.__setattr__(self, "name", self.name.strip() if isinstance(self.name, str) else self.name)
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"workflow name must be a non-empty string, got {self.name!r}")
-        for role, base in (("test_sample_type", TestSample), ("ground_truth_type", GroundTruth), ("inference_type", Inference)):
+        for role, base in (
+            ("test_sample_type", TestSample),
+            ("ground_truth_type", GroundTruth),
+            ("inference_type", Inference),
+        ):
             given = getattr(self, role)
             if not (isinstance(given, type) and issubclass(given, base)):
                 raise TypeError(f"workflow '{self.name}': {role} must be a subclass of {base.__name__}, got {given!r}")
@@ -53,6 +57,8 @@ def define_workflow(
     """Define a workflow; returns it with the TestCase, TestSuite and Model classes bound to it."""
     workflow = Workflow(name, test_sample_type, ground_truth_type, inference_type)
     test_case = type("TestCase", (TestCase,), {"workflow": workflow, "__module__": __name__})
-    test_suite = type("TestSuite", (TestSuite,), {"workflow": workflow, "_test_case_type": test_case, "__module__": __name__})
+    test_suite = type(
+        "TestSuite", (TestSuite,), {"workflow": workflow, "_test_case_type": test_case, "__module__": __name__}
+    )
     model = type("Model", (Model,), {"workflow": workflow, "__module__": __name__})
     return workflow, test_case, test_suite, model

@@ -4,15 +4,15 @@ from ._formula import accuracy, f1_score, fpr, precision, recall, specificity
 from ._geometry import InferenceMatches, MulticlassInferenceMatches, iou, match_inferences, match_inferences_multiclass
 
 __all__ = [
+    "InferenceMatches",
+    "MulticlassInferenceMatches",
     "accuracy",
-    "precision",
-    "recall",
     "f1_score",
     "fpr",
-    "specificity",
     "iou",
-    "InferenceMatches",
     "match_inferences",
     "match_inferences_multiclass",
-    "MulticlassInferenceMatches",
+    "precision",
+    "recall",
+    "specificity",
 ]

@@ -137,7 +137,11 @@ def _per_key(
     fields: list[str],
 ) -> tuple[list, list, list]:
     """Match within each group of equal `fields` values; concatenate the groups' results."""
-    gts, infs, ignored = _keyed(ground_truths, fields), _keyed(inferences, fields), _keyed(ignored_ground_truths or [], fields)
+    gts, infs, ignored = (
+        _keyed(ground_truths, fields),
+        _keyed(inferences, fields),
+        _keyed(ignored_ground_truths or [], fields),
+    )
     matched, unmatched_gt, unmatched_inf = [], [], []
     for key in {*infs, *gts, *ignored}:
         result = match(gts.get(key, []), infs.get(key, []), ignored.get(key, []), iou_threshold)
@@ -173,10 +177,16 @@ def _match_multiclass(
     iou_threshold: float,
 ) -> MulticlassInferenceMatches:
     """Match within each label, then match the leftovers across labels to find confusions."""
-    by_label_gt, by_label_inf, by_label_ignored = _keyed(ground_truths, ["label"]), _keyed(inferences, ["label"]), _keyed(ignored_ground_truths or [], ["label"])
+    by_label_gt, by_label_inf, by_label_ignored = (
+        _keyed(ground_truths, ["label"]),
+        _keyed(inferences, ["label"]),
+        _keyed(ignored_ground_truths or [], ["label"]),
+    )
     matched, unmatched_gt, unmatched_inf = [], [], []
     for label in sorted({*by_label_gt, *by_label_inf}):
-        result = _match_pascal(by_label_gt.get(label, []), by_label_inf.get(label, []), by_label_ignored.get(label, []), iou_threshold)
+        result = _match_pascal(
+            by_label_gt.get(label, []), by_label_inf.get(label, []), by_label_ignored.get(label, []), iou_threshold
+        )
         matched += result.matched
         unmatched_gt += result.unmatched_gt
         unmatched_inf += result.unmatched_inf

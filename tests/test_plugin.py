@@ -1,0 +1,48 @@
+"""The plugin as pytest loads it: installed through its entry point, quiet in every run."""
+
+import pytest
+
+
+def test_header_names_the_plugin(pytester: pytest.Pytester):
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(["kolena: pytest-kolena *"])
+    assert result.ret == 0
+
+
+def test_importing_workflow_classes_into_a_test_module_collects_no_class(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        """
+        from pytest_kolena.workflow import TestCase, TestCases, TestRun, TestSample, TestSuite, Image, MetricsTestSample
+        from pytest_kolena.workflow import test, MetricsTestCase
+
+        class TestSampleMetrics(MetricsTestSample):
+            nme: float
+
+        class TestCaseMetrics(MetricsTestCase):
+            mean_nme: float
+
+        class TestMySample(Image):
+            pass
+
+        def test_real():
+            assert TestSampleMetrics(0.5).nme == 0.5
+        """
+    )
+    result = pytester.runpytest("-W", "error::pytest.PytestCollectionWarning", "-rw")
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*PytestCollectionWarning*")
+
+
+def test_plugin_import_stays_cheap(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        """
+        import sys
+
+        def test_nothing_heavy_loaded():
+            heavy = {"pandas", "shapely", "s3fs", "pyarrow", "numpy"} & set(sys.modules)
+            assert not heavy, heavy
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
