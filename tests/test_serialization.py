@@ -12,6 +12,7 @@ from pytest_kolena.workflow import (
     Curve,
     CurvePlot,
     Document,
+    EvaluatorConfiguration,
     GroundTruth,
     Histogram,
     Image,
@@ -57,6 +58,14 @@ DETECTIONS = Detections(
     polygons=[a.ScoredLabeledPolygon(SQUARE, "road", 0.3)],
     mask=a.SegmentationMask({1: "road"}, "m.png"),
 )
+
+
+class NmeThreshold(EvaluatorConfiguration):
+    threshold: float
+
+    def display_name(self):
+        return f"nme-threshold-{self.threshold}"
+
 
 OBJECTS = [
     a.BoundingBox((0, 0), (3, 4)),
@@ -106,6 +115,7 @@ OBJECTS = [
     Histogram("NME", "nme", "count", [0, 1, 2], [[1, 2], [3, 4]], labels=["a", "b"]),
     BarPlot("Counts", "label", "count", ["a", "b"], [1, None]),
     ConfusionMatrix("Cat vs dog", ["cat", "dog"], [[9, 1], [2, 8]]),
+    NmeThreshold(0.05),
 ]
 
 

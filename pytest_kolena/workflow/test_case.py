@@ -37,7 +37,7 @@ class TestCase:
         test_samples: Iterable[tuple[TestSample, GroundTruth]] | None = None,
         reset: bool = False,
     ) -> None:
-        if "workflow" not in type(self).__dict__ and not hasattr(type(self), "workflow"):
+        if not hasattr(type(self), "workflow"):
             raise TypeError("TestCase must be subclassed with a workflow: use the TestCase returned by define_workflow")
         self.name = check_name("test case", name)
         self.version = version if version is not None else 1
