@@ -22,6 +22,10 @@ class Workflow:
     test_sample_type: type[TestSample]
     ground_truth_type: type[GroundTruth]
     inference_type: type[Inference]
+    # the TestCase, TestSuite and Model classes bound to this workflow (what define_workflow returns)
+    test_case_type: type[TestCase] = dataclasses.field(init=False, compare=False, repr=False)
+    test_suite_type: type[TestSuite] = dataclasses.field(init=False, compare=False, repr=False)
+    model_type: type[Model] = dataclasses.field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", self.name.strip() if isinstance(self.name, str) else self.name)
@@ -46,6 +50,11 @@ class Workflow:
                         f"workflow '{self.name}': {output_type.__name__}.{name} groups fields for a composite element, "
                         f"but {self.test_sample_type.__name__} has no such element (its elements: {sorted(elements) or 'none'})"
                     )
+        test_case = type("TestCase", (TestCase,), {"workflow": self, "__module__": __name__})
+        test_suite = type("TestSuite", (TestSuite,), {"workflow": self, "_test_case_type": test_case, "__module__": __name__})
+        object.__setattr__(self, "test_case_type", test_case)
+        object.__setattr__(self, "test_suite_type", test_suite)
+        object.__setattr__(self, "model_type", type("Model", (Model,), {"workflow": self, "__module__": __name__}))
 
 
 def define_workflow(
@@ -56,9 +65,4 @@ def define_workflow(
 ) -> tuple[Workflow, type[TestCase], type[TestSuite], type[Model]]:
     """Define a workflow; returns it with the TestCase, TestSuite and Model classes bound to it."""
     workflow = Workflow(name, test_sample_type, ground_truth_type, inference_type)
-    test_case = type("TestCase", (TestCase,), {"workflow": workflow, "__module__": __name__})
-    test_suite = type(
-        "TestSuite", (TestSuite,), {"workflow": workflow, "_test_case_type": test_case, "__module__": __name__}
-    )
-    model = type("Model", (Model,), {"workflow": workflow, "__module__": __name__})
-    return workflow, test_case, test_suite, model
+    return workflow, workflow.test_case_type, workflow.test_suite_type, workflow.model_type

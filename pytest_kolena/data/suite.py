@@ -1,0 +1,78 @@
+"""Load a test suite from `{root}/{suite}/meta/metadata.csv`: the complete test case plus stratified ones."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from .errors import SuiteError, located
+from .storage import METADATA_PATH, Storage, StorageOptions
+from .stratify import Stratify
+from .typed import ColumnMap, build_rows, plan
+
+
+def read_table(storage: Storage, url: str) -> pd.DataFrame:
+    """The metadata CSV as a DataFrame; an empty or malformed file is a SuiteError naming it."""
+    data = storage.read_bytes(url)
+    if not data.strip():
+        raise located(url, "the file is empty")
+    try:
+        frame = pd.read_csv(io.BytesIO(data))
+    except pd.errors.EmptyDataError:
+        raise located(url, "the file is empty") from None
+    except pd.errors.ParserError as error:
+        raise located(url, f"not a readable CSV: {error}") from None
+    if frame.empty:
+        raise located(url, f"a header ({', '.join(frame.columns)}) but no rows")
+    return frame
+
+
+def _check_unique(frame: pd.DataFrame, sample_columns: list[str], url: str) -> None:
+    duplicated = frame.duplicated(subset=sample_columns, keep=False).to_numpy()
+    if duplicated.any():
+        rows = frame.index[duplicated][:2].tolist()
+        shown = ", ".join(f"{c} {frame.iloc[rows[0]][c]!r}" for c in sample_columns)
+        raise located(url, f"rows {rows[0] + 1} and {rows[1] + 1} hold the same test sample ({shown})")
+
+
+def load_suite(
+    workflow: Any,
+    name: str,
+    root: str,
+    *,
+    columns: ColumnMap | None = None,
+    stratify: Sequence[Stratify | str] = (),
+    options: StorageOptions | None = None,
+) -> Any:
+    """Build the workflow's TestSuite `name` from the metadata CSV under `root` (a folder or any fsspec URL).
+
+    Test cases: "{name} :: basic" with every row, then one per stratum of each `stratify` entry.
+    """
+    storage = Storage(root, options)
+    url = storage.url(name, METADATA_PATH)
+    if not storage.exists(url):
+        available = storage.suites()
+        listing = ", ".join(available) if available else "none"
+        raise SuiteError(f"suite '{name}' not found: {url} does not exist; suites under {storage.root}: {listing}")
+    frame = read_table(storage, url)
+    header = [str(c) for c in frame.columns]
+    sources = plan(workflow.test_sample_type, workflow.ground_truth_type, header, dict(columns or {}), url)
+    sample_columns = sorted({c for s in sources if s.owner is workflow.test_sample_type for c in s.columns})
+    if sample_columns:
+        _check_unique(frame, sample_columns, url)
+    pairs = build_rows(workflow.test_sample_type, workflow.ground_truth_type, frame, sources, url, storage.url(name))
+    test_case = workflow.test_case_type
+    cases = [test_case(f"{name} :: basic", test_samples=pairs)]
+    for spec in stratify:
+        spec = Stratify.parse(spec) if isinstance(spec, str) else spec
+        for label, rows in spec.split(frame, url):
+            cases.append(test_case(f"{name} :: {label}", test_samples=[pairs[i] for i in rows]))
+    return workflow.test_suite_type(name, test_cases=cases)
+
+
+def list_suites(root: str, options: StorageOptions | None = None) -> list[str]:
+    """The suites under a data root: folders holding `meta/metadata.csv`."""
+    return Storage(root, options).suites()
