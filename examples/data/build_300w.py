@@ -51,7 +51,9 @@ def read_source(sdist: Path) -> tuple[Image.Image, np.ndarray]:
     return image, points - 1.0
 
 
-def transform_matrix(rotation_deg: float, scale: float, shift: np.ndarray, mirrored: bool, center: np.ndarray, base: float) -> np.ndarray:
+def transform_matrix(
+    rotation_deg: float, scale: float, shift: np.ndarray, mirrored: bool, center: np.ndarray, base: float
+) -> np.ndarray:
     """3x3 map from source continuous coordinates to output continuous coordinates (pixel centres at +0.5)."""
     theta = np.deg2rad(rotation_deg)
     rotate = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
@@ -112,7 +114,9 @@ def build(sdist: Path) -> None:
         brightness = round(float(rng.uniform(0.5, 1.5)), 2)
         matrix = transform_matrix(rotation, scale, shift, mirrored, center, base)
         inverse = np.linalg.inv(matrix)
-        image = source.transform((SIZE, SIZE), Image.Transform.AFFINE, tuple(inverse[:2].ravel()), Image.Resampling.BILINEAR, fillcolor=0)
+        image = source.transform(
+            (SIZE, SIZE), Image.Transform.AFFINE, tuple(inverse[:2].ravel()), Image.Resampling.BILINEAR, fillcolor=0
+        )
         image = ImageEnhance.Brightness(image).enhance(brightness)
         moved = apply(matrix, points)
         if occlusion != "none":

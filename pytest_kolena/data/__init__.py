@@ -5,4 +5,4 @@ from .storage import StorageOptions
 from .stratify import Stratify
 from .suite import list_suites, load_suite
 
-__all__ = ["SuiteError", "StorageOptions", "Stratify", "list_suites", "load_suite"]
+__all__ = ["StorageOptions", "Stratify", "SuiteError", "list_suites", "load_suite"]

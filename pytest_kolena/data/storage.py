@@ -72,6 +72,8 @@ class Storage:
         import fsspec
 
         self.root = str(root)
+        if "://" not in self.root:
+            self.root = os.path.abspath(self.root)  # locators resolved against it are absolute paths
         self.options = options or StorageOptions.from_environment()
         self.protocol = protocol_of(self.root)
         self.fs = fsspec.filesystem(self.protocol, **self.options.for_protocol(self.protocol))
@@ -88,13 +90,13 @@ class Storage:
     def read_bytes(self, url: str) -> bytes:
         try:
             return self.fs.cat_file(self._path(url))
-        except Exception as error:  # noqa: BLE001 (reworded below, with the cause chained)
+        except Exception as error:
             raise self.reword(error, url) from error
 
     def exists(self, url: str) -> bool:
         try:
             return self.fs.exists(self._path(url))
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise self.reword(error, url) from error
 
     def suites(self) -> list[str]:
@@ -103,7 +105,7 @@ class Storage:
             entries = self.fs.ls(self._path(self.root), detail=True)
         except FileNotFoundError:
             return []
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise self.reword(error, self.root) from error
         names = []
         for entry in entries:
@@ -124,15 +126,24 @@ class Storage:
         code = _error_code(error)
         if code == "NoSuchBucket" or "bucket does not exist" in text.lower() or "NoSuchBucket" in text:
             bucket = self._path(url).split("/", 1)[0]
-            return SuiteError(f"{url}: bucket '{bucket}' does not exist at {endpoint} (check the bucket name and the endpoint)")
-        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "ExpiredToken") or isinstance(error, PermissionError):
+            return SuiteError(
+                f"{url}: bucket '{bucket}' does not exist at {endpoint} (check the bucket name and the endpoint)"
+            )
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "ExpiredToken") or isinstance(
+            error, PermissionError
+        ):
             return SuiteError(
                 f"{url}: access refused by {endpoint} ({code or type(error).__name__}): check the credentials "
                 "(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE), or set KOLENA_S3_ANON=1 for a public bucket"
             )
         if isinstance(error, FileNotFoundError) or code in ("NoSuchKey", "404"):
             return SuiteError(f"{url}: no such key at {endpoint}")
-        if "Could not connect" in text or "Connect timeout" in text or "EndpointConnectionError" in text or isinstance(error, (ConnectionError, TimeoutError, OSError)) and "connect" in text.lower():
+        if (
+            "Could not connect" in text
+            or "Connect timeout" in text
+            or "EndpointConnectionError" in text
+            or (isinstance(error, (ConnectionError, TimeoutError, OSError)) and "connect" in text.lower())
+        ):
             return SuiteError(f"{url}: cannot reach {endpoint} ({text}); check the endpoint URL and the network")
         return SuiteError(f"{url}: {endpoint} failed: {text}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import Literal
 
 import numpy as np
@@ -49,8 +50,12 @@ class Stratify:
     def _checked(cls, spec: Stratify) -> Stratify:
         if spec.kind in ("width", "quantile") and spec.bins < 1:
             raise SuiteError(f"stratification of '{spec.column}': bins must be at least 1, got {spec.bins}")
-        if spec.kind == "edges" and (len(spec.bin_edges) < 2 or any(b <= a for a, b in zip(spec.bin_edges, spec.bin_edges[1:]))):
-            raise SuiteError(f"stratification of '{spec.column}': edges must be two or more increasing numbers, got {list(spec.bin_edges)}")
+        if spec.kind == "edges" and (
+            len(spec.bin_edges) < 2 or any(b <= a for a, b in zip(spec.bin_edges, spec.bin_edges[1:]))
+        ):
+            raise SuiteError(
+                f"stratification of '{spec.column}': edges must be two or more increasing numbers, got {list(spec.bin_edges)}"
+            )
         return spec
 
     @classmethod
@@ -67,12 +72,16 @@ class Stratify:
                 return cls.edges(parts[0], [float(e) for e in parts[2].split(",")])
         except ValueError as error:
             raise SuiteError(f"stratification {text!r}: {error}") from None
-        raise SuiteError(f"stratification {text!r}: expected 'column', 'column:width:N', 'column:quantile:N' or 'column:edges:a,b,...'")
+        raise SuiteError(
+            f"stratification {text!r}: expected 'column', 'column:width:N', 'column:quantile:N' or 'column:edges:a,b,...'"
+        )
 
     def split(self, frame: pd.DataFrame, url: str) -> list[tuple[str, np.ndarray]]:
         """(label, row indices) per non-empty stratum, in a stable order."""
         if self.column not in frame.columns:
-            raise located(url, f"cannot stratify by missing column '{self.column}'; columns: {', '.join(frame.columns)}")
+            raise located(
+                url, f"cannot stratify by missing column '{self.column}'; columns: {', '.join(frame.columns)}"
+            )
         series = frame[self.column]
         label = self.label or self.column
         if self.kind == "categorical":
@@ -82,7 +91,7 @@ class Stratify:
         values = col.parse_floats(series, lambda row, message: located(url, message, row=row, column=self.column))
         edges = self._edges(values[~np.isnan(values)])
         out = []
-        for i, (low, high) in enumerate(zip(edges, edges[1:])):
+        for i, (low, high) in enumerate(itertools.pairwise(edges)):
             last = i == len(edges) - 2
             inside = (values >= low) & ((values <= high) if last else (values < high))
             if inside.any():

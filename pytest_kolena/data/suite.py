@@ -35,7 +35,10 @@ def _check_unique(frame: pd.DataFrame, sample_columns: list[str], url: str) -> N
     if duplicated.any():
         rows = frame.index[duplicated][:2].tolist()
         shown = ", ".join(f"{c} {frame.iloc[rows[0]][c]!r}" for c in sample_columns)
-        raise located(url, f"rows {rows[0] + 1} and {rows[1] + 1} hold the same test sample ({shown})")
+        first, second = rows[0] + 1, rows[1] + 1
+        raise located(
+            url, f"rows {first} and {second} (lines {first + 1} and {second + 1}) hold the same test sample ({shown})"
+        )
 
 
 def load_suite(

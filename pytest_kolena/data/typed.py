@@ -46,14 +46,18 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def plan(test_sample_type: type, ground_truth_type: type, header: list[str], mapping: ColumnMap, url: str) -> list[FieldSource]:
+def plan(
+    test_sample_type: type, ground_truth_type: type, header: list[str], mapping: ColumnMap, url: str
+) -> list[FieldSource]:
     """Match the CSV's columns to the fields of both types; a required field with no column is an error."""
     by_field: dict[str, tuple[str, ...]] = {}
     for source, field_name in mapping.items():
         wanted = (source,) if isinstance(source, str) else tuple(source)
         missing = [c for c in wanted if c not in header]
         if missing:
-            raise located(url, f"missing column {missing[0]!r} (mapped to field '{field_name}'); columns: {', '.join(header)}")
+            raise located(
+                url, f"missing column {missing[0]!r} (mapped to field '{field_name}'); columns: {', '.join(header)}"
+            )
         by_field[field_name] = wanted
     sources = []
     known_fields = set()
@@ -68,12 +72,17 @@ def plan(test_sample_type: type, ground_truth_type: type, header: list[str], map
             if not columns:
                 if required:
                     hint = f"; map one with columns={{'<column>': '{f.name}'}}"
-                    raise located(url, f"missing column for the required field {owner.__name__}.{f.name}; columns: {', '.join(header)}{hint}")
+                    raise located(
+                        url,
+                        f"missing column for the required field {owner.__name__}.{f.name}; columns: {', '.join(header)}{hint}",
+                    )
                 continue
             sources.append(FieldSource(owner, f.name, declared, columns, optional, required))
     unknown = [name for name in by_field if name not in known_fields]
     if unknown:
-        raise SuiteError(f"{url}: columns are mapped to '{unknown[0]}', which is no field of {test_sample_type.__name__} or {ground_truth_type.__name__}")
+        raise SuiteError(
+            f"{url}: columns are mapped to '{unknown[0]}', which is no field of {test_sample_type.__name__} or {ground_truth_type.__name__}"
+        )
     return sources
 
 
@@ -93,7 +102,10 @@ def field_values(source: FieldSource, frame: pd.DataFrame, url: str, suite_url: 
         boxes = np.column_stack([_required_floats(frame[c], _failer(url, c)) for c in source.columns])
         return _boxes(boxes)
     if len(source.columns) != 1:
-        raise located(url, f"field '{source.name}' of type {getattr(tp, '__name__', tp)} takes one column, not {len(source.columns)}")
+        raise located(
+            url,
+            f"field '{source.name}' of type {getattr(tp, '__name__', tp)} takes one column, not {len(source.columns)}",
+        )
     blank = col.blank_rows(series)
     values = _parse(tp, series[~blank] if source.optional and blank.any() else series, fail, source, url)
     if source.name == "locator":
@@ -138,12 +150,18 @@ def _parse(tp: Any, series: pd.Series, fail: col.Fail, source: FieldSource, url:
         return _boxes(col.parse_boxes(series, fail))
     if tp in _POINT_TYPES:
         return _points_to(tp, col.parse_points(series, fail, fixed_count=tp is ann.Keypoints))
-    if tp in (ann.Label, ann.BitmapMask) or (isinstance(tp, type) and issubclass(tp, Asset) and _init_fields(tp) == ["locator"]):
+    if tp in (ann.Label, ann.BitmapMask) or (
+        isinstance(tp, type) and issubclass(tp, Asset) and _init_fields(tp) == ["locator"]
+    ):
         return [tp(value) for value in series.astype(str).tolist()]
     if typing.get_origin(tp) is list:
         return col.parse_json(series, fail)
     name = getattr(tp, "__name__", str(tp))
-    raise located(url, f"field {source.owner.__name__}.{source.name} of type {name} cannot be read from a CSV column", column=source.columns[0])
+    raise located(
+        url,
+        f"field {source.owner.__name__}.{source.name} of type {name} cannot be read from a CSV column",
+        column=source.columns[0],
+    )
 
 
 def _init_fields(tp: type) -> list[str]:

@@ -51,7 +51,9 @@ class Workflow:
                         f"but {self.test_sample_type.__name__} has no such element (its elements: {sorted(elements) or 'none'})"
                     )
         test_case = type("TestCase", (TestCase,), {"workflow": self, "__module__": __name__})
-        test_suite = type("TestSuite", (TestSuite,), {"workflow": self, "_test_case_type": test_case, "__module__": __name__})
+        test_suite = type(
+            "TestSuite", (TestSuite,), {"workflow": self, "_test_case_type": test_case, "__module__": __name__}
+        )
         object.__setattr__(self, "test_case_type", test_case)
         object.__setattr__(self, "test_suite_type", test_suite)
         object.__setattr__(self, "model_type", type("Model", (Model,), {"workflow": self, "__module__": __name__}))

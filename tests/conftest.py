@@ -1,0 +1,48 @@
+"""Shared fixtures: a real S3-protocol server (moto) on 127.0.0.1, and the embedded suite uploaded to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+EXAMPLES_DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on a free port of 127.0.0.1, with fake credentials, for the whole session."""
+    import s3fs
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }.items():
+            patch.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "KOLENA_S3_ENDPOINT", "KOLENA_S3_ANON"):
+            patch.delenv(name, raising=False)
+        s3fs.S3FileSystem.clear_instance_cache()
+        yield f"http://{host}:{port}"
+        s3fs.S3FileSystem.clear_instance_cache()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_data_root(s3_endpoint: str) -> str:
+    """A bucket holding the embedded 300-W suite, as a team's bucket would."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(endpoint_url=s3_endpoint)
+    fs.mkdir("kolena-suites")
+    fs.put(str(EXAMPLES_DATA / "300-W"), "kolena-suites/datasets/300-W", recursive=True)
+    fs.invalidate_cache()
+    return "s3://kolena-suites/datasets"
