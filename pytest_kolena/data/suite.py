@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -66,14 +68,28 @@ def load_suite(
     sample_columns = sorted({c for s in sources if s.owner is workflow.test_sample_type for c in s.columns})
     if sample_columns:
         _check_unique(frame, sample_columns, url)
-    pairs = build_rows(workflow.test_sample_type, workflow.ground_truth_type, frame, sources, url, storage.url(name))
-    test_case = workflow.test_case_type
-    cases = [test_case(f"{name} :: basic", test_samples=pairs)]
-    for spec in stratify:
-        spec = Stratify.parse(spec) if isinstance(spec, str) else spec
-        for label, rows in spec.split(frame, url):
-            cases.append(test_case(f"{name} :: {label}", test_samples=[pairs[i] for i in rows]))
+    specs = [Stratify.parse(spec) if isinstance(spec, str) else spec for spec in stratify]
+    with _no_cyclic_gc():  # millions of new objects, none of them in a cycle: spare the collector's passes
+        pairs = build_rows(
+            workflow.test_sample_type, workflow.ground_truth_type, frame, sources, url, storage.url(name)
+        )
+        test_case = workflow.test_case_type
+        cases = [test_case(f"{name} :: basic", test_samples=pairs)]
+        for spec in specs:
+            for label, rows in spec.split(frame, url):
+                cases.append(test_case._subset(f"{name} :: {label}", [pairs[i] for i in rows]))
     return workflow.test_suite_type(name, test_cases=cases)
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def list_suites(root: str, options: StorageOptions | None = None) -> list[str]:

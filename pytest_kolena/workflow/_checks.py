@@ -157,11 +157,18 @@ def _check_points(size: int, point: Check, expected: str) -> Check:
     def check(value: Any) -> Any:
         if type(value) is not list:
             return general(value)
-        for p in value:  # already tuples of floats: keep the list as it is
-            if type(p) is not tuple or len(p) != size or not all(type(x) is float for x in p):
-                break
+        if size == 2:  # already (x, y) tuples of floats, the usual case: keep the list as it is
+            for p in value:
+                if type(p) is not tuple or len(p) != 2 or type(p[0]) is not float or type(p[1]) is not float:
+                    break
+            else:
+                return value
         else:
-            return value
+            for p in value:
+                if type(p) is not tuple or len(p) != size or not all(type(x) is float for x in p):
+                    break
+            else:
+                return value
         out = []
         for p in value:  # lists or tuples of ints and floats, as json.loads gives them
             if type(p) not in (list, tuple) or len(p) != size or not set(map(type, p)) <= _PLAIN_NUMBERS:

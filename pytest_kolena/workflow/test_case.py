@@ -44,6 +44,14 @@ class TestCase:
         self.description = description or ""
         self._samples: list[tuple[TestSample, GroundTruth]] = self._checked(list(test_samples or []))
 
+    @classmethod
+    def _subset(cls, name: str, pairs: list[tuple[TestSample, GroundTruth]]) -> TestCase:
+        """A test case of pairs taken from a checked test case (a stratum): no second check of each pair."""
+        test_case = cls.__new__(cls)
+        test_case.name, test_case.version, test_case.description = check_name("test case", name), 1, ""
+        test_case._samples = pairs
+        return test_case
+
     def _checked(self, pairs: list[tuple[TestSample, GroundTruth]]) -> list[tuple[TestSample, GroundTruth]]:
         ts_type, gt_type = self.workflow.test_sample_type, self.workflow.ground_truth_type
         seen: dict[Any, int] = {}
