@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..workflow import annotation as ann
-from ..workflow._dataobject import schema_of
+from ..workflow._dataobject import fields_of, schema_of
 from ..workflow.asset import Asset
 from ..workflow.test_sample import METADATA
 from . import columns as col
@@ -62,7 +62,7 @@ def plan(
     sources = []
     known_fields = set()
     for owner in (test_sample_type, ground_truth_type):
-        for f in dataclasses.fields(owner):
+        for f in fields_of(owner):
             if not f.init or f.name == METADATA:
                 continue
             known_fields.add(f.name)
@@ -165,7 +165,7 @@ def _parse(tp: Any, series: pd.Series, fail: col.Fail, source: FieldSource, url:
 
 
 def _init_fields(tp: type) -> list[str]:
-    return [f.name for f in dataclasses.fields(tp) if f.init]
+    return [f.name for f in fields_of(tp) if f.init]
 
 
 def resolve_locators(values: list[str], suite_url: str) -> list[str]:
@@ -198,7 +198,7 @@ def build_rows(
     for owner in (test_sample_type, ground_truth_type):
         names = [s.name for s in sources if s.owner is owner]
         lists = [values[(owner, n)] for n in names]
-        if METADATA in {f.name for f in dataclasses.fields(owner)}:
+        if METADATA in {f.name for f in fields_of(owner)}:
             names.append(METADATA)
             lists.append(metadata_records(frame, used))
         built.append(_build(owner, names, lists, len(frame), url))

@@ -49,6 +49,13 @@ def _first_init(self: DataObject, *args: Any, **kwargs: Any) -> None:
     cls.__init__(self, *args, **kwargs)
 
 
+def fields_of(cls: type) -> tuple[dataclasses.Field, ...]:
+    """`dataclasses.fields`, after finalizing a data object class that was declared without @dataclass."""
+    if isinstance(cls, type) and issubclass(cls, DataObject):
+        schema_of(cls)
+    return dataclasses.fields(cls)
+
+
 def _finalize(cls: type[DataObject]) -> None:
     if "__dataclass_fields__" not in cls.__dict__:
         dataclasses.dataclass(frozen=True)(cls)

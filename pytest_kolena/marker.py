@@ -1,0 +1,157 @@
+"""The `kolena` marker: what it binds (models, evaluator, configurations, thresholds), read and checked at collection."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .checks import RuleError, Rules
+from .workflow import Evaluator, EvaluatorConfiguration, Model, Workflow
+from .workflow._dataobject import fields_of
+
+MARKER_HELP = (
+    "kolena(models, evaluator, thresholds=None, configurations=None, workflow=None, columns=None, stratify=None, "
+    "worst=5): expand the test into one item per model x test case x configuration of each --kolena-suite (plus one "
+    "per model x configuration for suite metrics); an item fails when a metric breaches its threshold "
+    "(e.g. thresholds={'mean_nme': '<= 0.08'}). models: Model objects or fixture names."
+)
+
+
+class MarkerError(ValueError):
+    """A `kolena` marker that cannot be used; the message says what is wrong and what exists."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelRef:
+    """A model bound by the marker: an object, or the name of a fixture that returns one."""
+
+    name: str
+    model: Model | None = None
+    fixture: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class KolenaSpec:
+    models: tuple[ModelRef, ...]
+    evaluator: Any
+    configurations: tuple[EvaluatorConfiguration, ...]
+    rules: Rules
+    workflow: Workflow
+    columns: Mapping[Any, str] | None
+    stratify: tuple[Any, ...] | None
+    worst: int
+
+    @property
+    def configuration_names(self) -> list[str | None]:
+        return [c.display_name() for c in self.configurations] or [None]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _return_fields(function: Any) -> set[str] | None:
+    """Field names of the metrics class a compute_* method is annotated to return, if it is."""
+    try:
+        hints = typing.get_type_hints(function)
+    except Exception:  # an unresolvable annotation just means: check at run time
+        return None
+    returned = hints.get("return")
+    args = [a for a in typing.get_args(returned) if a is not type(None)] or [returned]
+    fields: set[str] = set()
+    for arg in args:
+        if not dataclasses.is_dataclass(arg):
+            return None
+        fields |= {f.name for f in fields_of(arg)}
+    return fields
+
+
+def known_metrics(evaluator: Any) -> set[str] | None:
+    """Case and suite metric names, from the return annotations of the evaluator's methods (None: unknown)."""
+    if not isinstance(evaluator, Evaluator):
+        return None
+    case = _return_fields(evaluator.compute_test_case_metrics)
+    suite = _return_fields(evaluator.compute_test_suite_metrics)
+    if case is None:
+        return None
+    return case | (suite or set())
+
+
+def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> KolenaSpec:
+    """Check a marker's arguments; any problem is a MarkerError naming `where` (the test)."""
+    kwargs = dict(kwargs)
+    if args:
+        kwargs.setdefault("models", args[0])
+        if len(args) > 1:
+            kwargs.setdefault("evaluator", args[1])
+    known = {"models", "evaluator", "thresholds", "configurations", "workflow", "columns", "stratify", "worst"}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise MarkerError(
+            f"{where}: unknown kolena marker argument '{unknown[0]}'; arguments: {', '.join(sorted(known))}"
+        )
+    models = _models(kwargs.get("models"), where)
+    evaluator = kwargs.get("evaluator")
+    if evaluator is None or not (isinstance(evaluator, Evaluator) or callable(evaluator)):
+        raise MarkerError(
+            f"{where}: evaluator must be an Evaluator or an evaluator function, got {type(evaluator).__name__}"
+        )
+    configurations = tuple(_as_list(kwargs.get("configurations")) or (getattr(evaluator, "configurations", None) or []))
+    for i, configuration in enumerate(configurations):
+        if not isinstance(configuration, EvaluatorConfiguration):
+            raise MarkerError(
+                f"{where}: configuration {i} is {type(configuration).__name__}, not an EvaluatorConfiguration"
+            )
+    workflow = kwargs.get("workflow") or next((m.model.workflow for m in models if m.model is not None), None)
+    if not isinstance(workflow, Workflow):
+        raise MarkerError(f"{where}: the models are all fixture names: give the workflow too (workflow=wf)")
+    for ref in models:
+        if ref.model is not None and ref.model.workflow != workflow:
+            raise MarkerError(
+                f"{where}: model '{ref.name}' is of workflow '{ref.model.workflow.name}', not '{workflow.name}'"
+            )
+    try:
+        rules = Rules.parse(kwargs.get("thresholds"))
+        metrics = known_metrics(evaluator)
+        if metrics is not None:
+            rules.check_known(metrics, where)
+    except RuleError as error:
+        raise MarkerError(str(error) if str(error).startswith(where) else f"{where}: {error}") from None
+    worst = kwargs.get("worst", 5)
+    stratify = kwargs.get("stratify")
+    return KolenaSpec(
+        models=tuple(models),
+        evaluator=evaluator,
+        configurations=configurations,
+        rules=rules,
+        workflow=workflow,
+        columns=kwargs.get("columns"),
+        stratify=tuple(_as_list(stratify)) if stratify is not None else None,
+        worst=int(worst),
+    )
+
+
+def _models(value: Any, where: str) -> list[ModelRef]:
+    refs = []
+    for i, model in enumerate(_as_list(value)):
+        if isinstance(model, Model):
+            refs.append(ModelRef(model.name, model=model))
+        elif isinstance(model, str) and model.isidentifier():
+            refs.append(ModelRef(model, fixture=model))
+        else:
+            raise MarkerError(
+                f"{where}: models[{i}] is {type(model).__name__} {model!r}, not a Model nor the name of a fixture returning one"
+            )
+    if not refs:
+        raise MarkerError(
+            f"{where}: the kolena marker binds no model: @pytest.mark.kolena(models=[...], evaluator=...)"
+        )
+    names = [r.name for r in refs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise MarkerError(f"{where}: two models are named '{repeated[0]}'")
+    return refs

@@ -1,0 +1,329 @@
+"""Real pytest sessions with the plugin: items per model x test case x configuration, verdicts, summary, exit codes."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+# imported here, once: pytester's in-process runs forget modules they import, and NumPy cannot load twice
+import examples.facial_keypoints.workflow  # noqa: F401
+import pytest_kolena.data  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "examples" / "data"
+
+INI = f"""
+[pytest]
+kolena_data = {DATA}
+kolena_stratify = mirrored
+"""
+
+TEST_MODULE = """
+import math
+import pytest
+from examples.facial_keypoints.workflow import (
+    CONFIGURATIONS, KeypointsEvaluator, NmeThreshold, degraded_model, mean_shape_model,
+)
+
+THRESHOLDS = {{"mean_nme": "<= 0.25", "variance_mean_nme": "<= 0.02", "*mirrored True": {{"mean_nme": "<= 0.5"}}, "*mirrored False": {{"mean_nme": "<= 0.15"}}}}
+
+@pytest.mark.kolena(models={models}, evaluator=KeypointsEvaluator(configurations={configurations}), thresholds={thresholds}, columns={{"points": "keypoints"}})
+def test_keypoints(kolena_result):
+    {body}
+"""
+
+
+def write_project(
+    pytester: pytest.Pytester,
+    models: str = "[mean_shape_model]",
+    configurations: str = "[NmeThreshold(0.08)]",
+    thresholds: str = "THRESHOLDS",
+    body: str = "pass",
+    extra: str = "",
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_kp=TEST_MODULE.format(models=models, configurations=configurations, thresholds=thresholds, body=body)
+        + extra
+    )
+    pytester.syspathinsert(ROOT)
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest("--kolena-suite=300-W", "-p", "no:randomly", *args)
+
+
+def test_passing_model_items_and_summary(pytester):
+    write_project(pytester, body="assert kolena_result.model.name == 'mean-shape'")
+    result = run(pytester, "-v")
+    assert result.ret == 0
+    result.assert_outcomes(passed=4)  # basic, mirrored False, mirrored True, and the suite item
+    result.stdout.fnmatch_lines(
+        [
+            "*test_keypoints?mean-shape-300-W:basic-nme-threshold-0.08? PASSED*",
+            "*test_keypoints?mean-shape-300-W:mirrored_False-nme-threshold-0.08? PASSED*",
+            "*test_keypoints?mean-shape-300-W-nme-threshold-0.08? PASSED*",
+            "*kolena summary*",
+            "kolena suite 300-W: 4 passed",
+            "model*test case*configuration*mean_nme*verdict",
+            "mean-shape*300-W :: basic*nme-threshold-0.08*0.1896*passed",
+            "mean-shape*(suite)*nme-threshold-0.08*passed",
+        ]
+    )
+
+
+def test_threshold_breach_fails_with_values_and_worst_samples(pytester):
+    write_project(pytester, models="[degraded_model]")
+    result = run(pytester)
+    assert result.ret == 1
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_keypoints?mean-shape-degraded-300-W:mirrored_False-nme-threshold-0.08? _*",
+            "model 'mean-shape-degraded' on 300-W :: mirrored False at nme-threshold-0.08: 1 of 1 thresholds breached",
+            "  mean_nme = 0.17*, required <= 0.15",
+            "  worst samples by normalized_mean_error:",
+            f"    *  {DATA}/300-W/images/einstein-*.jpg",
+            "*kolena suite 300-W: 1 failed, 3 passed*",
+        ]
+    )
+
+
+def test_nan_metric_never_passes(pytester):
+    extra = """
+class NanEvaluator(KeypointsEvaluator):
+    def compute_test_case_metrics(self, test_case, inferences, metrics, configuration=None):
+        out = super().compute_test_case_metrics(test_case, inferences, metrics, configuration)
+        return type(out)(mean_nme=math.nan, alignment_failure_rate=0.0, ced_auc=0.0, n_samples=out.n_samples)
+
+@pytest.mark.kolena(models=[mean_shape_model], evaluator=NanEvaluator(configurations=[NmeThreshold(0.08)]), thresholds={"mean_nme": "<= 10"}, columns={"points": "keypoints"})
+def test_nan(kolena_result):
+    pass
+"""
+    write_project(pytester, extra=extra)
+    result = run(pytester, "-k", "test_nan")
+    assert result.ret == 1
+    result.assert_outcomes(failed=3, passed=1)
+    result.stdout.fnmatch_lines(["*1 of 1 thresholds breached", "  mean_nme = nan, required <= 10"])
+
+
+def test_model_exception_is_an_error_of_its_items(pytester):
+    extra = """
+from examples.quickstart.quickstart import Model
+
+def flaky(test_sample):
+    if test_sample.locator.endswith("-007.jpg"):
+        raise RuntimeError("GPU fell off the bus")
+    return mean_shape_model.infer(test_sample)
+
+flaky_model = Model("flaky", infer=flaky)
+
+@pytest.mark.kolena(models=[flaky_model], evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]), thresholds={"mean_nme": "<= 1"}, columns={"points": "keypoints"})
+def test_flaky(kolena_result):
+    pass
+"""
+    write_project(pytester, extra=extra)
+    result = run(pytester, "-k", "test_flaky")
+    assert result.ret == 1
+    result.assert_outcomes(errors=2, passed=2)  # einstein-007 is in basic and in one mirrored stratum
+    result.stdout.fnmatch_lines(
+        [
+            "*model 'flaky': 1 of 300 samples of 300-W :: basic failed to infer; first, */einstein-007.jpg:",
+            "*RuntimeError: GPU fell off the bus",
+        ]
+    )
+
+
+def test_evaluator_exception_is_an_error_of_the_case_it_touches(pytester):
+    extra = """
+class Picky(KeypointsEvaluator):
+    def compute_test_case_metrics(self, test_case, inferences, metrics, configuration=None):
+        if test_case.name.endswith("mirrored True"):
+            raise ZeroDivisionError("no mirrors please")
+        return super().compute_test_case_metrics(test_case, inferences, metrics, configuration)
+
+@pytest.mark.kolena(models=[mean_shape_model], evaluator=Picky(configurations=[NmeThreshold(0.08)]), thresholds={"mean_nme": "<= 1"}, columns={"points": "keypoints"})
+def test_picky(kolena_result):
+    pass
+"""
+    write_project(pytester, extra=extra)
+    result = run(pytester, "-k", "test_picky")
+    assert result.ret == 1
+    result.assert_outcomes(passed=2, errors=2)  # the mirrored True case, and the suite metrics that need it
+    result.stdout.fnmatch_lines(
+        [
+            "*evaluator on 300-W :: mirrored True (nme-threshold-0.08): compute_test_case_metrics raised ZeroDivisionError: no mirrors please",
+            "*suite metrics of model 'mean-shape' on 300-W: compute_test_suite_metrics raised RuntimeError: not computed because test case(s) 300-W :: mirrored True failed to evaluate",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "message"),
+    [
+        (
+            '{"mean_nmee": "<= 0.1"}',
+            "unknown metric 'mean_nmee'; metrics: alignment_failure_rate, ced_auc, mean_nme, n_samples, variance_alignment_failure_rate, variance_mean_nme",
+        ),
+        (
+            '{"mean_nme": "below 0.1"}',
+            "threshold for 'mean_nme' is 'below 0.1': write it as an operator and a number, e.g. '<= 0.08' or '>= 0.9'",
+        ),
+        ('{"mean_nme": 0.1}', "threshold for 'mean_nme' is 0.1: write it as an operator and a number"),
+    ],
+)
+def test_bad_marker_thresholds_are_collection_errors(pytester, thresholds, message):
+    write_project(pytester, thresholds=thresholds)
+    result = run(pytester)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*ERROR collecting test_kp.py*", f"kolena: test_kp.py::test_keypoints: {message}*"])
+
+
+def test_model_that_is_not_a_model_is_a_collection_error(pytester):
+    write_project(pytester, models="[42]")
+    result = run(pytester)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["kolena: test_kp.py::test_keypoints: models[0] is int 42, not a Model nor the name of a fixture returning one"]
+    )
+
+
+def test_unknown_suite_fails_at_once_listing_the_suites(pytester):
+    write_project(pytester)
+    result = pytester.runpytest("--kolena-suite=AFLW")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [f"kolena: suite 'AFLW' not found: {DATA}/AFLW/meta/metadata.csv does not exist; suites under {DATA}: 300-W"]
+    )
+
+
+def test_model_given_as_a_fixture_name(pytester):
+    extra = """
+from examples.facial_keypoints.workflow import wf
+
+@pytest.fixture
+def my_model():
+    return mean_shape_model
+
+@pytest.mark.kolena(models=["my_model"], workflow=wf, evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]), thresholds={"mean_nme": "<= 1"}, columns={"points": "keypoints"})
+def test_fixture_model(kolena_result):
+    assert kolena_result.model is mean_shape_model
+"""
+    write_project(pytester, extra=extra)
+    result = run(pytester, "-k", "test_fixture_model")
+    result.assert_outcomes(passed=4)
+
+
+def test_k_selects_items_by_test_case(pytester):
+    write_project(pytester, configurations="CONFIGURATIONS")
+    result = run(pytester, "-k", "mirrored_True and 0.05", "-v")
+    result.assert_outcomes(passed=1, deselected=11)
+    result.stdout.fnmatch_lines(["*test_keypoints?mean-shape-300-W:mirrored_True-nme-threshold-0.05? PASSED*"])
+
+
+def test_last_failed_reruns_only_the_breaching_items(pytester):
+    write_project(pytester, models="[mean_shape_model, degraded_model]")
+    first = run(pytester)
+    first.assert_outcomes(passed=7, failed=1)
+    again = run(pytester, "--lf", "-v")
+    again.assert_outcomes(failed=1)
+    again.stdout.fnmatch_lines(
+        [
+            "run-last-failure: rerun previous 1 failure*",
+            "*mean-shape-degraded-300-W:mirrored_False-nme-threshold-0.08? FAILED*",
+        ]
+    )
+
+
+def test_model_filter(pytester):
+    write_project(pytester, models="[mean_shape_model, degraded_model]")
+    result = run(pytester, "--kolena-model=mean-shape", "-v")
+    result.assert_outcomes(passed=4)
+    assert "mean-shape-degraded" not in result.stdout.str()
+
+
+def _summary(output: str) -> list[str]:
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if "kolena summary" in line)
+    end = next(
+        i
+        for i, line in enumerate(lines)
+        if i > start and (line.startswith("=") or re.match(r"\d+ (passed|failed)", line))
+    )
+    return lines[start + 1 : end]
+
+
+def test_xdist_gives_the_same_summary_and_exit_code(pytester):
+    write_project(pytester, models="[mean_shape_model, degraded_model]", configurations="CONFIGURATIONS")
+    serial = run(pytester, "-p", "no:cacheprovider")
+    parallel = run(pytester, "-p", "no:cacheprovider", "-n", "2")
+    assert serial.ret == parallel.ret == 1
+    assert _summary(parallel.stdout.str()) == _summary(serial.stdout.str())
+    assert "kolena suite 300-W: 3 failed, 21 passed" in _summary(serial.stdout.str())
+
+
+def test_quiet_and_verbose_summaries(pytester):
+    write_project(pytester)
+    quiet = _summary(run(pytester, "-q").stdout.str())
+    assert quiet == ["kolena suite 300-W: 4 passed"]
+    verbose = _summary(run(pytester, "-v").stdout.str())
+    assert any(
+        re.search(r"mean_nme\s+alignment_failure_rate\s+ced_auc\s+n_samples\s+variance_mean_nme", line)
+        for line in verbose
+    )
+
+
+def test_junit_xml_has_one_testcase_per_item_with_metrics(pytester):
+    write_project(pytester)
+    result = run(pytester, "--junitxml=report.xml", "-W", "error::pytest.PytestWarning")
+    assert result.ret == 0
+    root = ET.parse(pytester.path / "report.xml").getroot()
+    cases = root.findall(".//testcase")
+    assert len(cases) == 4
+    props = {p.get("name"): p.get("value") for p in cases[0].findall("properties/property")}
+    assert props["kolena.test_case"] == "300-W :: basic" and props["kolena.verdict"] == "passed"
+    assert float(props["kolena.metric.mean_nme"]) == pytest.approx(0.1896, abs=1e-4)
+    assert "junit_family" not in result.stdout.str()
+
+
+def test_marker_is_registered_and_options_documented(pytester):
+    write_project(pytester)
+    assert run(pytester, "--strict-markers").ret == 0
+    markers = pytester.runpytest("--markers")
+    markers.stdout.fnmatch_lines(["@pytest.mark.kolena(models, evaluator, thresholds=None, *"])
+    helptext = pytester.runpytest("--help")
+    helptext.stdout.fnmatch_lines(
+        [
+            "kolena: ML model regression tests:",
+            "*--kolena-suite=NAME*",
+            "*--kolena-data=ROOT*",
+            "*--kolena-model=NAME*",
+            "*kolena_stratify*",
+        ]
+    )
+
+
+def test_no_suite_selected_skips_with_a_reason(pytester):
+    write_project(pytester)
+    result = pytester.runpytest("-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*no kolena suite selected: give --kolena-suite NAME*"])
+
+
+def test_suites_from_an_s3_bucket(pytester, s3_data_root, s3_endpoint):
+    write_project(pytester)
+    result = pytester.runpytest(
+        "--kolena-suite=300-W", f"--kolena-data={s3_data_root}", "-o", f"kolena_s3_endpoint={s3_endpoint}", "-v"
+    )
+    assert result.ret == 0
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        [f"kolena: suites 300-W from {s3_data_root}", "mean-shape*300-W :: basic*nme-threshold-0.08*0.1896*passed"]
+    )
+    missing = pytester.runpytest(
+        "--kolena-suite=AFLW", f"--kolena-data={s3_data_root}", "-o", f"kolena_s3_endpoint={s3_endpoint}"
+    )
+    missing.stdout.fnmatch_lines([f"kolena: suite 'AFLW' not found: *; suites under {s3_data_root}: 300-W"])
