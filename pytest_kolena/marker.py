@@ -42,6 +42,8 @@ class KolenaSpec:
     columns: Mapping[Any, str] | None
     stratify: tuple[Any, ...] | None
     worst: int
+    case_metrics: frozenset[str] = frozenset()  # from the evaluator's annotations; empty when unknown
+    suite_metrics: frozenset[str] = frozenset()
 
     @property
     def configuration_names(self) -> list[str | None]:
@@ -70,15 +72,11 @@ def _return_fields(function: Any) -> set[str] | None:
     return fields
 
 
-def known_metrics(evaluator: Any) -> set[str] | None:
-    """Case and suite metric names, from the return annotations of the evaluator's methods (None: unknown)."""
+def declared_metrics(evaluator: Any) -> tuple[set[str] | None, set[str] | None]:
+    """Case and suite metric names, from the return annotations of the evaluator's methods (None: not annotated)."""
     if not isinstance(evaluator, Evaluator):
-        return None
-    case = _return_fields(evaluator.compute_test_case_metrics)
-    suite = _return_fields(evaluator.compute_test_suite_metrics)
-    if case is None:
-        return None
-    return case | (suite or set())
+        return None, None
+    return _return_fields(evaluator.compute_test_case_metrics), _return_fields(evaluator.compute_test_suite_metrics)
 
 
 def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> KolenaSpec:
@@ -114,11 +112,11 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
             raise MarkerError(
                 f"{where}: model '{ref.name}' is of workflow '{ref.model.workflow.name}', not '{workflow.name}'"
             )
+    case_metrics, suite_metrics = declared_metrics(evaluator)
     try:
         rules = Rules.parse(kwargs.get("thresholds"))
-        metrics = known_metrics(evaluator)
-        if metrics is not None:
-            rules.check_known(metrics, where)
+        if case_metrics is not None:
+            rules.check_known(case_metrics | (suite_metrics or set()), where)
     except RuleError as error:
         raise MarkerError(str(error) if str(error).startswith(where) else f"{where}: {error}") from None
     worst = kwargs.get("worst", 5)
@@ -132,6 +130,8 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
         columns=kwargs.get("columns"),
         stratify=tuple(_as_list(stratify)) if stratify is not None else None,
         worst=int(worst),
+        case_metrics=frozenset(case_metrics or ()),
+        suite_metrics=frozenset(suite_metrics or ()),
     )
 
 

@@ -93,39 +93,29 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if marker is None:
         return
     from .data import SuiteError
-    from .marker import MarkerError, read_marker
-    from .session import KolenaParam
+    from .marker import MarkerError
 
     session = _session(metafunc.config)
-    where = metafunc.definition.nodeid
     try:
-        spec = read_marker(marker.args, marker.kwargs, where)
-        suites = session.suite_names()
-        wanted = session.model_filter()
-        params = []
-        for suite_name in suites:
-            suite = session.suite(spec, suite_name)
-            for ref in spec.models:
-                if wanted is not None and ref.name not in wanted:
-                    continue
-                for configuration in spec.configuration_names:
-                    for place in [tc.name for tc in suite.test_cases] + [None]:
-                        params.append(KolenaParam(suite_name, ref, place, configuration, len(params)))
+        spec = session.spec_for(metafunc.definition)
+        params = session.params(spec)
     except (MarkerError, SuiteError) as error:  # a collection error of the module: its message, no traceback
         raise pytest.Collector.CollectError(f"kolena: {error}") from None
-    if not suites:
-        reason = "no kolena suite selected: give --kolena-suite NAME or set kolena_suite in the pytest config"
-        metafunc.parametrize(
-            "_kolena_param", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=["no-suite"]
-        )
+    if params:
+        metafunc.parametrize("_kolena_param", params, ids=[p.id for p in params])
         return
-    if not params:
-        reason = f"--kolena-model {', '.join(sorted(wanted or []))} selects none of the models: {', '.join(r.name for r in spec.models)}"
-        metafunc.parametrize(
-            "_kolena_param", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=["no-model"]
+    if not session.suite_names():
+        reason, label = (
+            "no kolena suite selected: give --kolena-suite NAME or set kolena_suite in the pytest config",
+            "no-suite",
         )
-        return
-    metafunc.parametrize("_kolena_param", params, ids=[p.id for p in params])
+    else:
+        selected = ", ".join(sorted(session.model_filter() or []))
+        reason, label = (
+            f"--kolena-model {selected} selects none of the models: {', '.join(r.name for r in spec.models)}",
+            "no-model",
+        )
+    metafunc.parametrize("_kolena_param", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=[label])
 
 
 @pytest.fixture
@@ -135,68 +125,40 @@ def _kolena_param(request: pytest.FixtureRequest) -> Any:
     )
 
 
+def _param_of(item: pytest.Item) -> Any:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("_kolena_param") if callspec is not None else None
+
+
 @pytest.fixture
 def kolena_suite(request: pytest.FixtureRequest) -> Any:
-    """The TestSuite of the current kolena item, or of the first --kolena-suite (built once per session)."""
-    param = request.node.callspec.params.get("_kolena_param") if hasattr(request.node, "callspec") else None
-    spec = _spec_of(request.node)
+    """The TestSuite of the current kolena item (built once per session)."""
     session = _session(request.config)
-    if spec is None:
-        raise pytest.UsageError("kolena_suite needs @pytest.mark.kolena(models=..., evaluator=...) on the test")
-    name = param.suite if param is not None else session.suite_names()[0]
-    return session.suite(spec, name)
-
-
-def _spec_of(item: pytest.Item) -> Any:
-    """The item's marker, read once per test function."""
-    return _session(item.config).spec_for(item)
+    spec, param = session.spec_for(request.node), _param_of(request.node)
+    if spec is None or param is None:
+        raise pytest.UsageError(
+            f"{request.node.nodeid}: kolena_suite needs @pytest.mark.kolena(models=..., evaluator=...) on the test"
+        )
+    return session.suite(spec, param.suite)
 
 
 @pytest.fixture
 def kolena_result(request: pytest.FixtureRequest, _kolena_param: Any) -> ItemResult:
-    """The results of the current item: model, test case, configuration, metrics, samples, plots."""
-    from .session import ItemResult, case_result
-
-    param = _kolena_param
-    spec = _spec_of(request.node)
-    session = _session(request.config)
-    model = param.model.model or request.getfixturevalue(param.model.fixture)
+    """The results of the current item: model, test case, configuration, metrics, samples with their metrics, plots."""
+    from .session import ItemError
     from .workflow import Model
 
+    session = _session(request.config)
+    param = _kolena_param
+    model = param.model.model or request.getfixturevalue(param.model.fixture)
     if not isinstance(model, Model):
         pytest.fail(f"fixture '{param.model.fixture}' returned {type(model).__name__}, not a Model", pytrace=False)
-    suite = session.suite(spec, param.suite)
-    run = session.run(spec, model, suite)
-    configuration = next((c for c in spec.configurations if c.display_name() == param.configuration), None)
-    properties = request.node.user_properties
-    if param.test_case is None:
-        if param.configuration in run.suite_errors:
-            pytest.fail(
-                f"suite metrics of model '{model.name}' on {param.suite}: {run.suite_errors[param.configuration]}",
-                pytrace=False,
-            )
-        metrics = run.suite_metrics.get(param.configuration)
-        result = ItemResult(model, suite, configuration, None, metrics, [], [], run)
-    else:
-        case = case_result(run, param.test_case, param.configuration)
-        if case.failures:
-            first = case.failures[0]
-            pytest.fail(
-                f"model '{model.name}': {len(case.failures)} of {len(case.failures) + len(case.samples)} samples of "
-                f"{case.name} failed to infer; first, {_sample_label(first.test_sample)}:\n{first.failure.traceback}",
-                pytrace=False,
-            )
-        if case.error is not None:
-            pytest.fail(
-                f"evaluator on {case.name} ({param.configuration}): {case.error}\n{case.error.traceback}", pytrace=False
-            )
-        result = ItemResult(model, suite, configuration, case.test_case, case.metrics, case.samples, case.plots, run)
-    properties.extend(_metric_properties(result.metrics))
+    try:
+        result = session.item_result(session.spec_for(request.node), param, model)
+    except ItemError as error:
+        pytest.fail(str(error), pytrace=False)
+    request.node.user_properties.extend(_metric_properties(result.metrics))
     return result
-
-
-def _sample_label(test_sample: Any) -> str:
-    return str(getattr(test_sample, "locator", None) or repr(test_sample)[:100])
 
 
 def _metric_properties(metrics: Any) -> list[tuple[str, Any]]:
@@ -204,61 +166,34 @@ def _metric_properties(metrics: Any) -> list[tuple[str, Any]]:
 
     if metrics is None or not dataclasses.is_dataclass(metrics):
         return []
-    out = []
-    for field in dataclasses.fields(metrics):
-        value = getattr(metrics, field.name)
-        if isinstance(value, (int, float, str, bool)):
-            out.append((f"kolena.metric.{field.name}", value))
-    return out
+    values = ((f.name, getattr(metrics, f.name)) for f in dataclasses.fields(metrics))
+    return [(f"kolena.metric.{name}", value) for name, value in values if isinstance(value, (int, float, str, bool))]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
-    """Check the thresholds before the test body runs: a breach fails the item with the breach and the worst samples."""
-    result = pyfuncitem.funcargs.get("kolena_result")
-    param = getattr(pyfuncitem, "callspec", None) and pyfuncitem.callspec.params.get("_kolena_param")
+    """Judge the thresholds before the test body runs: a breach fails the item with values and the worst samples."""
+    result, param = pyfuncitem.funcargs.get("kolena_result"), _param_of(pyfuncitem)
     if result is None or param is None:
         return
     from .checks import breaches
     from .report.text import failure_text
+    from .session import applicable_rules
 
-    spec = _spec_of(pyfuncitem)
-    place = param.test_case or f"{param.suite} (suite metrics)"
-    rules = spec.rules.for_case(place)
-    fields = {f for f, _ in _metric_properties(result.metrics)} if result.metrics is not None else set()
-    relevant = [
-        r
-        for r in rules
-        if f"kolena.metric.{r.metric}" in fields
-        or (param.test_case is not None and not _is_suite_metric(spec, r.metric))
-    ]
-    pyfuncitem.user_properties.append(("kolena.thresholded", ",".join(r.metric for r in relevant)))
-    broken = breaches(result.metrics, relevant)
+    spec = _session(pyfuncitem.config).spec_for(pyfuncitem)
+    rules = applicable_rules(spec, param, result.metrics)
+    pyfuncitem.user_properties.append(("kolena.thresholded", ",".join(r.metric for r in rules)))
+    broken = breaches(result.metrics, rules)
     if broken:
+        place = param.test_case or f"{param.suite} (suite metrics)"
         title = f"model '{param.model.name}' on {place}" + (f" at {param.configuration}" if param.configuration else "")
-        pytest.fail(failure_text(title, broken, len(relevant), result.samples, spec.worst), pytrace=False)
-
-
-def _is_suite_metric(spec: Any, metric: str) -> bool:
-    from .marker import _return_fields
-
-    suite_fields = (
-        _return_fields(spec.evaluator.compute_test_suite_metrics)
-        if hasattr(spec.evaluator, "compute_test_suite_metrics")
-        else None
-    )
-    case_fields = (
-        _return_fields(spec.evaluator.compute_test_case_metrics)
-        if hasattr(spec.evaluator, "compute_test_case_metrics")
-        else None
-    )
-    return bool(suite_fields and metric in suite_fields and not (case_fields and metric in case_fields))
+        pytest.fail(failure_text(title, broken, len(rules), result.samples, spec.worst), pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
-    param = getattr(item, "callspec", None) and item.callspec.params.get("_kolena_param")
+    param = _param_of(item)
     if param is None:
         return report
     if report.when == "setup":

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from .checks import Threshold
 from .engine.results import RunResults, TestCaseResult
 from .marker import KolenaSpec, ModelRef
 from .workflow import Evaluator, Model
@@ -145,6 +146,63 @@ class KolenaSession:
                 self._runs[key] = run.run()
         return self._runs[key]
 
+    def params(self, spec: KolenaSpec) -> list[KolenaParam]:
+        """One item per selected suite x model x configuration x test case, then the suite-level item."""
+        wanted = self.model_filter()
+        params: list[KolenaParam] = []
+        for suite_name in self.suite_names():
+            suite = self.suite(spec, suite_name)
+            for ref in spec.models:
+                if wanted is not None and ref.name not in wanted:
+                    continue
+                for configuration in spec.configuration_names:
+                    for place in [tc.name for tc in suite.test_cases] + [None]:
+                        params.append(KolenaParam(suite_name, ref, place, configuration, len(params)))
+        return params
 
-def case_result(run: RunResults, test_case: str, configuration: str | None) -> TestCaseResult:
+    def item_result(self, spec: KolenaSpec, param: KolenaParam, model: Model) -> ItemResult:
+        """The results of one item; an inference or evaluator failure that touches it raises ItemError."""
+        suite = self.suite(spec, param.suite)
+        run = self.run(spec, model, suite)
+        configuration = next((c for c in spec.configurations if c.display_name() == param.configuration), None)
+        if param.test_case is None:
+            if param.configuration in run.suite_errors:
+                raise ItemError(
+                    f"suite metrics of model '{model.name}' on {param.suite}: {run.suite_errors[param.configuration]}"
+                )
+            return ItemResult(
+                model, suite, configuration, None, run.suite_metrics.get(param.configuration), [], [], run
+            )
+        case = _case_result(run, param.test_case, param.configuration)
+        if case.failures:
+            first = case.failures[0]
+            label = getattr(first.test_sample, "locator", None) or repr(first.test_sample)[:100]
+            total = len(case.failures) + len(case.samples)
+            raise ItemError(
+                f"model '{model.name}': {len(case.failures)} of {total} samples of {case.name} failed to infer; "
+                f"first, {label}:\n{first.failure.traceback}"
+            )
+        if case.error is not None:
+            raise ItemError(f"evaluator on {case.name} ({param.configuration}): {case.error}\n{case.error.traceback}")
+        return ItemResult(model, suite, configuration, case.test_case, case.metrics, case.samples, case.plots, run)
+
+
+class ItemError(Exception):
+    """An item that cannot be judged: its model or evaluator raised on the data it covers."""
+
+
+def _case_result(run: RunResults, test_case: str, configuration: str | None) -> TestCaseResult:
     return next(c for c in run.cases if c.name == test_case and c.configuration_name == configuration)
+
+
+def applicable_rules(spec: KolenaSpec, param: KolenaParam, metrics: Any) -> list[Threshold]:
+    """The thresholds an item is judged by: case-level rules on a test case, suite-level ones on the suite item."""
+    place = param.test_case or f"{param.suite} (suite metrics)"
+    present = {f.name for f in dataclasses.fields(metrics)} if dataclasses.is_dataclass(metrics) else set()
+    rules = []
+    for rule in spec.rules.for_case(place):
+        suite_level = rule.metric in spec.suite_metrics and rule.metric not in spec.case_metrics
+        applies = (suite_level or rule.metric in present) if param.test_case is None else not suite_level
+        if applies:
+            rules.append(rule)
+    return rules
