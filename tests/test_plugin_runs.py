@@ -327,3 +327,37 @@ def test_suites_from_an_s3_bucket(pytester, s3_data_root, s3_endpoint):
         "--kolena-suite=AFLW", f"--kolena-data={s3_data_root}", "-o", f"kolena_s3_endpoint={s3_endpoint}"
     )
     missing.stdout.fnmatch_lines([f"kolena: suite 'AFLW' not found: *; suites under {s3_data_root}: 300-W"])
+
+
+FIXTURES_MODULE = """
+import pytest
+from examples.facial_keypoints.workflow import KeypointsEvaluator, NmeThreshold, mean_shape_model
+
+seen = []
+
+@pytest.mark.kolena(models=[mean_shape_model], evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]), columns={"points": "keypoints"})
+def test_results(kolena_suite, kolena_result):
+    seen.append(id(kolena_suite))
+    assert kolena_suite.name == "300-W"
+    assert [tc.name for tc in kolena_suite.test_cases] == ["300-W :: basic", "300-W :: mirrored False", "300-W :: mirrored True"]
+    assert kolena_result.configuration.display_name() == "nme-threshold-0.08"
+    if kolena_result.test_case is None:
+        assert kolena_result.kind == "suite" and kolena_result.metrics.variance_mean_nme >= 0
+    else:
+        assert kolena_result.kind == "test case"
+        assert len(kolena_result.samples) == kolena_result.metrics.n_samples == len(kolena_result.test_case)
+        first = kolena_result.samples[0]
+        assert first.metrics.normalized_mean_error >= 0 and len(first.inference.keypoints.points) == 5
+        assert kolena_result.plots[0].title == "Cumulative error distribution"
+
+def test_zz_suite_built_once():
+    assert len(seen) == 4 and len(set(seen)) == 1
+"""
+
+
+def test_fixtures_expose_the_suite_and_the_item_results(pytester):
+    pytester.makeini(INI)
+    pytester.makepyfile(test_fixtures=FIXTURES_MODULE)
+    pytester.syspathinsert(ROOT)
+    result = run(pytester)
+    result.assert_outcomes(passed=5)
