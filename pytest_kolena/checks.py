@@ -57,27 +57,27 @@ class Threshold:
 
 @dataclasses.dataclass(frozen=True)
 class Rules:
-    """Thresholds for all test cases, with overrides for test cases whose names match a pattern."""
+    """Rules on metrics (thresholds, regression allowances) for all test cases, with overrides per test case pattern."""
 
-    default: tuple[Threshold, ...]
-    per_case: tuple[tuple[str, tuple[Threshold, ...]], ...] = ()
+    default: tuple[Any, ...]
+    per_case: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     @classmethod
-    def parse(cls, spec: Mapping[str, Any] | None) -> Rules:
+    def parse(cls, spec: Mapping[str, Any] | None, parse_one: Callable[[str, Any], Any] = Threshold.parse) -> Rules:
         """`{"mean_nme": "<= 0.08", "*occlusion*": {"mean_nme": "<= 0.12"}}`: a key is a metric, or a test case
         name pattern (fnmatch) whose dict overrides the default rules for the matching test cases."""
         default, per_case = [], []
         for key, value in (spec or {}).items():
             if isinstance(value, Mapping):
-                per_case.append((key, tuple(Threshold.parse(m, t) for m, t in value.items())))
+                per_case.append((key, tuple(parse_one(m, t) for m, t in value.items())))
             else:
-                default.append(Threshold.parse(key, value))
+                default.append(parse_one(key, value))
         return cls(tuple(default), tuple(per_case))
 
     def metrics(self) -> set[str]:
         return {t.metric for t in self.default} | {t.metric for _, rules in self.per_case for t in rules}
 
-    def for_case(self, case_name: str) -> list[Threshold]:
+    def for_case(self, case_name: str) -> list[Any]:
         """The rules of a test case: the default ones, each replaced by the last matching override."""
         by_metric = {t.metric: t for t in self.default}
         for pattern, rules in self.per_case:

@@ -8,14 +8,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .checks import RuleError, Rules
+from .regression import Allowance
 from .workflow import Evaluator, EvaluatorConfiguration, Model, Workflow
 from .workflow._dataobject import fields_of
 
 MARKER_HELP = (
-    "kolena(models, evaluator, thresholds=None, configurations=None, workflow=None, columns=None, stratify=None, "
-    "worst=5): expand the test into one item per model x test case x configuration of each --kolena-suite (plus one "
+    "kolena(models, evaluator, thresholds=None, regression=None, better=None, configurations=None, workflow=None, "
+    "columns=None, stratify=None, worst=5): expand the test into one item per model x test case x configuration of each --kolena-suite (plus one "
     "per model x configuration for suite metrics); an item fails when a metric breaches its threshold "
-    "(e.g. thresholds={'mean_nme': '<= 0.08'}). models: Model objects or fixture names."
+    "(e.g. thresholds={'mean_nme': '<= 0.08'}) or, against --kolena-baseline, worsens beyond its allowance "
+    "(e.g. regression={'mean_nme': '+2%'}). models: Model objects or fixture names."
 )
 
 
@@ -44,6 +46,8 @@ class KolenaSpec:
     worst: int
     case_metrics: frozenset[str] = frozenset()  # from the evaluator's annotations; empty when unknown
     suite_metrics: frozenset[str] = frozenset()
+    regression: Rules = dataclasses.field(default_factory=lambda: Rules(()))
+    lower_is_better: Mapping[str, bool] = dataclasses.field(default_factory=dict)
 
     @property
     def configuration_names(self) -> list[str | None]:
@@ -86,7 +90,18 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
         kwargs.setdefault("models", args[0])
         if len(args) > 1:
             kwargs.setdefault("evaluator", args[1])
-    known = {"models", "evaluator", "thresholds", "configurations", "workflow", "columns", "stratify", "worst"}
+    known = {
+        "models",
+        "evaluator",
+        "thresholds",
+        "regression",
+        "better",
+        "configurations",
+        "workflow",
+        "columns",
+        "stratify",
+        "worst",
+    }
     unknown = sorted(set(kwargs) - known)
     if unknown:
         raise MarkerError(
@@ -115,8 +130,11 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
     case_metrics, suite_metrics = declared_metrics(evaluator)
     try:
         rules = Rules.parse(kwargs.get("thresholds"))
+        regression = Rules.parse(kwargs.get("regression"), Allowance.parse)
         if case_metrics is not None:
             rules.check_known(case_metrics | (suite_metrics or set()), where)
+            regression.check_known(case_metrics, where)
+        lower_is_better = _directions(kwargs.get("better"), rules, regression, evaluator, where)
     except RuleError as error:
         raise MarkerError(str(error) if str(error).startswith(where) else f"{where}: {error}") from None
     worst = kwargs.get("worst", 5)
@@ -132,7 +150,40 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
         worst=int(worst),
         case_metrics=frozenset(case_metrics or ()),
         suite_metrics=frozenset(suite_metrics or ()),
+        regression=regression,
+        lower_is_better=lower_is_better,
     )
+
+
+def _directions(better: Any, rules: Rules, regression: Rules, evaluator: Any, where: str) -> dict[str, bool]:
+    """Whether lower is better, per metric with a regression rule: from `better=`, else the metrics class field's
+    metadata (`field(metadata={"better": "lower"})`), else the direction of a threshold on it."""
+    declared: dict[str, str] = {}
+    case_type = _return_type(evaluator.compute_test_case_metrics) if isinstance(evaluator, Evaluator) else None
+    if case_type is not None:
+        declared.update({f.name: f.metadata["better"] for f in fields_of(case_type) if "better" in f.metadata})
+    for metric, word in dict(better or {}).items():
+        declared[metric] = word
+    thresholds = {t.metric: t for t in rules.default}
+    out = {}
+    for metric in regression.metrics():
+        word = declared.get(metric)
+        if word is None and metric in thresholds and thresholds[metric].op != "==":
+            word = "lower" if thresholds[metric].lower_is_better else "higher"
+        if word not in ("lower", "higher"):
+            raise RuleError(
+                f"{where}: is a lower or a higher '{metric}' better? say it once: better={{'{metric}': 'lower'}}, or on the metrics class field"
+            )
+        out[metric] = word == "lower"
+    return out
+
+
+def _return_type(function: Any) -> Any:
+    try:
+        returned = typing.get_type_hints(function).get("return")
+    except Exception:  # an unresolvable annotation: no declared directions
+        return None
+    return returned if dataclasses.is_dataclass(returned) else None
 
 
 def _models(value: Any, where: str) -> list[ModelRef]:

@@ -52,6 +52,55 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("kolena_s3_endpoint", type="string", help="S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS)")
     parser.addini("kolena_s3_anon", type="bool", default=False, help="read S3 anonymously (public buckets)")
     parser.addini("kolena_s3_profile", type="string", help="AWS profile for S3 (default: AWS_PROFILE)")
+    group.addoption(
+        "--kolena-store",
+        dest="kolena_store",
+        metavar="URL",
+        help="where runs and the inference cache are kept: a folder or an fsspec URL (default: the kolena_store ini key, else .kolena in the rootdir)",
+    )
+    group.addoption(
+        "--kolena-baseline",
+        dest="kolena_baseline",
+        metavar="REF",
+        help="compare with a baseline: a run id, a tag (latest run), a model name (latest run), a git ref, or a baseline file (.json, or a folder/ of them)",
+    )
+    group.addoption(
+        "--kolena-tag",
+        dest="kolena_tag",
+        metavar="TAG",
+        help="name this run in the store (e.g. 'main'), so that later runs can use it as their baseline",
+    )
+    group.addoption(
+        "--kolena-update-baseline",
+        dest="kolena_update_baseline",
+        action="store_true",
+        help="rewrite the --kolena-baseline file(s) with this run's results",
+    )
+    group.addoption(
+        "--kolena-reset",
+        dest="kolena_reset",
+        action="store_true",
+        help="infer again instead of reading the inference cache",
+    )
+    group.addoption(
+        "--kolena-confidence",
+        dest="kolena_confidence",
+        type=float,
+        metavar="LEVEL",
+        help="confidence level of the regression intervals (default 0.95)",
+    )
+    parser.addini("kolena_store", type="string", help="default store (folder or URL)")
+    parser.addini("kolena_baseline", type="string", help="default baseline reference")
+    parser.addini(
+        "kolena_confidence", type="string", default="0.95", help="confidence level of the regression intervals"
+    )
+    parser.addini("kolena_resamples", type="string", default="1000", help="bootstrap resamples per regression check")
+    parser.addini(
+        "kolena_min_samples",
+        type="string",
+        default="20",
+        help="test cases with fewer paired samples are not judged as regressions",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -59,7 +108,20 @@ def pytest_configure(config: pytest.Config) -> None:
     from .session import KolenaSession
 
     config.addinivalue_line("markers", MARKER_HELP)
-    config.pluginmanager.register(KolenaSession(config), _SESSION)
+    session = KolenaSession(config)
+    config.pluginmanager.register(session, _SESSION)
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_RunIdToWorkers(session.run_id), "kolena-xdist")
+
+
+class _RunIdToWorkers:
+    """pytest-xdist: every worker writes its part of the run under the controller's run id."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["kolena_run_id"] = self.run_id
 
 
 def _session(config: pytest.Config) -> KolenaSession:
@@ -96,10 +158,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     from .marker import MarkerError
 
     session = _session(metafunc.config)
+    from .baseline import BaselineError
+
     try:
         spec = session.spec_for(metafunc.definition)
         params = session.params(spec)
-    except (MarkerError, SuiteError) as error:  # a collection error of the module: its message, no traceback
+        session.baseline()
+    except (
+        MarkerError,
+        SuiteError,
+        BaselineError,
+    ) as error:  # a collection error of the module: its message, no traceback
         raise pytest.Collector.CollectError(f"kolena: {error}") from None
     if params:
         metafunc.parametrize("_kolena_param", params, ids=[p.id for p in params])
@@ -178,16 +247,49 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
         return
     from .checks import breaches
     from .report.text import failure_text
-    from .session import applicable_rules
+    from .session import applicable_rules, judge_regression
 
-    spec = _session(pyfuncitem.config).spec_for(pyfuncitem)
+    session = _session(pyfuncitem.config)
+    spec = session.spec_for(pyfuncitem)
     rules = applicable_rules(spec, param, result.metrics)
     pyfuncitem.user_properties.append(("kolena.thresholded", ",".join(r.metric for r in rules)))
+    place = param.test_case or f"{param.suite} (suite metrics)"
+    title = f"model '{param.model.name}' on {place}" + (f" at {param.configuration}" if param.configuration else "")
     broken = breaches(result.metrics, rules)
+    verdict, comparisons = judge_regression(session, spec, param, result)
+    pyfuncitem.user_properties += [(f"kolena.delta.{c.metric}", _delta_text(c)) for c in comparisons]
     if broken:
-        place = param.test_case or f"{param.suite} (suite metrics)"
-        title = f"model '{param.model.name}' on {place}" + (f" at {param.configuration}" if param.configuration else "")
         pytest.fail(failure_text(title, broken, len(rules), result.samples, spec.worst), pytrace=False)
+    if verdict is not None:
+        pyfuncitem.stash[_VERDICT] = verdict
+    if verdict == "regressed":
+        lines = [f"{title}: regressed against {session.baseline().source}"] + [f"  {c}" for c in comparisons]
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+_VERDICT: pytest.StashKey[str] = pytest.StashKey()
+_WORDS = {
+    "regressed": ("failed", "R", "REGRESSED"),
+    "improved": ("passed", "I", "IMPROVED"),
+    "new": ("passed", "N", "NEW"),
+}
+
+
+def _delta_text(comparison: Any) -> str:
+    delta = comparison.candidate - comparison.baseline
+    if comparison.interval is None:
+        return f"{delta:+.4g}"
+    sign = 1 if comparison.worsening == delta else -1
+    low, high = sorted((sign * comparison.interval[0], sign * comparison.interval[1]))
+    return f"{delta:+.4g} [{low:+.4g}, {high:+.4g}]"
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    """Verdict words: REGRESSED, IMPROVED, NEW (and pytest's own PASSED, FAILED for thresholds)."""
+    if report.when != "call":
+        return None
+    verdict = dict(report.user_properties).get("kolena.verdict")
+    return _WORDS.get(verdict)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -208,8 +310,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if report.failed or report.skipped:
             item.user_properties.append(("kolena.verdict", "error" if report.failed else "skipped"))
     elif report.when == "call":
-        item.user_properties.append(("kolena.verdict", report.outcome))
+        stashed = item.stash.get(_VERDICT, None)
+        if report.failed:
+            verdict = "regressed" if stashed == "regressed" else "failed"
+        else:
+            verdict = stashed if report.passed and stashed else report.outcome
+        item.user_properties.append(("kolena.verdict", verdict))
+        report.user_properties.append(("kolena.verdict", verdict))
+        _session(item.config).verdicts[
+            (param.suite, param.model.name, param.test_case or "", param.configuration or "")
+        ] = verdict
     return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for line in _session(session.config).finish():
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(line)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

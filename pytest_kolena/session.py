@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import os
+import platform
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any
@@ -63,6 +66,15 @@ class KolenaSession:
         self._suites: dict[tuple, Any] = {}
         self._runs: dict[tuple, RunResults] = {}
         self._specs: dict[str, KolenaSpec | None] = {}
+        self._baseline: Any = None
+        self.computed: list[tuple[KolenaSpec, RunResults]] = []
+        self.verdicts: dict[tuple[str, str, str, str], str] = {}
+        workerinput = getattr(config, "workerinput", None)
+        self.is_worker = workerinput is not None
+        self.run_id = (workerinput or {}).get("kolena_run_id") or datetime.datetime.now(datetime.UTC).strftime(
+            "%Y%m%dT%H%M%S-"
+        ) + uuid.uuid4().hex[:8]
+        self.writer = (workerinput or {}).get("workerid", "main")
 
     def spec_for(self, item: pytest.Item) -> KolenaSpec | None:
         """The kolena marker of an item's test function, read once."""
@@ -114,6 +126,59 @@ class KolenaSession:
     def stratify(self, spec: KolenaSpec) -> list[Any]:
         return list(spec.stratify) if spec.stratify is not None else list(self.config.getini("kolena_stratify"))
 
+    def store_url(self) -> str:
+        url = self.config.getoption("kolena_store") or self.config.getini("kolena_store") or ".kolena"
+        if "://" not in url and not os.path.isabs(url):
+            url = str(Path(self.config.rootpath) / url)
+        return url
+
+    def store(self) -> Any:
+        from .store import RunStore
+
+        return RunStore(self.store_url(), self._store_options())
+
+    def _store_options(self) -> dict[str, Any]:
+        return (
+            self.storage_options().for_protocol(self.store_url().split("://", 1)[0])
+            if "://" in self.store_url()
+            else {}
+        )
+
+    def baseline(self) -> Any:
+        """The baseline of --kolena-baseline, resolved once; None without one."""
+        from .baseline import resolve
+
+        ref = self.config.getoption("kolena_baseline") or self.config.getini("kolena_baseline")
+        if not ref:
+            return None
+        if self._baseline is None:
+            if not ("://" in ref or os.path.isabs(ref)) and ref.endswith((".json", "/")):
+                ref = str(Path(self.config.rootpath) / ref)
+            self._baseline = resolve(ref, self.store(), self.suite_names(), cwd=str(self.config.rootpath))
+        return self._baseline
+
+    def bootstrap(self) -> Any:
+        from .regression import Bootstrap
+
+        return Bootstrap(
+            resamples=int(self.config.getini("kolena_resamples") or 1000),
+            confidence=float(
+                self.config.getoption("kolena_confidence") or self.config.getini("kolena_confidence") or 0.95
+            ),
+            min_samples=int(self.config.getini("kolena_min_samples") or 20),
+        )
+
+    def sample_id(self, test_sample: Any, suite_name: str) -> str:
+        """How a sample is named in a baseline: its locator relative to the suite folder, else a digest."""
+        from .store.cache import sample_digest
+
+        locator = getattr(test_sample, "locator", None)
+        if locator is None:
+            return sample_digest(test_sample)
+        root = self.data_root() or ""
+        prefix = (root.rstrip("/") + "/" + suite_name + "/") if "://" in root else str(Path(root) / suite_name) + os.sep
+        return locator[len(prefix) :] if locator.startswith(prefix) else locator
+
     # suites and runs --------------------------------------------------------------------------------------
     def suite(self, spec: KolenaSpec, name: str) -> Any:
         """The workflow's TestSuite `name`, loaded once per session for a given column mapping and strata."""
@@ -133,18 +198,35 @@ class KolenaSession:
         return self._suites[key]
 
     def run(self, spec: KolenaSpec, model: Model, suite: Any) -> RunResults:
-        """Infer and evaluate a model on a suite once per session (per evaluator and configurations)."""
+        """Infer and evaluate a model on a suite once per session (per evaluator and configurations), with the
+        store's inference cache when the model has a version; one process of a machine infers at a time."""
+        from .store import InferenceCache
+        from .store.lock import machine_lock
+
         key = (id(spec.evaluator), tuple(spec.configuration_names), model.name, id(suite))
-        if key not in self._runs:
-            evaluator = spec.evaluator
-            configurations = list(spec.configurations) if not isinstance(evaluator, Evaluator) else None
-            run = TestRun(model, suite, evaluator, configurations)
-            if isinstance(evaluator, Evaluator):
-                run.configurations = list(spec.configurations)
-            with warnings.catch_warnings():  # failures become errors of the items they touch
-                warnings.simplefilter("ignore", RuntimeWarning)
-                self._runs[key] = run.run()
-        return self._runs[key]
+        if key in self._runs:
+            return self._runs[key]
+        evaluator = spec.evaluator
+        run = TestRun(model, suite, evaluator, None if isinstance(evaluator, Evaluator) else list(spec.configurations))
+        if isinstance(evaluator, Evaluator):
+            run.configurations = list(spec.configurations)
+        run.reset = bool(self.config.getoption("kolena_reset"))
+        version = model.metadata.get("version")
+        with warnings.catch_warnings():  # failures become errors of the items they touch
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if version is None:
+                results = run.run()
+            else:
+                with machine_lock(f"{self.store_url()}|{model.name}|{version}"):
+                    decode = model.workflow.inference_type.from_dict
+                    run.cache = InferenceCache(
+                        self.store_url(), model.name, str(version), decode, self._store_options()
+                    )
+                    results = run.run()
+        results.from_cache = run.from_cache
+        self._runs[key] = results
+        self.computed.append((spec, results))
+        return results
 
     def params(self, spec: KolenaSpec) -> list[KolenaParam]:
         """One item per selected suite x model x configuration x test case, then the suite-level item."""
@@ -185,6 +267,146 @@ class KolenaSession:
         if case.error is not None:
             raise ItemError(f"evaluator on {case.name} ({param.configuration}): {case.error}\n{case.error.traceback}")
         return ItemResult(model, suite, configuration, case.test_case, case.metrics, case.samples, case.plots, run)
+
+    def record(self) -> Any:
+        """This writer's part of the run, for the store: models, sample, case and suite metrics, plots, verdicts."""
+        from . import __version__
+        from .baseline import git_commit
+        from .store import RunRecord
+
+        versions = {"pytest-kolena": __version__, "pytest": pytest.__version__, "python": platform.python_version()}
+        record = RunRecord(
+            run_id=self.run_id,
+            writer=self.writer,
+            time=datetime.datetime.now(datetime.UTC).isoformat(),
+            tag=self.config.getoption("kolena_tag"),
+            git_commit=git_commit(cwd=str(self.config.rootpath)),
+            versions=versions,
+        )
+        for _, run in self.computed:
+            suite, model = run.test_suite.name, run.model.name
+            record.add("model", suite, model, run.model.metadata)
+            seen: set[tuple[str, str]] = set()
+            for case in run.cases:
+                config = case.configuration_name or ""
+                verdict = self.verdicts.get((suite, model, case.name, config))
+                plots = [p.to_dict() for p in case.plots]
+                record.add(
+                    "case",
+                    suite,
+                    model,
+                    _plain(case.metrics),
+                    config,
+                    case.name,
+                    extra={"verdict": verdict, "plots": plots},
+                )
+                for sample in case.samples:
+                    sample_id = self.sample_id(sample.test_sample, suite)
+                    if (config, sample_id) not in seen and sample.metrics is not None:
+                        seen.add((config, sample_id))
+                        record.add("sample", suite, model, _plain(sample.metrics), config, sample_id=sample_id)
+            for config, metrics in run.suite_metrics.items():
+                verdict = self.verdicts.get((suite, model, "", config or ""))
+                record.add("suite", suite, model, _plain(metrics), config or "", extra={"verdict": verdict})
+        return record
+
+    def finish(self) -> list[str]:
+        """Write this writer's part of the run; on the controller, rewrite the baseline files if asked."""
+        lines = []
+        if self.computed:
+            path = self.store().write(self.record())
+            lines.append(f"kolena: run {self.run_id} written to {path}")
+        if not self.is_worker and self.config.getoption("kolena_update_baseline"):
+            lines += self._update_baseline()
+        return lines
+
+    def _update_baseline(self) -> list[str]:
+        from .baseline import Baseline, is_file_ref, write_file
+
+        ref = self.config.getoption("kolena_baseline") or self.config.getini("kolena_baseline")
+        if not ref or not is_file_ref(ref):
+            return [
+                "kolena: --kolena-update-baseline needs --kolena-baseline naming a .json file or a folder (ending in /)"
+            ]
+        if not ("://" in ref or os.path.isabs(ref)):
+            ref = str(Path(self.config.rootpath) / ref)
+        current = Baseline.from_rows(self.store().rows(self.run_id), self.run_id)
+        lines = []
+        for suite in sorted({key[0] for key in current.entries}):
+            entries = {(model, config): entry for (s, model, config), entry in current.entries.items() if s == suite}
+            lines.append(f"kolena: baseline of {suite} rewritten: {write_file(ref, suite, entries)}")
+        return lines
+
+
+def judge_regression(
+    session: KolenaSession, spec: KolenaSpec, param: KolenaParam, result: ItemResult
+) -> tuple[str | None, list[Any]]:
+    """The regression verdict of an item against the baseline: "regressed", "improved", "new", or None (nothing to
+    say), with the comparisons behind it."""
+    from .regression import compare, numeric_columns
+
+    baseline = session.baseline()
+    if baseline is None:
+        return None, []
+    entry = baseline.entry(param.suite, param.model.name, param.configuration)
+    if param.test_case is None:
+        return ("new" if entry is None or not entry.suite_metrics else None), []
+    if entry is None or param.test_case not in entry.case_metrics:
+        return "new", []
+    allowances = spec.regression.for_case(param.test_case)
+    if not allowances:
+        return None, []
+    paired = [(s, entry.samples.get(session.sample_id(s.test_sample, param.suite))) for s in result.samples]
+    paired = [(s, b) for s, b in paired if b is not None and s.metrics is not None]
+    candidate_metrics, baseline_dicts = [s.metrics for s, _ in paired], [b for _, b in paired]
+    candidate_columns, baseline_columns = numeric_columns(candidate_metrics), numeric_columns(baseline_dicts)
+    comparisons = []
+    for allowance in allowances:
+        baseline_value = entry.case_metrics[param.test_case].get(allowance.metric)
+        candidate_value = getattr(result.metrics, allowance.metric, None)
+        if not isinstance(baseline_value, (int, float)) or not isinstance(candidate_value, (int, float)):
+            continue
+        recompute = _recompute(spec, result, paired, allowance.metric)
+        comparisons.append(
+            compare(
+                allowance.metric,
+                allowance,
+                spec.lower_is_better[allowance.metric],
+                float(baseline_value),
+                float(candidate_value),
+                baseline_columns,
+                candidate_columns,
+                recompute,
+                session.bootstrap(),
+            )
+        )
+    verdicts = {c.verdict for c in comparisons}
+    if "regressed" in verdicts:
+        return "regressed", comparisons
+    return ("improved" if "improved" in verdicts else None), comparisons
+
+
+def _recompute(spec: KolenaSpec, result: ItemResult, paired: list[tuple[Any, dict]], metric: str) -> Any:
+    """The general bootstrap path: the evaluator's own compute_test_case_metrics on resampled samples."""
+    if not isinstance(spec.evaluator, Evaluator) or not paired:
+        return None
+    metrics_type = type(paired[0][0].metrics)
+    candidate = [s.metrics for s, _ in paired]
+    baseline = [metrics_type.from_dict(b) for _, b in paired]
+    rows = [(s.test_sample, s.ground_truth, s.inference) for s, _ in paired]
+
+    def recompute(indices: Any) -> tuple[float, float]:
+        chosen = [rows[i] for i in indices]
+        compute = spec.evaluator.compute_test_case_metrics
+        before = compute(result.test_case, chosen, [baseline[i] for i in indices], result.configuration)
+        after = compute(result.test_case, chosen, [candidate[i] for i in indices], result.configuration)
+        return float(getattr(before, metric)), float(getattr(after, metric))
+
+    return recompute
+
+
+def _plain(metrics: Any) -> Any:
+    return metrics.to_dict() if hasattr(metrics, "to_dict") else metrics
 
 
 class ItemError(Exception):

@@ -49,6 +49,12 @@ def write_project(
         test_kp=TEST_MODULE.format(models=models, configurations=configurations, thresholds=thresholds, body=body)
         + extra
     )
+    importable(pytester)
+
+
+def importable(pytester: pytest.Pytester) -> None:
+    """The example must import in every process of the run, xdist workers included: a conftest puts it on the path."""
+    pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
     pytester.syspathinsert(ROOT)
 
 
@@ -256,8 +262,7 @@ def _summary(output: str) -> list[str]:
     return lines[start + 1 : end]
 
 
-def test_xdist_gives_the_same_summary_and_exit_code(pytester, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the workers are new processes: they import the example from here
+def test_xdist_gives_the_same_summary_and_exit_code(pytester):
     write_project(pytester, models="[mean_shape_model, degraded_model]", configurations="CONFIGURATIONS")
     serial = run(pytester, "-p", "no:cacheprovider")
     parallel = run(pytester, "-p", "no:cacheprovider", "-n", "2")
@@ -359,6 +364,6 @@ def test_zz_suite_built_once():
 def test_fixtures_expose_the_suite_and_the_item_results(pytester):
     pytester.makeini(INI)
     pytester.makepyfile(test_fixtures=FIXTURES_MODULE)
-    pytester.syspathinsert(ROOT)
+    importable(pytester)
     result = run(pytester)
     result.assert_outcomes(passed=5)

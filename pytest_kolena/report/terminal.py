@@ -12,6 +12,7 @@ from typing import Any
 
 PREFIX = "kolena."
 METRIC = "kolena.metric."
+DELTA = "kolena.delta."
 
 
 @dataclasses.dataclass
@@ -24,6 +25,7 @@ class Row:
     metrics: dict[str, Any]
     thresholded: list[str]
     order: int
+    deltas: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_properties(cls, properties: list[tuple[str, Any]]) -> Row | None:
@@ -39,6 +41,7 @@ class Row:
             metrics={k[len(METRIC) :]: v for k, v in values.items() if k.startswith(METRIC)},
             thresholded=[m for m in str(values.get("kolena.thresholded", "")).split(",") if m],
             order=int(values.get("kolena.order", 0)),
+            deltas={k[len(DELTA) :]: str(v) for k, v in values.items() if k.startswith(DELTA)},
         )
 
 

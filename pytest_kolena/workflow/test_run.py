@@ -28,7 +28,9 @@ class TestRun:
         evaluator: Any = None,
         configurations: Sequence[EvaluatorConfiguration] | None = None,
         reset: bool = False,
+        cache: Any = None,
     ) -> None:
+        """`cache`: an inference cache (get, put, flush), used unless `reset`."""
         if not isinstance(model, Model):
             raise TypeError(f"model must be a Model, got {type(model).__name__}")
         if not isinstance(test_suite, TestSuite):
@@ -51,7 +53,8 @@ class TestRun:
                 raise ValueError("the evaluator function takes a configuration, but no configurations were given")
         else:
             raise TypeError(f"evaluator must be an Evaluator or a function, got {type(evaluator).__name__}")
-        self.model, self.test_suite, self.evaluator, self.reset = model, test_suite, evaluator, reset
+        self.model, self.test_suite, self.evaluator, self.reset, self.cache = model, test_suite, evaluator, reset, cache
+        self.from_cache = 0
 
     def _infer(self, test_sample: Any) -> Any:
         inference = self.model.infer(test_sample)
@@ -63,7 +66,9 @@ class TestRun:
     def run(self) -> RunResults:
         """Infer every distinct sample once, evaluate every test case at every configuration."""
         samples = (ts for tc in self.test_suite.test_cases for ts, _ in tc.iter_test_samples())
-        inferences, failures = infer_distinct(self._infer, samples, sample_key)
+        cache = _Refresh(self.cache) if self.reset and self.cache is not None else self.cache
+        inferred = infer_distinct(self._infer, samples, sample_key, cache)
+        inferences, failures, self.from_cache = inferred.inferences, inferred.failures, inferred.from_cache
         cases = []
         failed: dict[Any, SampleFailure] = {}
         for tc in self.test_suite.test_cases:
@@ -98,6 +103,22 @@ class TestRun:
         )
         _warn_about_failures(results)
         return results
+
+
+class _Refresh:
+    """A cache that is written but not read: `reset` infers everything again and keeps the new inferences."""
+
+    def __init__(self, cache: Any) -> None:
+        self.cache = cache
+
+    def get(self, test_sample: Any) -> None:
+        return None
+
+    def put(self, test_sample: Any, inference: Any) -> None:
+        self.cache.put(test_sample, inference)
+
+    def flush(self) -> None:
+        self.cache.flush()
 
 
 def _warn_about_failures(results: RunResults) -> None:

@@ -1,0 +1,134 @@
+"""Baselines: what a candidate is compared with. From a stored run (by id, tag, model name or git ref) or from a
+human-diffable JSON file per suite that a team commits (rewritten by `--kolena-update-baseline`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from .store.runs import RunStore
+
+
+class BaselineError(ValueError):
+    """A baseline reference that resolves to nothing; the message lists what exists."""
+
+
+@dataclasses.dataclass
+class BaselineEntry:
+    """One model at one configuration on one suite."""
+
+    case_metrics: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    suite_metrics: dict[str, Any] = dataclasses.field(default_factory=dict)
+    samples: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # sample id -> sample metrics
+
+
+@dataclasses.dataclass
+class Baseline:
+    """Entries by (suite, model, configuration); `source` says where they came from."""
+
+    source: str
+    entries: dict[tuple[str, str, str], BaselineEntry] = dataclasses.field(default_factory=dict)
+
+    def entry(self, suite: str, model: str, configuration: str | None) -> BaselineEntry | None:
+        return self.entries.get((suite, model, configuration or ""))
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]], source: str) -> Baseline:
+        baseline = cls(source)
+        for row in rows:
+            if row["level"] not in ("sample", "case", "suite"):
+                continue
+            key = (row["suite"], row["model"], row["configuration"] or "")
+            entry = baseline.entries.setdefault(key, BaselineEntry())
+            values = json.loads(row["values"])
+            if row["level"] == "sample":
+                entry.samples[row["sample_id"]] = values
+            elif row["level"] == "case":
+                entry.case_metrics[row["test_case"]] = values
+            else:
+                entry.suite_metrics = values
+        return baseline
+
+
+def baseline_file_path(ref: str, suite: str) -> Path:
+    """A baseline file reference: a .json file, or a folder holding one `{suite}.json` per suite."""
+    path = Path(ref)
+    return path if path.suffix == ".json" else path / f"{suite}.json"
+
+
+def is_file_ref(ref: str) -> bool:
+    return ref.endswith(".json") or os.path.isdir(ref) or ref.endswith(("/", os.sep))
+
+
+def read_file(ref: str, suites: list[str]) -> Baseline:
+    """The baseline files of the suites; a suite without a file has no baseline (its items are "new")."""
+    baseline = Baseline(ref)
+    for suite in suites:
+        path = baseline_file_path(ref, suite)
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        for model, configurations in data.get("models", {}).items():
+            for configuration, content in configurations.items():
+                baseline.entries[(suite, model, configuration if configuration != "-" else "")] = BaselineEntry(
+                    case_metrics=content.get("test_cases", {}),
+                    suite_metrics=content.get("suite_metrics", {}),
+                    samples=content.get("samples", {}),
+                )
+    return baseline
+
+
+def write_file(ref: str, suite: str, entries: dict[tuple[str, str], BaselineEntry]) -> Path:
+    """Rewrite one suite's baseline file: sorted keys, one value per line, so that a diff reads well."""
+    models: dict[str, dict[str, Any]] = defaultdict(dict)
+    for (model, configuration), entry in sorted(entries.items()):
+        models[model][configuration or "-"] = {
+            "test_cases": entry.case_metrics,
+            "suite_metrics": entry.suite_metrics,
+            "samples": entry.samples,
+        }
+    path = baseline_file_path(ref, suite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"suite": suite, "models": models}, indent=1, sort_keys=True, default=str) + "\n")
+    return path
+
+
+def git_commit(ref: str = "HEAD", cwd: str | None = None) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def resolve(ref: str, store: RunStore, suites: list[str], cwd: str | None = None) -> Baseline:
+    """A baseline from a file, a run id, a tag (latest), a model name (latest run with it), or a git ref."""
+    if is_file_ref(ref):
+        return read_file(ref, suites)
+    runs = store.runs()
+    by_id = [r for r in runs if r.run_id == ref]
+    by_tag = [r for r in runs if r.tag == ref]
+    by_model = [r for r in runs if ref in r.models]
+    commit = git_commit(ref, cwd) if not (by_id or by_tag or by_model) else None
+    by_commit = [r for r in runs if commit and r.git_commit == commit]
+    chosen = (by_id or by_tag or by_model or by_commit or [None])[-1]
+    if chosen is None:
+        tags = sorted({r.tag for r in runs if r.tag})
+        raise BaselineError(
+            f"baseline {ref!r} is no baseline file, run id, tag, model name or git ref with a run in {store.url}; "
+            f"{len(runs)} runs there, tags: {', '.join(tags) or 'none'}"
+        )
+    return Baseline.from_rows(
+        store.rows(chosen.run_id), f"run {chosen.run_id}" + (f" (tag {chosen.tag})" if chosen.tag else "")
+    )

@@ -1,0 +1,136 @@
+"""The run store: every run's results as Parquet, one file per run and per writer (xdist worker), append-only.
+
+Layout: `{store}/runs/{run_id}/{writer}.parquet`. A row is one result at one level: `model` (its metadata),
+`sample` (sample metrics), `case` (case metrics, plots, verdicts), `suite` (suite metrics). The run's tag, time,
+git commit and versions sit in the file's metadata. Values are JSON text: nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from ._fs import filesystem, join
+
+COLUMNS = ("level", "suite", "model", "configuration", "test_case", "sample_id", "values", "extra")
+
+
+@dataclasses.dataclass
+class RunRecord:
+    """One writer's part of a run."""
+
+    run_id: str
+    writer: str
+    time: str
+    tag: str | None = None
+    git_commit: str | None = None
+    versions: dict[str, str] = dataclasses.field(default_factory=dict)
+    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def add(
+        self,
+        level: str,
+        suite: str,
+        model: str,
+        values: Any,
+        configuration: str | None = None,
+        test_case: str | None = None,
+        sample_id: str | None = None,
+        extra: Any = None,
+    ) -> None:
+        self.rows.append(
+            {
+                "level": level,
+                "suite": suite,
+                "model": model,
+                "configuration": configuration,
+                "test_case": test_case,
+                "sample_id": sample_id,
+                "values": json.dumps(values, default=str),
+                "extra": json.dumps(extra, default=str) if extra is not None else None,
+            }
+        )
+
+    def meta(self) -> dict[str, Any]:
+        models = sorted({r["model"] for r in self.rows})
+        return {
+            "run_id": self.run_id,
+            "writer": self.writer,
+            "time": self.time,
+            "tag": self.tag,
+            "git_commit": self.git_commit,
+            "versions": self.versions,
+            "models": models,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    time: str
+    tag: str | None
+    git_commit: str | None
+    models: tuple[str, ...]
+
+
+class RunStore:
+    """Runs under `{store}/runs/`."""
+
+    def __init__(self, url: str, storage_options: dict | None = None) -> None:
+        self.url = url
+        self.fs, root = filesystem(url, storage_options)
+        self.folder = join(root, "runs")
+
+    def write(self, record: RunRecord) -> str:
+        """Write one writer's part of a run to its own new file; returns the file's path."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns = {name: [row[name] for row in record.rows] for name in COLUMNS}
+        table = pa.table(columns, schema=pa.schema([(name, pa.string()) for name in COLUMNS]))
+        table = table.replace_schema_metadata({"kolena.run": json.dumps(record.meta())})
+        folder = join(self.folder, record.run_id)
+        self.fs.makedirs(folder, exist_ok=True)
+        path = join(folder, f"{record.writer}.parquet")
+        with self.fs.open(path, "wb") as handle:
+            pq.write_table(table, handle)
+        return path
+
+    def _files(self, run_id: str | None = None) -> list[str]:
+        folder = self.folder if run_id is None else join(self.folder, run_id)
+        if not self.fs.exists(folder):
+            return []
+        pattern = join(folder, "*.parquet") if run_id else join(folder, "*", "*.parquet")
+        return sorted(self.fs.glob(pattern))
+
+    def runs(self) -> list[RunInfo]:
+        """Every run in the store, oldest first."""
+        import pyarrow.parquet as pq
+
+        by_id: dict[str, dict[str, Any]] = {}
+        for path in self._files():
+            with self.fs.open(path, "rb") as handle:
+                meta = json.loads(pq.read_schema(handle).metadata[b"kolena.run"])
+            known = by_id.setdefault(meta["run_id"], {**meta, "models": set()})
+            known["models"] |= set(meta["models"])
+            known["time"] = min(known["time"], meta["time"])
+        infos = [
+            RunInfo(m["run_id"], m["time"], m.get("tag"), m.get("git_commit"), tuple(sorted(m["models"])))
+            for m in by_id.values()
+        ]
+        return sorted(infos, key=lambda info: info.time)
+
+    def rows(self, run_id: str) -> list[dict[str, Any]]:
+        """The rows of a run, from all its writers; a result that two writers computed counts once."""
+        import pyarrow.parquet as pq
+
+        seen, rows = set(), []
+        for path in self._files(run_id):
+            with self.fs.open(path, "rb") as handle:
+                for row in pq.read_table(handle).to_pylist():
+                    key = tuple(row[c] for c in COLUMNS[:6])
+                    if key not in seen:
+                        seen.add(key)
+                        rows.append(row)
+        return rows
