@@ -152,10 +152,16 @@ class KolenaSession:
         if not ref:
             return None
         if self._baseline is None:
-            if not ("://" in ref or os.path.isabs(ref)) and ref.endswith((".json", "/")):
-                ref = str(Path(self.config.rootpath) / ref)
-            self._baseline = resolve(ref, self.store(), self.suite_names(), cwd=str(self.config.rootpath))
+            self._baseline = resolve(self._local(ref), self.store(), self.suite_names(), cwd=str(self.config.rootpath))
         return self._baseline
+
+    def _local(self, ref: str) -> str:
+        """A baseline file or folder relative to the rootdir (a trailing '/' kept); other references as given."""
+        from .baseline import is_file_ref
+
+        if "://" in ref or os.path.isabs(ref) or not is_file_ref(os.path.join(str(self.config.rootpath), ref)):
+            return ref
+        return os.path.join(str(self.config.rootpath), ref)
 
     def bootstrap(self) -> Any:
         from .regression import Bootstrap
@@ -348,7 +354,7 @@ def judge_regression(
     baseline = session.baseline()
     if baseline is None:
         return None, []
-    entry = baseline.entry(param.suite, param.model.name, param.configuration)
+    entry = baseline.entry(param.suite, result.model.name, param.configuration)
     if param.test_case is None:
         return ("new" if entry is None or not entry.suite_metrics else None), []
     if entry is None or param.test_case not in entry.case_metrics:

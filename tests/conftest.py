@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,3 +51,30 @@ def s3_data_root(s3_endpoint: str) -> str:
     fs.put(str(EXAMPLES_DATA / "300-W"), "kolena-suites/datasets/300-W", recursive=True)
     fs.invalidate_cache()
     return "s3://kolena-suites/datasets"
+
+
+@pytest.fixture
+def s3_endpoint_with_iam() -> Iterator[str]:
+    """A separate moto S3 server process that checks credentials (IAM on from the first request): fake ones are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -192,20 +192,14 @@ def test_s3_missing_key(s3_data_root, s3_endpoint):
         Storage(s3_data_root, StorageOptions(endpoint_url=s3_endpoint)).read_bytes(url)
 
 
-def test_s3_refused_credentials(s3_data_root, s3_endpoint):
+def test_s3_refused_credentials(s3_endpoint, s3_endpoint_with_iam):
     import s3fs
-    from moto.core.authorization import enable_iam_authentication
 
     s3fs.S3FileSystem.clear_instance_cache()
-    with (
-        enable_iam_authentication(),
-        pytest.raises(
-            SuiteError,
-            match=r"access refused by endpoint http://127\.0\.0\.1:\d+ \((InvalidAccessKeyId|403)\): check the credentials",
-        ),
-    ):
-        load(s3_data_root, name="300-W", options=StorageOptions(endpoint_url=s3_endpoint))
-    s3fs.S3FileSystem.clear_instance_cache()
+    endpoint = s3_endpoint_with_iam
+    with pytest.raises(SuiteError, match=re.escape(f"access refused by endpoint {endpoint} (")) as refused:
+        load("s3://kolena-suites", name="300-W", options=StorageOptions(endpoint_url=endpoint))
+    assert re.search(r"\((InvalidAccessKeyId|403)\): check the credentials \(AWS_ACCESS_KEY_ID", str(refused.value))
 
 
 def test_s3_unreachable_endpoint(s3_endpoint):

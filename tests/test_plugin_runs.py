@@ -321,7 +321,8 @@ def test_no_suite_selected_skips_with_a_reason(pytester):
 
 def test_suites_from_an_s3_bucket(pytester, s3_data_root, s3_endpoint):
     write_project(pytester)
-    result = pytester.runpytest(
+    # in subprocesses: the moto server lives in this process, and must not see its modules dropped by pytester
+    result = pytester.runpytest_subprocess(
         "--kolena-suite=300-W", f"--kolena-data={s3_data_root}", "-o", f"kolena_s3_endpoint={s3_endpoint}", "-v"
     )
     assert result.ret == 0
@@ -329,7 +330,7 @@ def test_suites_from_an_s3_bucket(pytester, s3_data_root, s3_endpoint):
     result.stdout.fnmatch_lines(
         [f"kolena: suites 300-W from {s3_data_root}", "mean-shape*300-W :: basic*nme-threshold-0.08*0.1896*passed"]
     )
-    missing = pytester.runpytest(
+    missing = pytester.runpytest_subprocess(
         "--kolena-suite=AFLW", f"--kolena-data={s3_data_root}", "-o", f"kolena_s3_endpoint={s3_endpoint}"
     )
     missing.stdout.fnmatch_lines([f"kolena: suite 'AFLW' not found: *; suites under {s3_data_root}: 300-W"])

@@ -9,6 +9,8 @@ suite, the variance of both across test cases.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from examples.facial_keypoints import mean_shape
@@ -33,10 +35,11 @@ CONFIGURATIONS = [NmeThreshold(0.05), NmeThreshold(0.08), NmeThreshold(0.1)]
 
 
 class KeypointsCaseMetrics(MetricsTestCase):
-    mean_nme: float
-    alignment_failure_rate: float
-    ced_auc: float  # area under the CED up to NME 0.08, over 0.08: 1.0 is perfect
-    n_samples: int
+    # "better" tells regression checks which way is a worsening, once, here
+    mean_nme: float = dataclasses.field(metadata={"better": "lower"})
+    alignment_failure_rate: float = dataclasses.field(metadata={"better": "lower"})
+    ced_auc: float = dataclasses.field(metadata={"better": "higher"})  # area under the CED up to NME 0.08, over 0.08
+    n_samples: int = dataclasses.field(metadata={"better": "higher"})
 
 
 class KeypointsSuiteMetrics(MetricsTestSuite):

@@ -71,20 +71,26 @@ def summary_lines(rows: list[Row], verbosity: int) -> list[str]:
             metrics = list(dict.fromkeys(m for row in suite_rows for m in row.metrics))
         else:
             metrics = list(dict.fromkeys(m for row in suite_rows for m in row.thresholded))
+        deltas = list(dict.fromkeys(m for row in suite_rows for m in row.deltas))
         table = [
             [
                 row.model,
                 row.test_case or "(suite)",
                 row.configuration,
                 *(_format(row.metrics.get(m)) for m in metrics),
+                *(row.deltas.get(m, "") for m in deltas),
                 row.verdict,
             ]
             for row in suite_rows
         ]
-        lines.extend(
-            tabulate(
-                table, headers=["model", "test case", "configuration", *metrics, "verdict"], tablefmt="simple"
-            ).splitlines()
-        )
+        headers = [
+            "model",
+            "test case",
+            "configuration",
+            *metrics,
+            *(f"delta {m} [interval]" for m in deltas),
+            "verdict",
+        ]
+        lines.extend(tabulate(table, headers=headers, tablefmt="simple").splitlines())
         lines.append("")
     return lines

@@ -1,0 +1,234 @@
+"""Regression against baselines in real pytest sessions: run store, tags, baseline files, the inference cache."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+# imported once here: pytester's in-process runs forget modules they import, and NumPy cannot load twice
+import examples.facial_keypoints.workflow  # noqa: F401
+import pytest_kolena.data
+import pytest_kolena.store  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "examples" / "data"
+
+MODULE = """
+import os
+import zlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from examples.facial_keypoints.workflow import KeypointsEvaluator, NmeThreshold, degraded_model, mean_shape_model, wf
+from examples.quickstart.quickstart import Inference, Model
+from pytest_kolena.workflow.annotation import Keypoints
+
+FRAME = pd.read_csv("{csv}")
+NOSE = set(FRAME.locator[FRAME.occlusion == "nose"].str.rsplit("/", n=1).str[1])
+
+
+def counted(infer):
+    def wrapped(test_sample):
+        counter, stop = os.environ.get("KOLENA_COUNT"), os.environ.get("KOLENA_STOP_AFTER")
+        if counter:
+            if stop and len(open(counter).readlines()) >= int(stop):
+                raise KeyboardInterrupt
+            with open(counter, "a") as out:
+                out.write(test_sample.locator + "\\n")
+        return infer(test_sample)
+    return wrapped
+
+
+def moved(inference, dx):
+    return Inference(Keypoints([(x + dx, y + dx) for x, y in inference.keypoints.points]), 1.0)
+
+
+def nose_worse(test_sample):
+    inference = mean_shape_model.infer(test_sample)
+    return moved(inference, 4.0) if test_sample.locator.rsplit("/", 1)[1] in NOSE else inference
+
+
+def noisy(test_sample):
+    rng = np.random.default_rng(zlib.crc32(test_sample.locator.encode()))
+    inference = mean_shape_model.infer(test_sample)
+    return Inference(Keypoints([(x + rng.normal(0, 0.3), y + rng.normal(0, 0.3)) for x, y in inference.keypoints.points]), 1.0)
+
+
+MODELS = {{
+    "base": Model("mean-shape", infer=counted(mean_shape_model.infer), metadata={{"version": "1"}}),
+    "nose-worse": Model("mean-shape", infer=counted(nose_worse), metadata={{"version": "2"}}),
+    "noisy": Model("mean-shape", infer=counted(noisy), metadata={{"version": "3"}}),
+    "old": Model("mean-shape", infer=counted(degraded_model.infer), metadata={{"version": "0"}}),
+}}
+
+
+@pytest.fixture
+def candidate():
+    return MODELS[os.environ["KOLENA_CANDIDATE"]]
+
+
+@pytest.mark.kolena(models=["candidate"], workflow=wf, evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]), regression={{"mean_nme": "+5%"}}, columns={{"points": "keypoints"}})
+def test_kp(kolena_result):
+    pass
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    pytester.makeini(
+        f"[pytest]\nkolena_data = {DATA}\nkolena_suite = 300-W\nkolena_stratify = occlusion\nkolena_store = store\n"
+    )
+    pytester.makepyfile(test_kp=MODULE.format(csv=DATA / "300-W" / "meta" / "metadata.csv"))
+    pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
+    pytester.syspathinsert(ROOT)
+    monkeypatch.setenv("KOLENA_COUNT", str(pytester.path / "infer-calls.txt"))
+    (pytester.path / "infer-calls.txt").write_text("")
+    return pytester
+
+
+def run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, candidate: str, *args: str, subprocess: bool = False
+) -> pytest.RunResult:
+    monkeypatch.setenv("KOLENA_CANDIDATE", candidate)
+    runner = pytester.runpytest_subprocess if subprocess else pytester.runpytest
+    return runner("-p", "no:cacheprovider", *args)
+
+
+def calls(pytester: pytest.Pytester) -> list[str]:
+    return (pytester.path / "infer-calls.txt").read_text().splitlines()
+
+
+def test_worse_on_one_stratum_regresses_that_item_only(project, monkeypatch):
+    assert run(project, monkeypatch, "base", "--kolena-tag", "main").ret == 0
+    result = run(project, monkeypatch, "nose-worse", "--kolena-baseline", "main", "-v")
+    assert result.ret == 1
+    result.assert_outcomes(failed=1, passed=6)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_kp?candidate-300-W:occlusion_nose-nme-threshold-0.08? REGRESSED*",
+            "*model 'candidate' on 300-W :: occlusion nose at nme-threshold-0.08: regressed against run * (tag main)",
+            "  mean_nme: baseline 0.22*, candidate 0.2*, delta +0.0* (95% interval +0.0* to +0.0*, n=42), allowed worsening +5% (0.011*): regressed",
+        ]
+    )
+    assert "basic-nme-threshold-0.08 REGRESSED" not in result.stdout.str()
+    result.stdout.fnmatch_lines(
+        ["*300-W :: basic*?+0.0*, +0.0*?*passed", "*300-W :: occlusion nose*+0.0* ?+0.0*, +0.0*?*regressed"]
+    )
+
+
+def test_change_within_noise_passes_and_shows_its_interval(project, monkeypatch):
+    run(project, monkeypatch, "base", "--kolena-tag", "main")
+    result = run(project, monkeypatch, "noisy", "--kolena-baseline", "main")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*delta mean_nme ?interval?*", "*300-W :: basic*?-0.0*, +0.0*?*passed*"])
+
+
+def test_improvement_passes_as_improved(project, monkeypatch):
+    run(project, monkeypatch, "old", "--kolena-tag", "old")
+    result = run(project, monkeypatch, "base", "--kolena-baseline", "old", "-v")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*test_kp?candidate-300-W:basic-nme-threshold-0.08? IMPROVED*"])
+
+
+def test_missing_baseline_is_new(project, monkeypatch):
+    (project.path / "baselines").mkdir()
+    result = run(project, monkeypatch, "base", "--kolena-baseline", "baselines/", "-v")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        ["*test_kp?candidate-300-W:basic-nme-threshold-0.08? NEW*", "kolena suite 300-W: 7 new"]
+    )
+
+
+def test_update_baseline_rewrites_the_file(project, monkeypatch):
+    run(project, monkeypatch, "base", "--kolena-baseline", "baselines/", "--kolena-update-baseline")
+    written = json.loads((project.path / "baselines" / "300-W.json").read_text())
+    entry = written["models"]["mean-shape"]["nme-threshold-0.08"]
+    assert entry["test_cases"]["300-W :: basic"]["mean_nme"] == pytest.approx(0.1896, abs=1e-4)
+    assert len(entry["samples"]) == 300 and "images/einstein-000.jpg" in entry["samples"]
+    assert run(project, monkeypatch, "base", "--kolena-baseline", "baselines/").ret == 0
+    assert run(project, monkeypatch, "nose-worse", "--kolena-baseline", "baselines/300-W.json").ret == 1
+
+
+def test_unknown_baseline_says_what_exists(project, monkeypatch):
+    run(project, monkeypatch, "base", "--kolena-tag", "main")
+    result = run(project, monkeypatch, "base", "--kolena-baseline", "release-9")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "kolena: baseline 'release-9' is no baseline file, run id, tag, model name or git ref with a run in *; 1 runs there, tags: main"
+        ]
+    )
+
+
+def test_second_run_infers_nothing_and_reset_infers_again(project, monkeypatch):
+    run(project, monkeypatch, "base")
+    assert len(calls(project)) == 300
+    run(project, monkeypatch, "base")
+    assert len(calls(project)) == 300
+    run(project, monkeypatch, "base", "--kolena-reset")
+    assert len(calls(project)) == 600
+
+
+def test_interrupted_run_resumes_with_the_remaining_samples(project, monkeypatch):
+    monkeypatch.setenv("KOLENA_STOP_AFTER", "120")
+    interrupted = run(project, monkeypatch, "base", subprocess=True)  # a real Ctrl-C stops the whole process
+    assert interrupted.ret == pytest.ExitCode.INTERRUPTED
+    assert len(calls(project)) == 120
+    monkeypatch.delenv("KOLENA_STOP_AFTER")
+    assert run(project, monkeypatch, "base").ret == 0
+    done = calls(project)
+    assert len(done) == 300 and len(set(done)) == 300  # the 180 others, none twice
+
+
+def test_xdist_infers_each_sample_once(project, monkeypatch):
+    result = run(project, monkeypatch, "base", "-n", "2")
+    assert result.ret == 0
+    done = calls(project)
+    assert len(done) == 300 and len(set(done)) == 300
+
+
+def test_store_on_s3(project, monkeypatch, s3_endpoint):
+    store = ["--kolena-store", "s3://kolena-runs/team", "-o", f"kolena_s3_endpoint={s3_endpoint}"]
+    import s3fs
+
+    s3fs.S3FileSystem(endpoint_url=s3_endpoint).mkdir("kolena-runs")
+    # in subprocesses: the moto server lives in this process, and must not see its modules dropped by pytester
+    assert run(project, monkeypatch, "base", "--kolena-tag", "main", *store, subprocess=True).ret == 0
+    assert len(calls(project)) == 300
+    result = run(project, monkeypatch, "nose-worse", "--kolena-baseline", "main", *store, subprocess=True)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*regressed against run * (tag main)"])
+    run(project, monkeypatch, "base", *store, subprocess=True)
+    assert len(calls(project)) == 600  # base: 300, nose-worse: 300 (another version), base again: cached
+
+
+def _write_run(store: str, run_id: str, rows: int) -> None:
+    from pytest_kolena.store import RunRecord, RunStore
+
+    record = RunRecord(run_id=run_id, writer="main", time="2026-11-27T00:00:00")
+    for i in range(rows):
+        record.add("sample", "300-W", "m", {"error": i}, "c", sample_id=f"s{i}")
+    RunStore(store).write(record)
+
+
+def test_two_processes_writing_one_store_lose_nothing(tmp_path):
+    store = str(tmp_path / "store")
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_write_run, args=(store, f"run-{i}", 5000)) for i in range(2)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+        assert writer.exitcode == 0
+    from pytest_kolena.store import RunStore
+
+    runs = RunStore(store).runs()
+    assert sorted(r.run_id for r in runs) == ["run-0", "run-1"]
+    for run_id in ("run-0", "run-1"):
+        rows = RunStore(store).rows(run_id)
+        assert len(rows) == 5000 and {json.loads(r["values"])["error"] for r in rows} == set(range(5000))
