@@ -132,9 +132,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     from . import __version__
 
     lines = [f"kolena: pytest-kolena {__version__}"]
-    suites = _session(config).suite_names()
+    session = _session(config)
+    suites = session.suite_names()
     if suites:
-        lines.append(f"kolena: suites {', '.join(suites)} from {_session(config).data_root()}")
+        lines.append(f"kolena: suites {', '.join(suites)} from {session.data_root()}; store {session.store_url()}")
+    baseline = config.getoption("kolena_baseline") or config.getini("kolena_baseline")
+    if baseline:
+        lines.append(f"kolena: baseline {baseline}")
     return lines
 
 
@@ -257,7 +261,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
     title = f"model '{param.model.name}' on {place}" + (f" at {param.configuration}" if param.configuration else "")
     broken = breaches(result.metrics, rules)
     verdict, comparisons = judge_regression(session, spec, param, result)
-    pyfuncitem.user_properties += [(f"kolena.delta.{c.metric}", _delta_text(c)) for c in comparisons]
+    pyfuncitem.user_properties += [(f"kolena.delta.{c.metric}", c.short()) for c in comparisons]
     if broken:
         pytest.fail(failure_text(title, broken, len(rules), result.samples, spec.worst), pytrace=False)
     if verdict is not None:
@@ -273,15 +277,6 @@ _WORDS = {
     "improved": ("passed", "I", "IMPROVED"),
     "new": ("passed", "N", "NEW"),
 }
-
-
-def _delta_text(comparison: Any) -> str:
-    delta = comparison.candidate - comparison.baseline
-    if comparison.interval is None:
-        return f"{delta:+.4g}"
-    sign = 1 if comparison.worsening == delta else -1
-    low, high = sorted((sign * comparison.interval[0], sign * comparison.interval[1]))
-    return f"{delta:+.4g} [{low:+.4g}, {high:+.4g}]"
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:

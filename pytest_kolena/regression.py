@@ -73,14 +73,28 @@ class Comparison:
     verdict: str  # "regressed", "improved" or "passed"
     confidence: float
 
+    @property
+    def delta(self) -> float:
+        return self.candidate - self.baseline + 0.0  # + 0.0: never "-0"
+
+    def delta_interval(self) -> tuple[float, float] | None:
+        """The interval of candidate - baseline (the bootstrap is run on the signed worsening)."""
+        if self.interval is None:
+            return None
+        sign = 1.0 if self.worsening == self.delta else -1.0
+        low, high = sorted((sign * self.interval[0], sign * self.interval[1]))
+        return low + 0.0, high + 0.0
+
+    def short(self) -> str:
+        """`+0.0554 [+0.0357, +0.0763]`: the delta and its interval, for tables."""
+        interval = self.delta_interval()
+        return f"{self.delta:+.4g}" + (f" [{interval[0]:+.4g}, {interval[1]:+.4g}]" if interval else "")
+
     def __str__(self) -> str:
-        delta = self.candidate - self.baseline
-        text = f"{self.metric}: baseline {self.baseline:.6g}, candidate {self.candidate:.6g}, delta {delta:+.4g}"
-        if self.interval is not None:
-            low, high = self.interval
-            sign = 1 if self.worsening == delta else -1
-            bounds = sorted((sign * low, sign * high))
-            text += f" ({self.confidence:.0%} interval {bounds[0]:+.4g} to {bounds[1]:+.4g}, n={self.n})"
+        text = f"{self.metric}: baseline {self.baseline:.6g}, candidate {self.candidate:.6g}, delta {self.delta:+.4g}"
+        interval = self.delta_interval()
+        if interval is not None:
+            text += f" ({self.confidence:.0%} interval {interval[0]:+.4g} to {interval[1]:+.4g}, n={self.n})"
         else:
             text += f" (n={self.n}: too few samples for an interval; not judged as a regression)"
         return text + f", allowed worsening {self.allowance} ({self.allowed:.4g}): {self.verdict}"

@@ -328,7 +328,10 @@ def test_suites_from_an_s3_bucket(pytester, s3_data_root, s3_endpoint):
     assert result.ret == 0
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
-        [f"kolena: suites 300-W from {s3_data_root}", "mean-shape*300-W :: basic*nme-threshold-0.08*0.1896*passed"]
+        [
+            f"kolena: suites 300-W from {s3_data_root}; store *",
+            "mean-shape*300-W :: basic*nme-threshold-0.08*0.1896*passed",
+        ]
     )
     missing = pytester.runpytest_subprocess(
         "--kolena-suite=AFLW", f"--kolena-data={s3_data_root}", "-o", f"kolena_s3_endpoint={s3_endpoint}"

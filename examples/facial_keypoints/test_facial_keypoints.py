@@ -17,6 +17,7 @@ THRESHOLDS = {
     models=[mean_shape_model],
     evaluator=KeypointsEvaluator(configurations=CONFIGURATIONS),
     thresholds=THRESHOLDS,
+    regression={"mean_nme": "+2%", "ced_auc": "+0.01"},  # against --kolena-baseline, when given
     columns={"points": "keypoints"},
 )
 def test_facial_keypoints(kolena_result):
