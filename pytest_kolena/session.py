@@ -229,7 +229,6 @@ class KolenaSession:
                         self.store_url(), model.name, str(version), decode, self._store_options()
                     )
                     results = run.run()
-        results.from_cache = run.from_cache
         self._runs[key] = results
         self.computed.append((spec, results))
         return results

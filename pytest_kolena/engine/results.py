@@ -89,6 +89,7 @@ class RunResults:
     suite_errors: dict[str | None, Failure]
     failures: list[SampleFailure]
     n_samples: int
+    from_cache: int = 0  # inferences read from the inference cache rather than computed
 
     @property
     def n_failed(self) -> int:

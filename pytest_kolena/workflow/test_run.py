@@ -54,7 +54,6 @@ class TestRun:
         else:
             raise TypeError(f"evaluator must be an Evaluator or a function, got {type(evaluator).__name__}")
         self.model, self.test_suite, self.evaluator, self.reset, self.cache = model, test_suite, evaluator, reset, cache
-        self.from_cache = 0
 
     def _infer(self, test_sample: Any) -> Any:
         inference = self.model.infer(test_sample)
@@ -68,7 +67,7 @@ class TestRun:
         samples = (ts for tc in self.test_suite.test_cases for ts, _ in tc.iter_test_samples())
         cache = _Refresh(self.cache) if self.reset and self.cache is not None else self.cache
         inferred = infer_distinct(self._infer, samples, sample_key, cache)
-        inferences, failures, self.from_cache = inferred.inferences, inferred.failures, inferred.from_cache
+        inferences, failures = inferred.inferences, inferred.failures
         cases = []
         failed: dict[Any, SampleFailure] = {}
         for tc in self.test_suite.test_cases:
@@ -100,6 +99,7 @@ class TestRun:
             suite_errors=evaluation.suite_errors,
             failures=list(failed.values()),
             n_samples=len(inferences) + len(failures),
+            from_cache=inferred.from_cache,
         )
         _warn_about_failures(results)
         return results

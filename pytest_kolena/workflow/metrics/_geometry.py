@@ -136,14 +136,15 @@ def _per_key(
     iou_threshold: float,
     fields: list[str],
 ) -> tuple[list, list, list]:
-    """Match within each group of equal `fields` values; concatenate the groups' results."""
+    """Match within each group of equal `fields` values, groups in sorted order (deterministic, as Kolena's
+    per-label matching); concatenate the groups' results."""
     gts, infs, ignored = (
         _keyed(ground_truths, fields),
         _keyed(inferences, fields),
         _keyed(ignored_ground_truths or [], fields),
     )
     matched, unmatched_gt, unmatched_inf = [], [], []
-    for key in {*infs, *gts, *ignored}:
+    for key in sorted({*infs, *gts, *ignored}, key=repr):
         result = match(gts.get(key, []), infs.get(key, []), ignored.get(key, []), iou_threshold)
         matched += result.matched
         unmatched_gt += result.unmatched_gt
@@ -177,19 +178,9 @@ def _match_multiclass(
     iou_threshold: float,
 ) -> MulticlassInferenceMatches:
     """Match within each label, then match the leftovers across labels to find confusions."""
-    by_label_gt, by_label_inf, by_label_ignored = (
-        _keyed(ground_truths, ["label"]),
-        _keyed(inferences, ["label"]),
-        _keyed(ignored_ground_truths or [], ["label"]),
+    matched, unmatched_gt, unmatched_inf = _per_key(
+        _match_pascal, ground_truths, inferences, ignored_ground_truths, iou_threshold, ["label"]
     )
-    matched, unmatched_gt, unmatched_inf = [], [], []
-    for label in sorted({*by_label_gt, *by_label_inf}):
-        result = _match_pascal(
-            by_label_gt.get(label, []), by_label_inf.get(label, []), by_label_ignored.get(label, []), iou_threshold
-        )
-        matched += result.matched
-        unmatched_gt += result.unmatched_gt
-        unmatched_inf += result.unmatched_inf
     confusions = _match_pascal(unmatched_gt, unmatched_inf, ignored_ground_truths, iou_threshold)
     confused = []
     for gt, inf in confusions.matched:
