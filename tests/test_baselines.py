@@ -232,3 +232,43 @@ def test_two_processes_writing_one_store_lose_nothing(tmp_path):
     for run_id in ("run-0", "run-1"):
         rows = RunStore(store).rows(run_id)
         assert len(rows) == 5000 and {json.loads(r["values"])["error"] for r in rows} == set(range(5000))
+
+
+def _record(run_id: str, time: str, model: str, tag: str | None = None, commit: str | None = None, value: float = 0.1):
+    from pytest_kolena.store import RunRecord
+
+    record = RunRecord(run_id=run_id, writer="main", time=time, tag=tag, git_commit=commit)
+    record.add("case", "300-W", model, {"mean_nme": value}, "c", "300-W :: basic")
+    return record
+
+
+def test_baseline_references_resolve_to_the_latest_matching_run(tmp_path):
+    import subprocess
+
+    from pytest_kolena.baseline import BaselineError, resolve
+    from pytest_kolena.store import RunStore
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "first"], check=True)
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    store = RunStore(str(tmp_path / "store"))
+    store.write(_record("r1", "2026-01-01T00:00:00", "m1", tag="main", value=0.1))
+    store.write(_record("r2", "2026-01-02T00:00:00", "m1", tag="main", value=0.2, commit=commit))
+    store.write(_record("r3", "2026-01-03T00:00:00", "m2", value=0.3))
+
+    def value(ref: str, model: str = "m1") -> float:
+        return (
+            resolve(ref, store, ["300-W"], cwd=str(repo))
+            .entry("300-W", model, "c")
+            .case_metrics["300-W :: basic"]["mean_nme"]
+        )
+
+    assert value("r1") == 0.1  # run id
+    assert value("main") == 0.2  # tag: the latest run with it
+    assert value("m2", model="m2") == 0.3  # model name: the latest run with it
+    assert value("HEAD") == 0.2  # git ref: the run of that commit
+    with pytest.raises(BaselineError, match="3 runs there, tags: main"):
+        resolve("v9", store, ["300-W"], cwd=str(repo))
