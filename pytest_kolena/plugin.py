@@ -158,21 +158,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("kolena")
     if marker is None:
         return
+    from .baseline import BaselineError
     from .data import SuiteError
     from .marker import MarkerError
 
     session = _session(metafunc.config)
-    from .baseline import BaselineError
-
     try:
         spec = session.spec_for(metafunc.definition)
         params = session.params(spec)
         session.baseline()
-    except (
-        MarkerError,
-        SuiteError,
-        BaselineError,
-    ) as error:  # a collection error of the module: its message, no traceback
+    except (MarkerError, SuiteError, BaselineError) as error:  # a collection error: its message, no traceback
         raise pytest.Collector.CollectError(f"kolena: {error}") from None
     if params:
         metafunc.parametrize("_kolena_param", params, ids=[p.id for p in params])
@@ -312,9 +307,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             verdict = stashed if report.passed and stashed else report.outcome
         item.user_properties.append(("kolena.verdict", verdict))
         report.user_properties.append(("kolena.verdict", verdict))
-        _session(item.config).verdicts[
-            (param.suite, param.model.name, param.test_case or "", param.configuration or "")
-        ] = verdict
+        result = getattr(item, "funcargs", {}).get("kolena_result")
+        model = result.model.name if result is not None else param.model.name  # a fixture's model has its own name
+        _session(item.config).verdicts[(param.suite, model, param.test_case or "", param.configuration or "")] = verdict
     return report
 
 
