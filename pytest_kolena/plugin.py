@@ -314,10 +314,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    for line in _session(session.config).finish():
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(line)
+    """Write the run to the store (each xdist worker its part); the lines are shown in the terminal summary."""
+    _session(session.config).finish_lines = _session(session.config).finish()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -327,10 +325,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         r for r in (Row.from_properties(list(rep.user_properties)) for rep in _teardown_reports(terminalreporter)) if r
     ]
     rows.sort(key=lambda row: (row.suite, row.order))
-    if not rows:
+    finish_lines = _session(config).finish_lines
+    if not rows and not finish_lines:
         return
     terminalreporter.section("kolena summary")
-    for line in summary_lines(rows, config.get_verbosity()):
+    for line in [*summary_lines(rows, config.get_verbosity()), *finish_lines]:
         terminalreporter.write_line(line)
 
 

@@ -69,6 +69,7 @@ class KolenaSession:
         self._baseline: Any = None
         self.computed: list[tuple[KolenaSpec, RunResults]] = []
         self.verdicts: dict[tuple[str, str, str, str], str] = {}
+        self.finish_lines: list[str] = []
         workerinput = getattr(config, "workerinput", None)
         self.is_worker = workerinput is not None
         self.run_id = (workerinput or {}).get("kolena_run_id") or datetime.datetime.now(datetime.UTC).strftime(
@@ -317,11 +318,14 @@ class KolenaSession:
 
     def finish(self) -> list[str]:
         """Write this writer's part of the run; on the controller, rewrite the baseline files if asked."""
-        lines = []
         if self.computed:
-            path = self.store().write(self.record())
-            lines.append(f"kolena: run {self.run_id} written to {path}")
-        if not self.is_worker and self.config.getoption("kolena_update_baseline"):
+            self.store().write(self.record())
+        if self.is_worker:
+            return []
+        lines = []
+        if self.store().has(self.run_id):  # written here, or by the xdist workers
+            lines.append(f"kolena: run {self.run_id} stored in {self.store_url()}")
+        if self.config.getoption("kolena_update_baseline"):
             lines += self._update_baseline()
         return lines
 

@@ -97,6 +97,9 @@ class RunStore:
             pq.write_table(table, handle)
         return path
 
+    def has(self, run_id: str) -> bool:
+        return bool(self._files(run_id))
+
     def _files(self, run_id: str | None = None) -> list[str]:
         folder = self.folder if run_id is None else join(self.folder, run_id)
         if not self.fs.exists(folder):
