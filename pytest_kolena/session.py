@@ -70,6 +70,7 @@ class KolenaSession:
         self.computed: list[tuple[KolenaSpec, RunResults]] = []
         self.verdicts: dict[tuple[str, str, str, str], str] = {}
         self.finish_lines: list[str] = []
+        self._suite_prefixes: dict[str, str] = {}  # suite name -> its folder, as locators start with it
         workerinput = getattr(config, "workerinput", None)
         self.is_worker = workerinput is not None
         self.run_id = (workerinput or {}).get("kolena_run_id") or datetime.datetime.now(datetime.UTC).strftime(
@@ -182,8 +183,13 @@ class KolenaSession:
         locator = getattr(test_sample, "locator", None)
         if locator is None:
             return sample_digest(test_sample)
-        root = self.data_root() or ""
-        prefix = (root.rstrip("/") + "/" + suite_name + "/") if "://" in root else str(Path(root) / suite_name) + os.sep
+        prefix = self._suite_prefixes.get(suite_name)
+        if prefix is None:
+            root = self.data_root() or ""
+            prefix = (
+                (root.rstrip("/") + "/" + suite_name + "/") if "://" in root else str(Path(root) / suite_name) + os.sep
+            )
+            self._suite_prefixes[suite_name] = prefix
         return locator[len(prefix) :] if locator.startswith(prefix) else locator
 
     # suites and runs --------------------------------------------------------------------------------------
@@ -213,11 +219,9 @@ class KolenaSession:
         key = (id(spec.evaluator), tuple(spec.configuration_names), model.name, id(suite))
         if key in self._runs:
             return self._runs[key]
-        evaluator = spec.evaluator
-        run = TestRun(model, suite, evaluator, None if isinstance(evaluator, Evaluator) else list(spec.configurations))
-        if isinstance(evaluator, Evaluator):
-            run.configurations = list(spec.configurations)
-        run.reset = bool(self.config.getoption("kolena_reset"))
+        run = TestRun(
+            model, suite, spec.evaluator, list(spec.configurations), bool(self.config.getoption("kolena_reset"))
+        )
         version = model.metadata.get("version")
         with warnings.catch_warnings():  # failures become errors of the items they touch
             warnings.simplefilter("ignore", RuntimeWarning)

@@ -46,7 +46,7 @@ class TestRun:
         if not test_suite.test_cases:
             raise ValueError(f"test suite '{test_suite.name}' has no test cases")
         if isinstance(evaluator, Evaluator):
-            self.configurations = list(evaluator.configurations)
+            self.configurations = list(configurations or evaluator.configurations)  # Kolena ignores the argument
         elif callable(evaluator):
             self.configurations = list(configurations or [])
             if is_configured(evaluator) and not self.configurations:
