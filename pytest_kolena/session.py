@@ -71,12 +71,18 @@ class KolenaSession:
         self.verdicts: dict[tuple[str, str, str, str], str] = {}
         self.finish_lines: list[str] = []
         self._suite_prefixes: dict[str, str] = {}  # suite name -> its folder, as locators start with it
+        self.saw_items = False  # a report of a kolena item reached this process (the controller, under xdist)
         workerinput = getattr(config, "workerinput", None)
         self.is_worker = workerinput is not None
         self.run_id = (workerinput or {}).get("kolena_run_id") or datetime.datetime.now(datetime.UTC).strftime(
             "%Y%m%dT%H%M%S-"
         ) + uuid.uuid4().hex[:8]
         self.writer = (workerinput or {}).get("workerid", "main")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """A hook (the session is a registered plugin): note that kolena items ran, here or on xdist workers."""
+        if report.user_properties and report.user_properties[0][0] == "kolena.suite":
+            self.saw_items = True
 
     def spec_for(self, item: pytest.Item) -> KolenaSpec | None:
         """The kolena marker of an item's test function, read once."""
@@ -324,7 +330,7 @@ class KolenaSession:
         """Write this writer's part of the run; on the controller, rewrite the baseline files if asked."""
         if self.computed:
             self.store().write(self.record())
-        if self.is_worker:
+        if self.is_worker or not self.saw_items:  # a session without kolena items touches no store
             return []
         lines = []
         if self.store().has(self.run_id):  # written here, or by the xdist workers

@@ -46,3 +46,11 @@ def test_plugin_import_stays_cheap(pytester: pytest.Pytester):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_a_session_without_kolena_items_writes_no_store(pytester: pytest.Pytester):
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest("--kolena-suite=300-W")
+    assert result.ret == 0
+    assert not (pytester.path / ".kolena").exists()
+    assert "kolena summary" not in result.stdout.str()
