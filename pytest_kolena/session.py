@@ -190,12 +190,11 @@ class KolenaSession:
         if locator is None:
             return sample_digest(test_sample)
         prefix = self._suite_prefixes.get(suite_name)
-        if prefix is None:
-            root = self.data_root() or ""
-            prefix = (
-                (root.rstrip("/") + "/" + suite_name + "/") if "://" in root else str(Path(root) / suite_name) + os.sep
-            )
-            self._suite_prefixes[suite_name] = prefix
+        if prefix is None:  # the prefix that suite loading put in front of relative locators
+            from .data.storage import join
+            from .data.typed import locator_prefix
+
+            prefix = self._suite_prefixes[suite_name] = locator_prefix(join(self.data_root() or "", suite_name))
         return locator[len(prefix) :] if locator.startswith(prefix) else locator
 
     # suites and runs --------------------------------------------------------------------------------------

@@ -39,10 +39,6 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def parse_strings(series: pd.Series) -> np.ndarray:
-    return series.astype(object).where(~blank_rows(series), None).to_numpy(dtype=object)
-
-
 def parse_floats(series: pd.Series, fail: Fail) -> np.ndarray:
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(values) & ~blank_rows(series) & ~_nan_text(series)

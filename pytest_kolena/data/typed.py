@@ -168,9 +168,14 @@ def _init_fields(tp: type) -> list[str]:
     return [f.name for f in fields_of(tp) if f.init]
 
 
+def locator_prefix(suite_url: str) -> str:
+    """What a relative locator is joined to: the suite's folder, with a trailing '/'."""
+    return suite_url.rstrip("/") + "/"
+
+
 def resolve_locators(values: list[str], suite_url: str) -> list[str]:
     """Locators without a scheme and not absolute are relative to the suite's folder."""
-    prefix = suite_url.rstrip("/") + "/"
+    prefix = locator_prefix(suite_url)
     return [v if "://" in v or v.startswith("/") else prefix + v for v in values]
 
 

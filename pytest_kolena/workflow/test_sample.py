@@ -36,10 +36,6 @@ class TestSample(DataObject):
             else:
                 _rules.check_field(cls, name, tp, _rules.is_value_type)
 
-    def metadata_dict(self) -> dict:
-        """The sample's metadata, or an empty dict if its type declares none."""
-        return dict(getattr(self, METADATA, None) or {})
-
 
 @dataclasses.dataclass(frozen=True)
 class Composite(TestSample):
