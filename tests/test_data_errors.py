@@ -153,6 +153,14 @@ def test_stratification_errors(write_suite, tmp_path):
         Stratify.edges("age", [3, 1])
 
 
+def test_bad_value_of_an_optional_column_after_an_empty_one_names_its_row(write_suite, tmp_path):
+    path = write_suite(
+        'locator,normalization_factor,points,bbox\na.png,1,"[[1, 2]]",\nb.png,1,"[[1, 2]]","[1, 2, 3]"\n'
+    )
+    with pytest.raises(SuiteError, match=re.escape(f"{path}, row 2 (line 3), column 'bbox': a box needs 4 numbers")):
+        load(tmp_path)
+
+
 def test_value_the_type_refuses_names_the_row(write_suite, tmp_path):
     path = write_suite('locator,normalization_factor,points,bbox\na.png,1,"[[1, 2]]","[1, 2, 3]"\n')
     with pytest.raises(

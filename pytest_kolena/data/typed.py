@@ -107,15 +107,17 @@ def field_values(source: FieldSource, frame: pd.DataFrame, url: str, suite_url: 
             f"field '{source.name}' of type {getattr(tp, '__name__', tp)} takes one column, not {len(source.columns)}",
         )
     blank = col.blank_rows(series)
-    values = _parse(tp, series[~blank] if source.optional and blank.any() else series, fail, source, url)
+    if not (source.optional and blank.any()):
+        values = _parse(tp, series, fail, source, url)
+        return resolve_locators(values, suite_url) if source.name == "locator" else values
+    present = np.flatnonzero(~blank)  # parse the filled rows only; errors still name the row in the file
+    values = _parse(tp, series.iloc[present], lambda row, message: fail(int(present[row]), message), source, url)
     if source.name == "locator":
         values = resolve_locators(values, suite_url)
-    if source.optional and blank.any():
-        full: list[Any] = [None] * len(series)
-        for index, value in zip(np.flatnonzero(~blank), values):
-            full[index] = value
-        return full
-    return values
+    full: list[Any] = [None] * len(series)
+    for index, value in zip(present, values):
+        full[index] = value
+    return full
 
 
 def _required_floats(series: pd.Series, fail: col.Fail) -> np.ndarray:
