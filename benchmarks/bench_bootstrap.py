@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from pytest_kolena.regression import Allowance, Bootstrap, compare
+from pytest_kolena.checks.regression import Allowance, Bootstrap, compare
 
 
 def main(n: int, resamples: int) -> None:

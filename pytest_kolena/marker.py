@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .checks import RuleError, Rules
-from .regression import Allowance
+from .checks.regression import Allowance
 from .workflow import Evaluator, EvaluatorConfiguration, Model, Workflow
 from .workflow._dataobject import fields_of
 

@@ -158,9 +158,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("kolena")
     if marker is None:
         return
-    from .baseline import BaselineError
     from .data import SuiteError
     from .marker import MarkerError
+    from .store.baseline import BaselineError
 
     session = _session(metafunc.config)
     try:

@@ -154,7 +154,7 @@ class KolenaSession:
 
     def baseline(self) -> Any:
         """The baseline of --kolena-baseline, resolved once; None without one."""
-        from .baseline import resolve
+        from .store.baseline import resolve
 
         ref = self.config.getoption("kolena_baseline") or self.config.getini("kolena_baseline")
         if not ref:
@@ -165,14 +165,14 @@ class KolenaSession:
 
     def _local(self, ref: str) -> str:
         """A baseline file or folder relative to the rootdir (a trailing '/' kept); other references as given."""
-        from .baseline import is_file_ref
+        from .store.baseline import is_file_ref
 
         if "://" in ref or os.path.isabs(ref) or not is_file_ref(os.path.join(str(self.config.rootpath), ref)):
             return ref
         return os.path.join(str(self.config.rootpath), ref)
 
     def bootstrap(self) -> Any:
-        from .regression import Bootstrap
+        from .checks.regression import Bootstrap
 
         return Bootstrap(
             resamples=int(self.config.getini("kolena_resamples") or 1000),
@@ -286,8 +286,8 @@ class KolenaSession:
     def record(self) -> Any:
         """This writer's part of the run, for the store: models, sample, case and suite metrics, plots, verdicts."""
         from . import __version__
-        from .baseline import git_commit
         from .store import RunRecord
+        from .store.baseline import git_commit
 
         versions = {"pytest-kolena": __version__, "pytest": pytest.__version__, "python": platform.python_version()}
         record = RunRecord(
@@ -339,7 +339,7 @@ class KolenaSession:
         return lines
 
     def _update_baseline(self) -> list[str]:
-        from .baseline import Baseline, is_file_ref, write_file
+        from .store.baseline import Baseline, is_file_ref, write_file
 
         ref = self.config.getoption("kolena_baseline") or self.config.getini("kolena_baseline")
         if not ref or not is_file_ref(ref):
@@ -361,7 +361,7 @@ def judge_regression(
 ) -> tuple[str | None, list[Any]]:
     """The regression verdict of an item against the baseline: "regressed", "improved", "new", or None (nothing to
     say), with the comparisons behind it."""
-    from .regression import compare, numeric_columns
+    from .checks.regression import compare, numeric_columns
 
     baseline = session.baseline()
     if baseline is None:

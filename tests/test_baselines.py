@@ -245,8 +245,8 @@ def _record(run_id: str, time: str, model: str, tag: str | None = None, commit: 
 def test_baseline_references_resolve_to_the_latest_matching_run(tmp_path):
     import subprocess
 
-    from pytest_kolena.baseline import BaselineError, resolve
     from pytest_kolena.store import RunStore
+    from pytest_kolena.store.baseline import BaselineError, resolve
 
     repo = tmp_path / "repo"
     repo.mkdir()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pytest_kolena.checks import RuleError
-from pytest_kolena.regression import Allowance, Bootstrap, compare
+from pytest_kolena.checks.regression import Allowance, Bootstrap, compare
 
 SETTINGS = Bootstrap(resamples=1000, confidence=0.95, min_samples=20, seed=0)
 

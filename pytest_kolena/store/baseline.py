@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from .store.runs import RunStore
+from .runs import RunStore
 
 
 class BaselineError(ValueError):

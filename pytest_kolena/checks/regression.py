@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .checks import RuleError
+from .thresholds import RuleError
 
 if TYPE_CHECKING:
     import numpy as np
