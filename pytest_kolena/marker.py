@@ -12,14 +12,6 @@ from .checks.regression import Allowance
 from .workflow import Evaluator, EvaluatorConfiguration, Model, Workflow
 from .workflow._dataobject import fields_of
 
-MARKER_HELP = (
-    "kolena(models, evaluator, thresholds=None, regression=None, better=None, configurations=None, workflow=None, "
-    "columns=None, stratify=None, worst=5): expand the test into one item per model x test case x configuration of each --kolena-suite (plus one "
-    "per model x configuration for suite metrics); an item fails when a metric breaches its threshold "
-    "(e.g. thresholds={'mean_nme': '<= 0.08'}) or, against --kolena-baseline, worsens beyond its allowance "
-    "(e.g. regression={'mean_nme': '+2%'}). models: Model objects or fixture names."
-)
-
 
 class MarkerError(ValueError):
     """A `kolena` marker that cannot be used; the message says what is wrong and what exists."""
@@ -48,6 +40,7 @@ class KolenaSpec:
     suite_metrics: frozenset[str] = frozenset()
     regression: Rules = dataclasses.field(default_factory=lambda: Rules(()))
     lower_is_better: Mapping[str, bool] = dataclasses.field(default_factory=dict)
+    baseline_models: Mapping[str, str] = dataclasses.field(default_factory=dict)  # challenger -> champion
 
     @property
     def configuration_names(self) -> list[str | None]:
@@ -101,6 +94,7 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
         "columns",
         "stratify",
         "worst",
+        "baseline_models",
     }
     unknown = sorted(set(kwargs) - known)
     if unknown:
@@ -137,6 +131,7 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
         lower_is_better = _directions(kwargs.get("better"), rules, regression, evaluator, where)
     except RuleError as error:
         raise MarkerError(str(error) if str(error).startswith(where) else f"{where}: {error}") from None
+    baseline_models = _baseline_models(kwargs.get("baseline_models"), where)
     worst = kwargs.get("worst", 5)
     stratify = kwargs.get("stratify")
     return KolenaSpec(
@@ -152,7 +147,20 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
         suite_metrics=frozenset(suite_metrics or ()),
         regression=regression,
         lower_is_better=lower_is_better,
+        baseline_models=baseline_models,
     )
+
+
+def _baseline_models(value: Any, where: str) -> dict[str, str]:
+    """`{"challenger": "champion"}`: compare a model with the baseline's run of another model (by Model.name)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise MarkerError(
+            f"{where}: baseline_models must map a model's name to the name of the model it is compared with, "
+            f"e.g. baseline_models={{'svc': 'logistic-regression'}}; got {value!r}"
+        )
+    return dict(value)
 
 
 def _directions(better: Any, rules: Rules, regression: Rules, evaluator: Any, where: str) -> dict[str, bool]:

@@ -1,275 +1,173 @@
-"""The state of one pytest session: selected suites, loaded suites, and each (model, suite) run, computed once."""
+"""The work of a pytest session with kolena tests: suites loaded once, each model run once, judged once.
+
+Created when the first kolena test is collected; a pytest run without kolena tests never imports this module.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
-import os
-import platform
-import uuid
-import warnings
-from pathlib import Path
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from .checks import Threshold
+from .data import StorageOptions, SuiteError, load_suite
 from .engine.results import RunResults, TestCaseResult
-from .marker import KolenaSpec, ModelRef
-from .workflow import Evaluator, Model
+from .items import MODEL_NAME, VERDICT, ItemResult, KolenaParam, Verdict, decide, expand
+from .judge import RunJudgement, judge_run
+from .marker import KolenaSpec, MarkerError, read_marker
+from .options import Settings
+from .workflow import Model
 from .workflow.test_run import TestRun
 
-SUITE_ITEM = "suite"
+
+class ItemError(Exception):
+    """An item that cannot be judged: its model or evaluator raised on the data it covers."""
 
 
-@dataclasses.dataclass(frozen=True)
-class KolenaParam:
-    """What one pytest item checks: a model on a test case (or on the whole suite) at one configuration."""
-
-    suite: str
-    model: ModelRef
-    test_case: str | None  # None: the suite-level item
-    configuration: str | None
-    order: int = 0  # position among the items of its test function, for the summary
-
-    @property
-    def id(self) -> str:
-        """A readable pytest id without spaces or '::' (which pytest would split node ids on)."""
-        place = self.suite if self.test_case is None else self.test_case.replace(" :: ", ":")
-        parts = [self.model.name, place] + ([self.configuration] if self.configuration else [])
-        return "-".join(parts).replace(" ", "_")
-
-
-@dataclasses.dataclass
-class ItemResult:
-    """The `kolena_result` fixture: the model, test case and configuration of the item, with their results."""
-
-    model: Model
-    suite: Any
-    configuration: Any
-    test_case: Any  # None for the suite-level item
-    metrics: Any  # case metrics, or suite metrics for the suite-level item
-    samples: list[Any]  # SampleResult: test sample, ground truth, inference, sample metrics
-    plots: list[Any]
-    run: RunResults
-
-    @property
-    def kind(self) -> str:
-        return SUITE_ITEM if self.test_case is None else "test case"
+def function_id(item: pytest.Item) -> str:
+    """The test function of an item: its node id without parameters ("path/test_x.py::test_fn")."""
+    return f"{item.parent.nodeid}::{getattr(item, 'originalname', item.name)}"
 
 
 class KolenaSession:
-    """Options, suite cache and run cache of a pytest session."""
+    """Suites, model runs and regression judgements of one pytest session (of one xdist worker)."""
 
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.storage = StorageOptions.from_environment(
+            endpoint_url=settings.s3_endpoint, anonymous=True if settings.s3_anon else None, profile=settings.s3_profile
+        )
+        self._specs: dict[str, KolenaSpec] = {}
         self._suites: dict[tuple, Any] = {}
         self._runs: dict[tuple, RunResults] = {}
-        self._specs: dict[str, KolenaSpec | None] = {}
+        self._judgements: dict[tuple, RunJudgement] = {}
         self._baseline: Any = None
-        self.computed: list[tuple[KolenaSpec, RunResults]] = []
-        self.verdicts: dict[tuple[str, str, str, str], str] = {}
-        self.finish_lines: list[str] = []
-        self._suite_prefixes: dict[str, str] = {}  # suite name -> its folder, as locators start with it
-        self.saw_items = False  # a report of a kolena item reached this process (the controller, under xdist)
-        workerinput = getattr(config, "workerinput", None)
-        self.is_worker = workerinput is not None
-        self.run_id = (workerinput or {}).get("kolena_run_id") or datetime.datetime.now(datetime.UTC).strftime(
-            "%Y%m%dT%H%M%S-"
-        ) + uuid.uuid4().hex[:8]
-        self.writer = (workerinput or {}).get("workerid", "main")
+        self.computed: dict[tuple[str, int], tuple[str, RunResults]] = {}  # what this process ran, per test
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """A hook (the session is a registered plugin): note that kolena items ran, here or on xdist workers."""
-        if report.user_properties and report.user_properties[0][0] == "kolena.suite":
-            self.saw_items = True
-
+    # collection ----------------------------------------------------------------------------------------------
     def spec_for(self, item: pytest.Item) -> KolenaSpec | None:
         """The kolena marker of an item's test function, read once."""
-        from .marker import read_marker
-
-        key = f"{item.parent.nodeid}::{getattr(item, 'originalname', item.name)}"
-        if key not in self._specs:
+        test = function_id(item)
+        if test not in self._specs:
             marker = item.get_closest_marker("kolena")
-            self._specs[key] = read_marker(marker.args, marker.kwargs, key) if marker is not None else None
-        return self._specs[key]
+            if marker is None:
+                return None
+            self._specs[test] = read_marker(marker.args, marker.kwargs, test)
+        return self._specs[test]
 
-    # options ----------------------------------------------------------------------------------------------
-    def suite_names(self) -> list[str]:
-        return list(self.config.getoption("kolena_suite") or self.config.getini("kolena_suite") or [])
+    def parametrize(self, metafunc: pytest.Metafunc) -> None:
+        """One item per model x test case x configuration of the selected suites; a marker, suite or baseline
+        that cannot be used is a collection error with its message and no traceback."""
+        from .store.baseline import BaselineError
 
-    def model_filter(self) -> set[str] | None:
-        names = self.config.getoption("kolena_model")
-        return set(names) if names else None
+        test = function_id(metafunc.definition)
+        try:
+            spec = self.spec_for(metafunc.definition)
+            params = self.params(test, spec)
+        except (MarkerError, SuiteError, BaselineError) as error:
+            raise pytest.Collector.CollectError(f"kolena: {error}") from None
+        if params:
+            metafunc.parametrize("_kolena_param", params, ids=[p.id for p in params])
+            return
+        if not self.settings.suites:
+            reason = "no kolena suite selected: give --kolena-suite NAME or set kolena_suite in the pytest config"
+            label = "no-suite"
+        else:
+            selected = ", ".join(sorted(self.settings.models or []))
+            reason = f"--kolena-model {selected} selects none of the models: {', '.join(r.name for r in spec.models)}"
+            label = "no-model"
+        metafunc.parametrize("_kolena_param", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=[label])
 
-    def data_root(self) -> str | None:
-        root = self.config.getoption("kolena_data") or self.config.getini("kolena_data")
-        if not root:
-            return None
-        if "://" not in root and not os.path.isabs(root):  # relative to the ini file, like pytest's own paths
-            base = self.config.inipath.parent if self.config.inipath else self.config.rootpath
-            root = str(Path(base) / root)
-        return root
+    def params(self, test: str, spec: KolenaSpec) -> list[KolenaParam]:
+        """The items of a test function; loading its suites (and the baseline) here makes their errors collection
+        errors."""
+        self.baseline()
 
-    def storage_options(self) -> Any:
-        from .data import StorageOptions
+        def test_cases_of(suite_name: str) -> list[str]:
+            return [tc.name for tc in self.suite(spec, suite_name).test_cases]
 
-        return StorageOptions.from_environment(
-            endpoint_url=self.config.getini("kolena_s3_endpoint") or None,
-            anonymous=True if self.config.getini("kolena_s3_anon") else None,
-            profile=self.config.getini("kolena_s3_profile") or None,
-        )
+        return expand(test, spec, list(self.settings.suites), test_cases_of, self.settings.models)
 
-    def columns(self, spec: KolenaSpec) -> dict[Any, str]:
-        if spec.columns is not None:
-            return dict(spec.columns)
-        mapping = {}
-        for line in self.config.getini("kolena_columns"):
-            column, _, field = line.partition("=")
-            if not field:
-                raise pytest.UsageError(f"kolena_columns: {line!r} should read 'column=field', e.g. 'points=keypoints'")
-            mapping[column.strip()] = field.strip()
-        return mapping
-
-    def stratify(self, spec: KolenaSpec) -> list[Any]:
-        return list(spec.stratify) if spec.stratify is not None else list(self.config.getini("kolena_stratify"))
-
-    def store_url(self) -> str:
-        url = self.config.getoption("kolena_store") or self.config.getini("kolena_store") or ".kolena"
-        if "://" not in url and not os.path.isabs(url):
-            url = str(Path(self.config.rootpath) / url)
-        return url
-
-    def store(self) -> Any:
-        from .store import RunStore
-
-        return RunStore(self.store_url(), self._store_options())
-
-    def _store_options(self) -> dict[str, Any]:
-        return (
-            self.storage_options().for_protocol(self.store_url().split("://", 1)[0])
-            if "://" in self.store_url()
-            else {}
-        )
-
-    def baseline(self) -> Any:
-        """The baseline of --kolena-baseline, resolved once; None without one."""
-        from .store.baseline import resolve
-
-        ref = self.config.getoption("kolena_baseline") or self.config.getini("kolena_baseline")
-        if not ref:
-            return None
-        if self._baseline is None:
-            self._baseline = resolve(self._local(ref), self.store(), self.suite_names(), cwd=str(self.config.rootpath))
-        return self._baseline
-
-    def _local(self, ref: str) -> str:
-        """A baseline file or folder relative to the rootdir (a trailing '/' kept); other references as given."""
-        from .store.baseline import is_file_ref
-
-        if "://" in ref or os.path.isabs(ref) or not is_file_ref(os.path.join(str(self.config.rootpath), ref)):
-            return ref
-        return os.path.join(str(self.config.rootpath), ref)
-
-    def bootstrap(self) -> Any:
-        from .checks.regression import Bootstrap
-
-        return Bootstrap(
-            resamples=int(self.config.getini("kolena_resamples") or 1000),
-            confidence=float(
-                self.config.getoption("kolena_confidence") or self.config.getini("kolena_confidence") or 0.95
-            ),
-            min_samples=int(self.config.getini("kolena_min_samples") or 20),
-        )
-
-    def sample_id(self, test_sample: Any, suite_name: str) -> str:
-        """How a sample is named in a baseline: its locator relative to the suite folder, else a digest."""
-        from .store.cache import sample_digest
-
-        locator = getattr(test_sample, "locator", None)
-        if locator is None:
-            return sample_digest(test_sample)
-        prefix = self._suite_prefixes.get(suite_name)
-        if prefix is None:  # the prefix that suite loading put in front of relative locators
-            from .data.storage import join
-            from .data.typed import locator_prefix
-
-            prefix = self._suite_prefixes[suite_name] = locator_prefix(join(self.data_root() or "", suite_name))
-        return locator[len(prefix) :] if locator.startswith(prefix) else locator
-
-    # suites and runs --------------------------------------------------------------------------------------
+    # suites and runs -----------------------------------------------------------------------------------------
     def suite(self, spec: KolenaSpec, name: str) -> Any:
         """The workflow's TestSuite `name`, loaded once per session for a given column mapping and strata."""
-        from .data import load_suite
-
-        columns, stratify = self.columns(spec), self.stratify(spec)
+        columns = dict(spec.columns) if spec.columns is not None else self.settings.column_map
+        stratify = list(spec.stratify) if spec.stratify is not None else list(self.settings.stratify)
         key = (spec.workflow.name, name, tuple(sorted(map(str, columns.items()))), tuple(map(str, stratify)))
         if key not in self._suites:
-            root = self.data_root()
-            if root is None:
-                raise pytest.UsageError(
-                    "kolena: no data root: give --kolena-data ROOT or set kolena_data in the pytest config"
-                )
+            if self.settings.data_root is None:
+                raise SuiteError("no data root: give --kolena-data ROOT or set kolena_data in the pytest config")
             self._suites[key] = load_suite(
-                spec.workflow, name, root, columns=columns, stratify=stratify, options=self.storage_options()
+                spec.workflow, name, self.settings.data_root, columns=columns, stratify=stratify, options=self.storage
             )
         return self._suites[key]
 
-    def run(self, spec: KolenaSpec, model: Model, suite: Any) -> RunResults:
+    def run(self, test: str, spec: KolenaSpec, model: Model, suite: Any) -> RunResults:
         """Infer and evaluate a model on a suite once per session (per evaluator and configurations), with the
         store's inference cache when the model has a version; one process of a machine infers at a time."""
+        key = (id(spec.evaluator), tuple(spec.configuration_names), model.name, id(suite))
+        if key not in self._runs:
+            run = TestRun(model, suite, spec.evaluator, list(spec.configurations), self.settings.reset, warn=False)
+            with self._inference_cache(run, model, suite):
+                self._runs[key] = run.run()
+        self.computed[(test, id(self._runs[key]))] = (test, self._runs[key])
+        return self._runs[key]
+
+    @contextlib.contextmanager
+    def _inference_cache(self, run: TestRun, model: Model, suite: Any) -> Iterator[None]:
+        version = model.metadata.get("version")
+        if version is None:  # a model without a version is inferred on every run: stale inferences are worse
+            yield
+            return
         from .store import InferenceCache
         from .store.lock import machine_lock
 
-        key = (id(spec.evaluator), tuple(spec.configuration_names), model.name, id(suite))
-        if key in self._runs:
-            return self._runs[key]
-        run = TestRun(
-            model, suite, spec.evaluator, list(spec.configurations), bool(self.config.getoption("kolena_reset"))
-        )
-        version = model.metadata.get("version")
-        with warnings.catch_warnings():  # failures become errors of the items they touch
-            warnings.simplefilter("ignore", RuntimeWarning)
-            if version is None:
-                results = run.run()
-            else:
-                with machine_lock(f"{self.store_url()}|{model.name}|{version}"):
-                    decode = model.workflow.inference_type.from_dict
-                    run.cache = InferenceCache(
-                        self.store_url(), model.name, str(version), decode, self._store_options()
-                    )
-                    results = run.run()
-        self._runs[key] = results
-        self.computed.append((spec, results))
-        return results
+        with machine_lock(f"{self.settings.store}|{model.name}|{version}|{suite.name}"):
+            decode = model.workflow.inference_type.from_dict
+            options = store_options(self.settings, self.storage)
+            run.cache = InferenceCache(self.settings.store, model.name, str(version), suite.name, decode, options)
+            yield
 
-    def params(self, spec: KolenaSpec) -> list[KolenaParam]:
-        """One item per selected suite x model x configuration x test case, then the suite-level item."""
-        wanted = self.model_filter()
-        params: list[KolenaParam] = []
-        for suite_name in self.suite_names():
-            suite = self.suite(spec, suite_name)
-            for ref in spec.models:
-                if wanted is not None and ref.name not in wanted:
-                    continue
-                for configuration in spec.configuration_names:
-                    for place in [tc.name for tc in suite.test_cases] + [None]:
-                        params.append(KolenaParam(suite_name, ref, place, configuration, len(params)))
-        return params
+    # fixtures and verdicts -----------------------------------------------------------------------------------
+    def suite_for(self, item: pytest.Item, param: KolenaParam | None) -> Any:
+        """The `kolena_suite` fixture."""
+        spec = self.spec_for(item)
+        if spec is None or param is None:
+            raise pytest.UsageError(
+                f"{item.nodeid}: kolena_suite needs @pytest.mark.kolena(models=..., evaluator=...) on the test"
+            )
+        return self.suite(spec, param.suite)
+
+    def result_for(self, request: pytest.FixtureRequest, param: KolenaParam) -> ItemResult:
+        """The `kolena_result` fixture: the model (resolving a fixture name), run once, and this item's part."""
+        model = param.model.model or request.getfixturevalue(param.model.fixture)
+        if not isinstance(model, Model):
+            pytest.fail(f"fixture '{param.model.fixture}' returned {type(model).__name__}, not a Model", pytrace=False)
+        request.node.stash[MODEL_NAME] = model.name
+        try:
+            return self.item_result(self.spec_for(request.node), param, model)
+        except ItemError as error:
+            pytest.fail(str(error), pytrace=False)
+
+    def verdict(self, item: pytest.Item, param: KolenaParam, result: ItemResult) -> Verdict:
+        """Decide the item's verdict, once, and keep it on the item for its report."""
+        spec = self.spec_for(item)
+        verdict = item.stash[VERDICT] = decide(spec, param, result, self.regression(spec, param, result))
+        return verdict
 
     def item_result(self, spec: KolenaSpec, param: KolenaParam, model: Model) -> ItemResult:
         """The results of one item; an inference or evaluator failure that touches it raises ItemError."""
         suite = self.suite(spec, param.suite)
-        run = self.run(spec, model, suite)
+        run = self.run(param.test, spec, model, suite)
         configuration = next((c for c in spec.configurations if c.display_name() == param.configuration), None)
         if param.test_case is None:
             if param.configuration in run.suite_errors:
                 raise ItemError(
                     f"suite metrics of model '{model.name}' on {param.suite}: {run.suite_errors[param.configuration]}"
                 )
-            return ItemResult(
-                model, suite, configuration, None, run.suite_metrics.get(param.configuration), [], [], run
-            )
+            metrics = run.suite_metrics.get(param.configuration)
+            return ItemResult(model, suite, configuration, None, metrics, [], [], run)
         case = _case_result(run, param.test_case, param.configuration)
         if case.failures:
             first = case.failures[0]
@@ -283,166 +181,87 @@ class KolenaSession:
             raise ItemError(f"evaluator on {case.name} ({param.configuration}): {case.error}\n{case.error.traceback}")
         return ItemResult(model, suite, configuration, case.test_case, case.metrics, case.samples, case.plots, run)
 
-    def record(self) -> Any:
-        """This writer's part of the run, for the store: models, sample, case and suite metrics, plots, verdicts."""
-        from . import __version__
-        from .store import RunRecord
-        from .store.baseline import git_commit
+    # baselines and regression --------------------------------------------------------------------------------
+    def store(self) -> Any:
+        return open_store(self.settings, self.storage)
 
-        versions = {"pytest-kolena": __version__, "pytest": pytest.__version__, "python": platform.python_version()}
-        record = RunRecord(
-            run_id=self.run_id,
-            writer=self.writer,
-            time=datetime.datetime.now(datetime.UTC).isoformat(),
-            tag=self.config.getoption("kolena_tag"),
-            git_commit=git_commit(cwd=str(self.config.rootpath)),
-            versions=versions,
-        )
-        for _, run in self.computed:
-            suite, model = run.test_suite.name, run.model.name
-            record.add("model", suite, model, run.model.metadata)
-            seen: set[tuple[str, str]] = set()
-            for case in run.cases:
-                config = case.configuration_name or ""
-                verdict = self.verdicts.get((suite, model, case.name, config))
-                plots = [p.to_dict() for p in case.plots]
-                record.add(
-                    "case",
-                    suite,
-                    model,
-                    _plain(case.metrics),
-                    config,
-                    case.name,
-                    extra={"verdict": verdict, "plots": plots},
-                )
-                for sample in case.samples:
-                    sample_id = self.sample_id(sample.test_sample, suite)
-                    if (config, sample_id) not in seen and sample.metrics is not None:
-                        seen.add((config, sample_id))
-                        record.add("sample", suite, model, _plain(sample.metrics), config, sample_id=sample_id)
-            for config, metrics in run.suite_metrics.items():
-                verdict = self.verdicts.get((suite, model, "", config or ""))
-                record.add("suite", suite, model, _plain(metrics), config or "", extra={"verdict": verdict})
-        return record
+    def baseline(self) -> Any:
+        """The baseline of --kolena-baseline, resolved once; None without one."""
+        from .store.baseline import resolve
 
-    def finish(self) -> list[str]:
-        """Write this writer's part of the run; on the controller, rewrite the baseline files if asked."""
-        if self.computed:
-            self.store().write(self.record())
-        if self.is_worker or not self.saw_items:  # a session without kolena items touches no store
-            return []
-        lines = []
-        if self.store().has(self.run_id):  # written here, or by the xdist workers
-            lines.append(f"kolena: run {self.run_id} stored in {self.store_url()}")
-        if self.config.getoption("kolena_update_baseline"):
-            lines += self._update_baseline()
-        return lines
-
-    def _update_baseline(self) -> list[str]:
-        from .store.baseline import Baseline, is_file_ref, write_file
-
-        ref = self.config.getoption("kolena_baseline") or self.config.getini("kolena_baseline")
-        if not ref or not is_file_ref(ref):
-            return [
-                "kolena: --kolena-update-baseline needs --kolena-baseline naming a .json file or a folder (ending in /)"
-            ]
-        if not ("://" in ref or os.path.isabs(ref)):
-            ref = str(Path(self.config.rootpath) / ref)
-        current = Baseline.from_rows(self.store().rows(self.run_id), self.run_id)
-        lines = []
-        for suite in sorted({key[0] for key in current.entries}):
-            entries = {(model, config): entry for (s, model, config), entry in current.entries.items() if s == suite}
-            lines.append(f"kolena: baseline of {suite} rewritten: {write_file(ref, suite, entries)}")
-        return lines
-
-
-def judge_regression(
-    session: KolenaSession, spec: KolenaSpec, param: KolenaParam, result: ItemResult
-) -> tuple[str | None, list[Any]]:
-    """The regression verdict of an item against the baseline: "regressed", "improved", "new", or None (nothing to
-    say), with the comparisons behind it."""
-    from .checks.regression import compare, numeric_columns
-
-    baseline = session.baseline()
-    if baseline is None:
-        return None, []
-    entry = baseline.entry(param.suite, result.model.name, param.configuration)
-    if param.test_case is None:
-        return ("new" if entry is None or not entry.suite_metrics else None), []
-    if entry is None or param.test_case not in entry.case_metrics:
-        return "new", []
-    allowances = spec.regression.for_case(param.test_case)
-    if not allowances:
-        return None, []
-    paired = [(s, entry.samples.get(session.sample_id(s.test_sample, param.suite))) for s in result.samples]
-    paired = [(s, b) for s, b in paired if b is not None and s.metrics is not None]
-    candidate_metrics, baseline_dicts = [s.metrics for s, _ in paired], [b for _, b in paired]
-    candidate_columns, baseline_columns = numeric_columns(candidate_metrics), numeric_columns(baseline_dicts)
-    comparisons = []
-    for allowance in allowances:
-        baseline_value = entry.case_metrics[param.test_case].get(allowance.metric)
-        candidate_value = getattr(result.metrics, allowance.metric, None)
-        if not isinstance(baseline_value, (int, float)) or not isinstance(candidate_value, (int, float)):
-            continue
-        recompute = _recompute(spec, result, paired, allowance.metric)
-        comparisons.append(
-            compare(
-                allowance.metric,
-                allowance,
-                spec.lower_is_better[allowance.metric],
-                float(baseline_value),
-                float(candidate_value),
-                baseline_columns,
-                candidate_columns,
-                recompute,
-                session.bootstrap(),
+        if self.settings.baseline is None:
+            return None
+        if self._baseline is None:
+            self._baseline = resolve(
+                self.settings.baseline, self.store(), list(self.settings.suites), cwd=self.settings.rootdir
             )
-        )
-    verdicts = {c.verdict for c in comparisons}
-    if "regressed" in verdicts:
-        return "regressed", comparisons
-    return ("improved" if "improved" in verdicts else None), comparisons
+        return self._baseline
+
+    def regression(self, spec: KolenaSpec, param: KolenaParam, result: ItemResult) -> tuple[str | None, list, str]:
+        """The regression outcome of an item (outcome, comparisons, baseline source), judged once per model run."""
+        baseline = self.baseline()
+        if baseline is None:
+            return None, [], ""
+        run = result.run
+        key = (param.test, id(run))
+        if key not in self._judgements:
+            from .checks.regression import Bootstrap
+
+            model = spec.baseline_models.get(run.model.name, run.model.name)
+            entries = {name: baseline.entry(param.test, param.suite, model, name) for name in spec.configuration_names}
+            source = f"model '{model}' in {baseline.source}" if model != run.model.name else baseline.source
+            bootstrap = Bootstrap(self.settings.resamples, self.settings.confidence, self.settings.min_samples)
+            self._judgements[key] = judge_run(spec, run, entries, source, bootstrap)
+        return self._judgements[key].of(param.test_case, param.configuration)
 
 
-def _recompute(spec: KolenaSpec, result: ItemResult, paired: list[tuple[Any, dict]], metric: str) -> Any:
-    """The general bootstrap path: the evaluator's own compute_test_case_metrics on resampled samples."""
-    if not isinstance(spec.evaluator, Evaluator) or not paired:
-        return None
-    metrics_type = type(paired[0][0].metrics)
-    candidate = [s.metrics for s, _ in paired]
-    baseline = [metrics_type.from_dict(b) for _, b in paired]
-    rows = [(s.test_sample, s.ground_truth, s.inference) for s, _ in paired]
-
-    def recompute(indices: Any) -> tuple[float, float]:
-        chosen = [rows[i] for i in indices]
-        compute = spec.evaluator.compute_test_case_metrics
-        before = compute(result.test_case, chosen, [baseline[i] for i in indices], result.configuration)
-        after = compute(result.test_case, chosen, [candidate[i] for i in indices], result.configuration)
-        return float(getattr(before, metric)), float(getattr(after, metric))
-
-    return recompute
+def store_options(settings: Settings, storage: StorageOptions | None = None) -> dict[str, Any]:
+    """fsspec options of the store's URL (S3 access from the ini keys and the environment)."""
+    if "://" not in settings.store:
+        return {}
+    storage = storage or StorageOptions.from_environment(
+        endpoint_url=settings.s3_endpoint, anonymous=True if settings.s3_anon else None, profile=settings.s3_profile
+    )
+    return storage.for_protocol(settings.store.split("://", 1)[0])
 
 
-def _plain(metrics: Any) -> Any:
-    return metrics.to_dict() if hasattr(metrics, "to_dict") else metrics
+def open_store(settings: Settings, storage: StorageOptions | None = None) -> Any:
+    from .store import RunStore
+
+    return RunStore(settings.store, store_options(settings, storage))
 
 
-class ItemError(Exception):
-    """An item that cannot be judged: its model or evaluator raised on the data it covers."""
+def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -> list[str]:
+    """Write this process's part of the run (the model runs it computed; on the controller, the item rows it saw);
+    on the controller, say where the run is and rewrite the baseline files if asked."""
+    from .store.record import add_items, add_results, new_record
+
+    record = new_record(settings.run_id, settings.writer, settings.tag, settings.rootdir)
+    for test, run in session.computed.values() if session is not None else []:
+        add_results(record, test, run)
+    if not settings.is_worker:
+        add_items(record, rows)
+    store = open_store(settings, session.storage if session is not None else None)
+    if record.rows:
+        store.write(record)
+    if settings.is_worker or not rows:  # a session without kolena items touches no store
+        return []
+    lines = [f"kolena: run {settings.run_id} stored in {settings.store}"]
+    if settings.update_baseline:
+        lines += _update_baseline(settings, store)
+    return lines
+
+
+def _update_baseline(settings: Settings, store: Any) -> list[str]:
+    from .store.baseline import Baseline, write_file
+
+    current = Baseline.from_rows(store.rows(settings.run_id), settings.run_id)
+    lines = []
+    for suite in sorted({key[1] for key in current.entries}):
+        entries = {(t, m, c): entry for (t, s, m, c), entry in current.entries.items() if s == suite}
+        lines.append(f"kolena: baseline of {suite} rewritten: {write_file(settings.baseline, suite, entries)}")
+    return lines
 
 
 def _case_result(run: RunResults, test_case: str, configuration: str | None) -> TestCaseResult:
     return next(c for c in run.cases if c.name == test_case and c.configuration_name == configuration)
-
-
-def applicable_rules(spec: KolenaSpec, param: KolenaParam, metrics: Any) -> list[Threshold]:
-    """The thresholds an item is judged by: case-level rules on a test case, suite-level ones on the suite item."""
-    place = param.test_case or f"{param.suite} (suite metrics)"
-    present = {f.name for f in dataclasses.fields(metrics)} if dataclasses.is_dataclass(metrics) else set()
-    rules = []
-    for rule in spec.rules.for_case(place):
-        suite_level = rule.metric in spec.suite_metrics and rule.metric not in spec.case_metrics
-        applies = (suite_level or rule.metric in present) if param.test_case is None else not suite_level
-        if applies:
-            rules.append(rule)
-    return rules

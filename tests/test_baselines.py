@@ -111,7 +111,7 @@ def test_worse_on_one_stratum_regresses_that_item_only(project, monkeypatch):
     result.stdout.fnmatch_lines(
         [
             "*test_kp?candidate-300-W:occlusion_nose-nme-threshold-0.08? REGRESSED*",
-            "*model 'candidate' on 300-W :: occlusion nose at nme-threshold-0.08: regressed against run * (tag main)",
+            "*model 'mean-shape' on 300-W :: occlusion nose at nme-threshold-0.08: regressed against run * (tag main)",
             "  mean_nme: baseline 0.22*, candidate 0.2*, delta +0.0* (95% interval +0.0* to +0.0*, n=42), allowed worsening +5% (0.011*): regressed",
         ]
     )
@@ -147,9 +147,10 @@ def test_missing_baseline_is_new(project, monkeypatch):
 def test_update_baseline_rewrites_the_file(project, monkeypatch):
     run(project, monkeypatch, "base", "--kolena-baseline", "baselines/", "--kolena-update-baseline")
     written = json.loads((project.path / "baselines" / "300-W.json").read_text())
-    entry = written["models"]["mean-shape"]["nme-threshold-0.08"]
+    entry = written["tests"]["test_kp.py::test_kp"]["mean-shape"]["nme-threshold-0.08"]
     assert entry["test_cases"]["300-W :: basic"]["mean_nme"] == pytest.approx(0.1896, abs=1e-4)
-    assert len(entry["samples"]) == 300 and "images/einstein-000.jpg" in entry["samples"]
+    assert len(entry["samples"]) == 300
+    assert any(name.startswith("images/einstein-000.jpg#") for name in entry["samples"])  # locator + its box
     assert run(project, monkeypatch, "base", "--kolena-baseline", "baselines/").ret == 0
     assert run(project, monkeypatch, "nose-worse", "--kolena-baseline", "baselines/300-W.json").ret == 1
 
@@ -212,7 +213,7 @@ def _write_run(store: str, run_id: str, rows: int) -> None:
 
     record = RunRecord(run_id=run_id, writer="main", time="2026-11-27T00:00:00")
     for i in range(rows):
-        record.add("sample", "300-W", "m", {"error": i}, "c", sample_id=f"s{i}")
+        record.add("sample", "t", "300-W", "m", {"error": i}, "c", sample_id=f"s{i}")
     RunStore(store).write(record)
 
 
@@ -238,7 +239,7 @@ def _record(run_id: str, time: str, model: str, tag: str | None = None, commit: 
     from pytest_kolena.store import RunRecord
 
     record = RunRecord(run_id=run_id, writer="main", time=time, tag=tag, git_commit=commit)
-    record.add("case", "300-W", model, {"mean_nme": value}, "c", "300-W :: basic")
+    record.add("case", "t", "300-W", model, {"mean_nme": value}, "c", "300-W :: basic")
     return record
 
 
@@ -262,7 +263,7 @@ def test_baseline_references_resolve_to_the_latest_matching_run(tmp_path):
     def value(ref: str, model: str = "m1") -> float:
         return (
             resolve(ref, store, ["300-W"], cwd=str(repo))
-            .entry("300-W", model, "c")
+            .entry("t", "300-W", model, "c")
             .case_metrics["300-W :: basic"]["mean_nme"]
         )
 

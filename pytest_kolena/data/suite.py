@@ -10,10 +10,11 @@ from typing import Any
 
 import pandas as pd
 
+from ..workflow._identity import SampleIndex
 from .errors import SuiteError, located
 from .storage import METADATA_PATH, Storage, StorageOptions
 from .stratify import Stratify
-from .typed import ColumnMap, build_rows, plan
+from .typed import ColumnMap, build_rows, locator_prefix, plan
 
 
 def read_table(storage: Storage, url: str) -> pd.DataFrame:
@@ -74,11 +75,14 @@ def load_suite(
             workflow.test_sample_type, workflow.ground_truth_type, frame, sources, url, storage.url(name)
         )
         test_case = workflow.test_case_type
-        cases = [test_case(f"{name} :: basic", test_samples=pairs)]
+        cases = [test_case._subset(f"{name} :: basic", pairs)]  # rows checked distinct above
         for spec in specs:
             for label, rows in spec.split(frame, url):
                 cases.append(test_case._subset(f"{name} :: {label}", [pairs[i] for i in rows]))
-    return workflow.test_suite_type(name, test_cases=cases)
+        suite = workflow.test_suite_type(name, test_cases=cases)
+        prefix = locator_prefix(storage.url(name))
+        SampleIndex.of_distinct([ts for ts, _ in pairs], prefix).attach(suite)
+    return suite
 
 
 @contextlib.contextmanager

@@ -17,10 +17,12 @@ Key = Callable[[Any], Hashable]
 
 @dataclasses.dataclass
 class InferredCase:
-    """A test case with its (test sample, ground truth, inference) rows and its samples that failed to infer."""
+    """A test case with its (test sample, ground truth, inference) rows, their sample ids, and its samples that
+    failed to infer."""
 
     test_case: Any
     rows: list[tuple[Any, Any, Any]]
+    ids: list[str]
     failures: list[SampleFailure]
 
 
@@ -32,7 +34,7 @@ class Evaluation:
 
 
 def _new_result(case: InferredCase, configuration: Any) -> TestCaseResult:
-    samples = [SampleResult(ts, gt, inf) for ts, gt, inf in case.rows]
+    samples = [SampleResult(ts, gt, inf, sample_id=i) for (ts, gt, inf), i in zip(case.rows, case.ids)]
     return TestCaseResult(case.test_case, configuration, samples, list(case.failures))
 
 

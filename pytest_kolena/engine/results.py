@@ -20,9 +20,11 @@ class SampleResult:
     ground_truth: Any
     inference: Any
     metrics: Any = None
+    sample_id: str = ""  # how the run store, baselines and the inference cache name the sample
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: _plain(getattr(self, name)) for name in ("test_sample", "ground_truth", "inference", "metrics")}
+        names = ("test_sample", "ground_truth", "inference", "metrics")
+        return {"sample_id": self.sample_id} | {name: _plain(getattr(self, name)) for name in names}
 
 
 @dataclasses.dataclass

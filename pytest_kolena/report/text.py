@@ -51,3 +51,8 @@ def failure_text(title: str, breaches: list[Breach], n_rules: int, samples: list
             lines.extend(f"    {value:>10.6g}  {label}" for value, label in rows)
             shown_worst = True
     return "\n".join(lines)
+
+
+def regression_text(title: str, source: str, comparisons: list[Any]) -> str:
+    """The text of a regression: each compared metric with baseline, candidate, delta and its interval."""
+    return "\n".join([f"{title}: regressed against {source}"] + [f"  {c}" for c in comparisons])

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import subprocess
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..options import is_baseline_file
 from .runs import RunStore
 
 
@@ -27,15 +27,21 @@ class BaselineEntry:
     samples: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # sample id -> sample metrics
 
 
+EntryKey = tuple[str, str, str, str]  # (test function, suite, model, configuration)
+
+
 @dataclasses.dataclass
 class Baseline:
-    """Entries by (suite, model, configuration); `source` says where they came from."""
+    """Entries by (test function, suite, model, configuration); `source` says where they came from."""
 
     source: str
-    entries: dict[tuple[str, str, str], BaselineEntry] = dataclasses.field(default_factory=dict)
+    entries: dict[EntryKey, BaselineEntry] = dataclasses.field(default_factory=dict)
 
-    def entry(self, suite: str, model: str, configuration: str | None) -> BaselineEntry | None:
-        return self.entries.get((suite, model, configuration or ""))
+    def entry(self, test: str, suite: str, model: str, configuration: str | None) -> BaselineEntry | None:
+        """The entry of a test function's model; a legacy entry (stored before runs named their test function)
+        stands for any test function."""
+        key = (test, suite, model, configuration or "")
+        return self.entries.get(key) or self.entries.get(("", *key[1:]))
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, Any]], source: str) -> Baseline:
@@ -43,7 +49,7 @@ class Baseline:
         for row in rows:
             if row["level"] not in ("sample", "case", "suite"):
                 continue
-            key = (row["suite"], row["model"], row["configuration"] or "")
+            key = (row.get("test") or "", row["suite"], row["model"], row["configuration"] or "")
             entry = baseline.entries.setdefault(key, BaselineEntry())
             values = json.loads(row["values"])
             if row["level"] == "sample":
@@ -61,40 +67,47 @@ def baseline_file_path(ref: str, suite: str) -> Path:
     return path if path.suffix == ".json" else path / f"{suite}.json"
 
 
-def is_file_ref(ref: str) -> bool:
-    return ref.endswith(".json") or os.path.isdir(ref) or ref.endswith(("/", os.sep))
-
-
 def read_file(ref: str, suites: list[str]) -> Baseline:
-    """The baseline files of the suites; a suite without a file has no baseline (its items are "new")."""
+    """The baseline files of the suites; a suite without a file has no baseline (its items are "new").
+
+    `{"suite": ..., "tests": {test: {model: {configuration: entry}}}}`; a file of the first format (`"models"` at
+    the top) holds entries for any test function."""
     baseline = Baseline(ref)
     for suite in suites:
         path = baseline_file_path(ref, suite)
         if not path.exists():
             continue
-        data = json.loads(path.read_text())
-        for model, configurations in data.get("models", {}).items():
-            for configuration, content in configurations.items():
-                baseline.entries[(suite, model, configuration if configuration != "-" else "")] = BaselineEntry(
-                    case_metrics=content.get("test_cases", {}),
-                    suite_metrics=content.get("suite_metrics", {}),
-                    samples=content.get("samples", {}),
-                )
+        try:
+            data = json.loads(path.read_text())
+        except ValueError as error:
+            raise BaselineError(f"{path}: not a baseline file: {error}") from None
+        tests = data.get("tests") if "tests" in data else {"": data.get("models", {})}
+        for test, models in tests.items():
+            for model, configurations in models.items():
+                for configuration, content in configurations.items():
+                    key = (test, suite, model, configuration if configuration != "-" else "")
+                    baseline.entries[key] = BaselineEntry(
+                        case_metrics=content.get("test_cases", {}),
+                        suite_metrics=content.get("suite_metrics", {}),
+                        samples=content.get("samples", {}),
+                    )
     return baseline
 
 
-def write_file(ref: str, suite: str, entries: dict[tuple[str, str], BaselineEntry]) -> Path:
-    """Rewrite one suite's baseline file: sorted keys, one value per line, so that a diff reads well."""
-    models: dict[str, dict[str, Any]] = defaultdict(dict)
-    for (model, configuration), entry in sorted(entries.items()):
-        models[model][configuration or "-"] = {
+def write_file(ref: str, suite: str, entries: dict[tuple[str, str, str], BaselineEntry]) -> Path:
+    """Rewrite one suite's baseline file from entries by (test, model, configuration): sorted keys, one value per
+    line, so that a diff reads well."""
+    tests: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
+    for (test, model, configuration), entry in sorted(entries.items()):
+        tests[test][model][configuration or "-"] = {
             "test_cases": entry.case_metrics,
             "suite_metrics": entry.suite_metrics,
             "samples": entry.samples,
         }
     path = baseline_file_path(ref, suite)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"suite": suite, "models": models}, indent=1, sort_keys=True, default=str) + "\n")
+    content = {"suite": suite, "format": 2, "tests": tests}
+    path.write_text(json.dumps(content, indent=1, sort_keys=True, default=str) + "\n")
     return path
 
 
@@ -114,7 +127,7 @@ def git_commit(ref: str = "HEAD", cwd: str | None = None) -> str | None:
 
 def resolve(ref: str, store: RunStore, suites: list[str], cwd: str | None = None) -> Baseline:
     """A baseline from a file, a run id, a tag (latest), a model name (latest run with it), or a git ref."""
-    if is_file_ref(ref):
+    if is_baseline_file(ref):
         return read_file(ref, suites)
     runs = store.runs()
     by_id = [r for r in runs if r.run_id == ref]

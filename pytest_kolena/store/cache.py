@@ -1,4 +1,4 @@
-"""The inference cache: inferences kept per model name and version, keyed by the test sample's identity.
+"""The inference cache: inferences kept per model name, version and suite, keyed by the test sample's id.
 
 Each writer appends its own Parquet chunks (flushed every few seconds and at the end, also on Ctrl-C), so that
 concurrent writers never touch one file and an interrupted run keeps what it inferred.
@@ -15,30 +15,25 @@ from typing import Any
 from ._fs import filesystem, join
 
 
-def model_key(name: str, version: str) -> str:
-    return hashlib.sha256(json.dumps([name, version]).encode()).hexdigest()[:16]
-
-
-def sample_digest(test_sample: Any) -> str:
-    """A stable identity of a test sample across processes: its fields but metadata, as canonical JSON."""
-    fields = {k: v for k, v in test_sample.to_dict().items() if k != "metadata"}
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+def model_key(name: str, version: str, suite: str) -> str:
+    return hashlib.sha256(json.dumps([name, version, suite]).encode()).hexdigest()[:16]
 
 
 class InferenceCache:
-    """Inferences of one model version in a store: read once, then appended to in chunks."""
+    """Inferences of one model version on one suite in a store: read once, then appended to in chunks."""
 
     def __init__(
         self,
         store_url: str,
         model_name: str,
         version: str,
+        suite: str,
         decode: Any,
         storage_options: dict | None = None,
         flush_seconds: float = 2.0,
     ) -> None:
         self.fs, root = filesystem(store_url, storage_options)
-        self.folder = join(root, "cache", model_key(model_name, version))
+        self.folder = join(root, "cache", model_key(model_name, version, suite))
         self.decode = decode  # plain dict -> Inference
         self.flush_seconds = flush_seconds
         self._known: dict[str, Any] = {}
@@ -60,15 +55,14 @@ class InferenceCache:
             for digest, text in zip(table.column("sample").to_pylist(), table.column("inference").to_pylist()):
                 self._known.setdefault(digest, text)
 
-    def get(self, test_sample: Any) -> Any | None:
-        text = self._known.get(sample_digest(test_sample))
+    def get(self, sample_id: str) -> Any | None:
+        text = self._known.get(sample_id)
         return None if text is None else self.decode(json.loads(text))
 
-    def put(self, test_sample: Any, inference: Any) -> None:
-        digest = sample_digest(test_sample)
+    def put(self, sample_id: str, inference: Any) -> None:
         text = json.dumps(inference.to_dict())
-        self._known[digest] = text
-        self._pending.append((digest, text))
+        self._known[sample_id] = text
+        self._pending.append((sample_id, text))
         if time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()
 

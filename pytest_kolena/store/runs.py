@@ -1,8 +1,9 @@
 """The run store: every run's results as Parquet, one file per run and per writer (xdist worker), append-only.
 
-Layout: `{store}/runs/{run_id}/{writer}.parquet`. A row is one result at one level: `model` (its metadata),
-`sample` (sample metrics), `case` (case metrics, plots, verdicts), `suite` (suite metrics). The run's tag, time,
-git commit and versions sit in the file's metadata. Values are JSON text: nothing is pickled.
+Layout: `{store}/runs/{run_id}/{writer}.parquet`. A row is one result of one test function at one level: `model`
+(its metadata), `sample` (sample metrics), `case` (case metrics, plots), `suite` (suite metrics), `item` (what an
+item showed: its verdict, metrics and deltas, the rows of the terminal summary). The run's tag, time, git commit
+and versions sit in the file's metadata. Values are JSON text: nothing is pickled.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from ._fs import filesystem, join
 
-COLUMNS = ("level", "suite", "model", "configuration", "test_case", "sample_id", "values", "extra")
+COLUMNS = ("level", "test", "suite", "model", "configuration", "test_case", "sample_id", "values", "extra")
 
 
 @dataclasses.dataclass
@@ -31,6 +32,7 @@ class RunRecord:
     def add(
         self,
         level: str,
+        test: str,
         suite: str,
         model: str,
         values: Any,
@@ -42,6 +44,7 @@ class RunRecord:
         self.rows.append(
             {
                 "level": level,
+                "test": test,
                 "suite": suite,
                 "model": model,
                 "configuration": configuration,
@@ -132,7 +135,8 @@ class RunStore:
         for path in self._files(run_id):
             with self.fs.open(path, "rb") as handle:
                 for row in pq.read_table(handle).to_pylist():
-                    key = tuple(row[c] for c in COLUMNS[:6])
+                    row["test"] = row.get("test") or ""  # runs stored before test functions named runs
+                    key = tuple(row[c] for c in COLUMNS[:7])
                     if key not in seen:
                         seen.add(key)
                         rows.append(row)

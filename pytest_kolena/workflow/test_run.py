@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from ..engine.evaluation import InferredCase, evaluate_per_case, evaluate_whole
 from ..engine.inference import infer_distinct
 from ..engine.results import RunResults, SampleFailure
-from ._identity import sample_key
+from ._identity import SampleIndex
 from .evaluator import Evaluator, EvaluatorConfiguration
 from .evaluator_function import is_configured
 from .model import Model
@@ -29,8 +29,10 @@ class TestRun:
         configurations: Sequence[EvaluatorConfiguration] | None = None,
         reset: bool = False,
         cache: Any = None,
+        warn: bool = True,
     ) -> None:
-        """`cache`: an inference cache (get, put, flush), used unless `reset`."""
+        """`cache`: an inference cache (get, put, flush by sample id), used unless `reset`; `warn`: a RuntimeWarning
+        when samples failed to infer or test cases to evaluate (the plugin reports them on its items instead)."""
         if not isinstance(model, Model):
             raise TypeError(f"model must be a Model, got {type(model).__name__}")
         if not isinstance(test_suite, TestSuite):
@@ -54,6 +56,7 @@ class TestRun:
         else:
             raise TypeError(f"evaluator must be an Evaluator or a function, got {type(evaluator).__name__}")
         self.model, self.test_suite, self.evaluator, self.reset, self.cache = model, test_suite, evaluator, reset, cache
+        self.warn = warn
 
     def _infer(self, test_sample: Any) -> Any:
         inference = self.model.infer(test_sample)
@@ -64,30 +67,29 @@ class TestRun:
 
     def run(self) -> RunResults:
         """Infer every distinct sample once, evaluate every test case at every configuration."""
-        samples = (ts for tc in self.test_suite.test_cases for ts, _ in tc.iter_test_samples())
+        index = SampleIndex.of(self.test_suite)
         cache = _Refresh(self.cache) if self.reset and self.cache is not None else self.cache
-        inferred = infer_distinct(self._infer, samples, sample_key, cache)
+        inferred = infer_distinct(self._infer, index.samples, index.ids, cache)
         inferences, failures = inferred.inferences, inferred.failures
         cases = []
-        failed: dict[Any, SampleFailure] = {}
+        failed: dict[int, SampleFailure] = {}
         for tc in self.test_suite.test_cases:
-            rows, case_failures = [], []
+            rows, ids, case_failures = [], [], []
             for ts, gt in tc.iter_test_samples():
-                key = sample_key(ts)
-                if key in failures:
-                    failure = failed.setdefault(key, SampleFailure(ts, gt, failures[key]))
-                    case_failures.append(failure)
+                position = index.add(ts)
+                if position in failures:
+                    case_failures.append(failed.setdefault(position, SampleFailure(ts, gt, failures[position])))
                 else:
-                    rows.append((ts, gt, inferences[key]))
-            cases.append(InferredCase(tc, rows, case_failures))
+                    rows.append((ts, gt, inferences[position]))
+                    ids.append(index.ids[position])
+            cases.append(InferredCase(tc, rows, ids, case_failures))
+        key = index.position
         if isinstance(self.evaluator, Evaluator):
-            evaluation = evaluate_per_case(self.evaluator, self.test_suite, cases, self.configurations, sample_key)
+            evaluation = evaluate_per_case(self.evaluator, self.test_suite, cases, self.configurations, key)
             evaluator_name = self.evaluator.display_name()
         else:
             configured = is_configured(self.evaluator)
-            evaluation = evaluate_whole(
-                self.evaluator, configured, self.test_suite, cases, self.configurations, sample_key
-            )
+            evaluation = evaluate_whole(self.evaluator, configured, self.test_suite, cases, self.configurations, key)
             evaluator_name = getattr(self.evaluator, "__name__", type(self.evaluator).__name__)
         results = RunResults(
             model=self.model,
@@ -101,7 +103,8 @@ class TestRun:
             n_samples=len(inferences) + len(failures),
             from_cache=inferred.from_cache,
         )
-        _warn_about_failures(results)
+        if self.warn:
+            _warn_about_failures(results)
         return results
 
 
@@ -111,11 +114,11 @@ class _Refresh:
     def __init__(self, cache: Any) -> None:
         self.cache = cache
 
-    def get(self, test_sample: Any) -> None:
+    def get(self, sample_id: str) -> None:
         return None
 
-    def put(self, test_sample: Any, inference: Any) -> None:
-        self.cache.put(test_sample, inference)
+    def put(self, sample_id: str, inference: Any) -> None:
+        self.cache.put(sample_id, inference)
 
     def flush(self) -> None:
         self.cache.flush()

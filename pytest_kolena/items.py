@@ -1,0 +1,160 @@
+"""From a marker and the settings to pytest items, and an item's verdict, decided once.
+
+An item is a model on a test case (or on the whole suite) at one configuration, within one test function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from .checks import Breach, Threshold, breaches
+from .marker import KolenaSpec, ModelRef
+from .report.properties import ItemRow, scalar_metrics
+from .report.text import failure_text, regression_text
+
+SUITE_ITEM = "suite"
+MODEL_NAME: pytest.StashKey[str] = pytest.StashKey()  # Model.name of an item's model, once its fixture resolved
+
+
+@dataclasses.dataclass(frozen=True)
+class KolenaParam:
+    """What one pytest item checks: a model on a test case (or on the whole suite) at one configuration."""
+
+    test: str  # the test function, "path/test_x.py::test_fn"
+    suite: str
+    model: ModelRef
+    test_case: str | None  # None: the suite-level item
+    configuration: str | None
+    order: int = 0  # position among the items of its test function, for the summary
+
+    @property
+    def id(self) -> str:
+        """A readable pytest id without spaces or '::' (which pytest would split node ids on)."""
+        place = self.suite if self.test_case is None else self.test_case.replace(" :: ", ":")
+        parts = [self.model.name, place] + ([self.configuration] if self.configuration else [])
+        return "-".join(parts).replace(" ", "_")
+
+    @property
+    def place(self) -> str:
+        return self.test_case or f"{self.suite} (suite metrics)"
+
+    def row(self, model_name: str | None = None, verdict: str = "error") -> ItemRow:
+        """The report row of this item, before its results are known."""
+        return ItemRow(
+            self.test,
+            self.suite,
+            model_name or self.model.name,
+            self.test_case or "",
+            self.configuration or "",
+            self.order,
+            verdict,
+        )
+
+
+def expand(test: str, spec: KolenaSpec, suite_names: list[str], test_cases_of: Any, wanted: Any) -> list[KolenaParam]:
+    """One item per suite x model x configuration x test case, then the suite-level item of each."""
+    params: list[KolenaParam] = []
+    for suite_name in suite_names:
+        cases = test_cases_of(suite_name)
+        for ref in spec.models:
+            if wanted is not None and ref.name not in wanted:
+                continue
+            for configuration in spec.configuration_names:
+                for place in [*cases, None]:
+                    params.append(KolenaParam(test, suite_name, ref, place, configuration, len(params)))
+    return params
+
+
+@dataclasses.dataclass
+class ItemResult:
+    """The `kolena_result` fixture: the model, test case and configuration of the item, with their results."""
+
+    model: Any
+    suite: Any
+    configuration: Any
+    test_case: Any  # None for the suite-level item
+    metrics: Any  # case metrics, or suite metrics for the suite-level item
+    samples: list[Any]  # SampleResult: test sample, ground truth, inference, sample metrics, sample id
+    plots: list[Any]
+    run: Any  # RunResults
+
+    @property
+    def kind(self) -> str:
+        return SUITE_ITEM if self.test_case is None else "test case"
+
+
+def applicable_rules(spec: KolenaSpec, param: KolenaParam, metrics: Any) -> list[Threshold]:
+    """The thresholds an item is judged by: case-level rules on a test case, suite-level ones on the suite item."""
+    present = {f.name for f in dataclasses.fields(metrics)} if dataclasses.is_dataclass(metrics) else set()
+    rules = []
+    for rule in spec.rules.for_case(param.place):
+        suite_level = rule.metric in spec.suite_metrics and rule.metric not in spec.case_metrics
+        applies = (suite_level or rule.metric in present) if param.test_case is None else not suite_level
+        if applies:
+            rules.append(rule)
+    return rules
+
+
+@dataclasses.dataclass
+class Verdict:
+    """An item's verdict: its outcome word, and the text shown when it fails."""
+
+    outcome: str  # "passed", "failed" (threshold), "regressed", "improved", "new"
+    rules: list[Threshold]
+    broken: list[Breach]
+    comparisons: list[Any]  # checks.regression.Comparison
+    text: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in ("failed", "regressed")
+
+    def row(self, param: KolenaParam, result: ItemResult, outcome: str | None = None) -> ItemRow:
+        row = param.row(result.model.name, outcome or self.outcome)
+        row.metrics = scalar_metrics(result.metrics)
+        row.thresholded = [r.metric for r in self.rules]
+        row.deltas = {c.metric: c.short() for c in self.comparisons}
+        return row
+
+
+def decide(
+    spec: KolenaSpec, param: KolenaParam, result: ItemResult, regression: tuple[str | None, list[Any], str]
+) -> Verdict:
+    """Thresholds, then the regression verdict (`regression`: outcome, comparisons, what the baseline was)."""
+    rules = applicable_rules(spec, param, result.metrics)
+    broken = breaches(result.metrics, rules)
+    regressed, comparisons, source = regression
+    where = f" at {param.configuration}" if param.configuration else ""
+    title = f"model '{result.model.name}' on {param.place}{where}"
+    texts = []
+    if broken:
+        texts.append(failure_text(title, broken, len(rules), result.samples, spec.worst))
+    if regressed == "regressed":
+        texts.append(regression_text(title, source, comparisons))
+    outcome = "failed" if broken else (regressed or "passed")
+    return Verdict(outcome, rules, broken, comparisons, "\n".join(texts))
+
+
+VERDICT: pytest.StashKey[Verdict] = pytest.StashKey()
+
+
+def report_row(item: pytest.Item, param: KolenaParam, report: pytest.TestReport) -> ItemRow:
+    """What an item showed, from its verdict and the outcome of its report (a test body that failed an assert of
+    its own fails a passing verdict)."""
+    verdict = item.stash.get(VERDICT, None)
+    result = getattr(item, "funcargs", {}).get("kolena_result")
+    if report.when == "setup" or verdict is None or result is None:
+        outcome = ("skipped" if report.skipped else "error") if report.when == "setup" else report.outcome
+        row = param.row(item.stash.get(MODEL_NAME, None), outcome)
+        row.metrics = scalar_metrics(result.metrics) if result is not None else {}
+        return row
+    if report.skipped:
+        outcome = "skipped"
+    elif report.failed and not verdict.failed:
+        outcome = "failed"
+    else:
+        outcome = verdict.outcome
+    return verdict.row(param, result, outcome)

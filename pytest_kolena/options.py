@@ -1,0 +1,236 @@
+"""Options and ini keys, read once at configure into a frozen Settings; a bad value is a UsageError naming it.
+
+Loaded in every pytest run of an environment where pytest-kolena is installed: pytest and the standard library only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+MARKER_HELP = (
+    "kolena(models, evaluator, thresholds=None, regression=None, better=None, baseline_models=None, "
+    "configurations=None, workflow=None, columns=None, stratify=None, worst=5): expand the test into one item per "
+    "model x test case x configuration of each --kolena-suite (plus one per model x configuration for suite "
+    "metrics); an item fails when a metric breaches its threshold (e.g. thresholds={'mean_nme': '<= 0.08'}) or, "
+    "against --kolena-baseline, worsens beyond its allowance (e.g. regression={'mean_nme': '+2%'}). models: Model "
+    "objects or fixture names; baseline_models: {'challenger': 'champion'} compares a model with another's run."
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Every command-line option and ini key of the plugin."""
+    group = parser.getgroup("kolena", "kolena: ML model regression tests")
+    option = group.addoption
+    option(
+        "--kolena-suite",
+        action="append",
+        dest="kolena_suite",
+        metavar="NAME",
+        help="run the kolena tests on this test suite (repeatable; default: the kolena_suite ini key)",
+    )
+    option(
+        "--kolena-data",
+        dest="kolena_data",
+        metavar="ROOT",
+        help="where suites live, a folder or any fsspec URL such as s3://bucket/prefix; a suite is "
+        "ROOT/NAME/meta/metadata.csv (default: the kolena_data ini key)",
+    )
+    option(
+        "--kolena-model",
+        action="append",
+        dest="kolena_model",
+        metavar="NAME",
+        help="run only this model among those the markers bind (repeatable)",
+    )
+    option(
+        "--kolena-store",
+        dest="kolena_store",
+        metavar="URL",
+        help="where runs and the inference cache are kept: a folder or an fsspec URL (default: the kolena_store "
+        "ini key, else .kolena in the rootdir)",
+    )
+    option(
+        "--kolena-baseline",
+        dest="kolena_baseline",
+        metavar="REF",
+        help="compare with a baseline: a run id, a tag (latest run), a model name (latest run), a git ref, or a "
+        "baseline file (.json, or a folder/ of them)",
+    )
+    option(
+        "--kolena-tag",
+        dest="kolena_tag",
+        metavar="TAG",
+        help="name this run in the store (e.g. 'main'), so that later runs can use it as their baseline",
+    )
+    option(
+        "--kolena-update-baseline",
+        dest="kolena_update_baseline",
+        action="store_true",
+        help="rewrite the --kolena-baseline file(s) with this run's results",
+    )
+    option(
+        "--kolena-reset",
+        dest="kolena_reset",
+        action="store_true",
+        help="infer again instead of reading the inference cache",
+    )
+    option(
+        "--kolena-confidence",
+        dest="kolena_confidence",
+        metavar="LEVEL",
+        help="confidence level of the regression intervals (default: the kolena_confidence ini key, 0.95)",
+    )
+    ini = parser.addini
+    ini("kolena_suite", type="args", help="default test suites (names under the data root)")
+    ini("kolena_data", type="string", help="default data root, relative to the ini file or a URL")
+    ini(
+        "kolena_stratify",
+        type="linelist",
+        help="stratifications into test cases, one per line: 'column', 'column:width:N', 'column:quantile:N' or "
+        "'column:edges:a,b,c'",
+    )
+    ini("kolena_columns", type="linelist", help="CSV column to workflow field, one per line: 'points=keypoints'")
+    ini("kolena_s3_endpoint", type="string", help="S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS)")
+    ini("kolena_s3_anon", type="bool", default=False, help="read S3 anonymously (public buckets)")
+    ini("kolena_s3_profile", type="string", help="AWS profile for S3 (default: AWS_PROFILE)")
+    ini("kolena_store", type="string", help="default store (folder or URL)")
+    ini("kolena_baseline", type="string", help="default baseline reference")
+    ini("kolena_confidence", type="float", default=0.95, help="confidence level of the regression intervals")
+    ini("kolena_resamples", type="int", default=1000, help="bootstrap resamples per regression check")
+    ini(
+        "kolena_min_samples",
+        type="int",
+        default=20,
+        help="test cases with fewer paired samples are not judged as regressions",
+    )
+
+
+def resolve_location(value: str, base: str | Path) -> str:
+    """A URL or an absolute path as it is; a relative path joined to `base` (a trailing '/' kept)."""
+    if "://" in value or os.path.isabs(value):
+        return value
+    joined = os.path.join(str(base), value)
+    return joined + os.sep if value.endswith(("/", os.sep)) and not joined.endswith(os.sep) else joined
+
+
+def is_baseline_file(ref: str) -> bool:
+    """A baseline reference that names files (a .json file, or a folder of them) rather than a stored run."""
+    return ref.endswith(".json") or ref.endswith(("/", os.sep)) or os.path.isdir(ref)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every option and ini key of a session, typed, with folders resolved: read once, at configure."""
+
+    suites: tuple[str, ...] = ()
+    data_root: str | None = None
+    models: frozenset[str] | None = None
+    stratify: tuple[str, ...] = ()
+    columns: tuple[tuple[str, str], ...] = ()
+    s3_endpoint: str | None = None
+    s3_anon: bool = False
+    s3_profile: str | None = None
+    store: str = ".kolena"
+    baseline: str | None = None
+    tag: str | None = None
+    update_baseline: bool = False
+    reset: bool = False
+    confidence: float = 0.95
+    resamples: int = 1000
+    min_samples: int = 20
+    rootdir: str = "."
+    run_id: str = ""
+    writer: str = "main"  # "main", or the xdist worker id ("gw0", ...)
+
+    @property
+    def is_worker(self) -> bool:
+        return self.writer != "main"
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Settings:
+        option, ini = config.getoption, config.getini
+        rootdir = str(config.rootpath)
+        inidir = str(config.inipath.parent) if config.inipath else rootdir
+        workerinput = getattr(config, "workerinput", None) or {}
+        data_root = option("kolena_data") or ini("kolena_data") or None
+        baseline = option("kolena_baseline") or ini("kolena_baseline") or None
+        if baseline is not None:
+            local = resolve_location(baseline, rootdir)
+            baseline = local if is_baseline_file(local) else baseline
+        settings = cls(
+            suites=tuple(option("kolena_suite") or ini("kolena_suite") or ()),
+            data_root=resolve_location(data_root, inidir) if data_root else None,
+            models=frozenset(option("kolena_model")) if option("kolena_model") else None,
+            stratify=tuple(ini("kolena_stratify")),
+            columns=_columns(ini("kolena_columns")),
+            s3_endpoint=ini("kolena_s3_endpoint") or None,
+            s3_anon=bool(ini("kolena_s3_anon")),
+            s3_profile=ini("kolena_s3_profile") or None,
+            store=resolve_location(option("kolena_store") or ini("kolena_store") or ".kolena", rootdir),
+            baseline=baseline,
+            tag=option("kolena_tag") or None,
+            update_baseline=bool(option("kolena_update_baseline")),
+            reset=bool(option("kolena_reset")),
+            confidence=_number(config, "kolena_confidence", float),
+            resamples=_number(config, "kolena_resamples", int),
+            min_samples=_number(config, "kolena_min_samples", int),
+            rootdir=rootdir,
+            run_id=workerinput.get("kolena_run_id") or new_run_id(),
+            writer=workerinput.get("workerid", "main"),
+        )
+        settings._check()
+        return settings
+
+    def _check(self) -> None:
+        if not 0.5 <= self.confidence < 1:
+            raise pytest.UsageError(
+                f"kolena: --kolena-confidence / kolena_confidence is {self.confidence}: give a level in [0.5, 1), "
+                "e.g. 0.95"
+            )
+        if self.resamples < 100:
+            raise pytest.UsageError(f"kolena: kolena_resamples is {self.resamples}: give at least 100, e.g. 1000")
+        if self.min_samples < 2:
+            raise pytest.UsageError(f"kolena: kolena_min_samples is {self.min_samples}: give at least 2, e.g. 20")
+        if self.update_baseline and not (self.baseline and is_baseline_file(self.baseline)):
+            raise pytest.UsageError(
+                "kolena: --kolena-update-baseline rewrites baseline files: give --kolena-baseline naming a .json "
+                f"file or a folder ending in '/' (got {self.baseline or 'no baseline'})"
+            )
+
+    @property
+    def column_map(self) -> dict[str, str]:
+        return dict(self.columns)
+
+
+def new_run_id() -> str:
+    """A run id that sorts by time: `20261128T120102-3fa2b1c9`."""
+    return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S-") + secrets.token_hex(4)
+
+
+def _number(config: pytest.Config, name: str, kind: type) -> Any:
+    """An ini key of pytest's int or float type (the option of the same name first, where there is one)."""
+    where = f"--{name.replace('_', '-')} / {name}" if name == "kolena_confidence" else name
+    try:
+        value = (config.getoption(name, None) if name == "kolena_confidence" else None) or config.getini(name)
+        return kind(value)
+    except (TypeError, ValueError) as error:
+        raise pytest.UsageError(
+            f"kolena: {where}: {error}; expected a{'n integer' if kind is int else ' number'}"
+        ) from None
+
+
+def _columns(lines: list[str]) -> tuple[tuple[str, str], ...]:
+    mapping = []
+    for line in lines:
+        column, _, field = line.partition("=")
+        if not field.strip() or not column.strip():
+            raise pytest.UsageError(f"kolena_columns: {line!r} should read 'column=field', e.g. 'points=keypoints'")
+        mapping.append((column.strip(), field.strip()))
+    return tuple(mapping)
