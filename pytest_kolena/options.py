@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +210,7 @@ class Settings:
 
 def new_run_id() -> str:
     """A run id that sorts by time: `20261128T120102-3fa2b1c9`."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S-") + secrets.token_hex(4)
+    return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S-") + os.urandom(4).hex()
 
 
 def _number(config: pytest.Config, name: str, kind: type) -> Any:
@@ -220,7 +219,7 @@ def _number(config: pytest.Config, name: str, kind: type) -> Any:
     try:
         value = (config.getoption(name, None) if name == "kolena_confidence" else None) or config.getini(name)
         return kind(value)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, pytest.UsageError) as error:  # pytest's own message names no key
         raise pytest.UsageError(
             f"kolena: {where}: {error}; expected a{'n integer' if kind is int else ' number'}"
         ) from None

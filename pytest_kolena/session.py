@@ -106,7 +106,8 @@ class KolenaSession:
     def run(self, test: str, spec: KolenaSpec, model: Model, suite: Any) -> RunResults:
         """Infer and evaluate a model on a suite once per session (per evaluator and configurations), with the
         store's inference cache when the model has a version; one process of a machine infers at a time."""
-        key = (id(spec.evaluator), tuple(spec.configuration_names), model.name, id(suite))
+        # a model is its name and its infer function (a fixture may build a new Model object for every item)
+        key = (id(spec.evaluator), tuple(spec.configuration_names), model.name, model.infer, id(suite))
         if key not in self._runs:
             run = TestRun(model, suite, spec.evaluator, list(spec.configurations), self.settings.reset, warn=False)
             with self._inference_cache(run, model, suite):

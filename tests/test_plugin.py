@@ -34,17 +34,19 @@ def test_importing_workflow_classes_into_a_test_module_collects_no_class(pyteste
     result.stdout.no_fnmatch_line("*PytestCollectionWarning*")
 
 
-def test_plugin_import_stays_cheap(pytester: pytest.Pytester):
+def test_an_unrelated_run_loads_nothing_of_the_plugin_beyond_its_hooks_and_options(pytester: pytest.Pytester):
     pytester.makepyfile(
         """
         import sys
 
         def test_nothing_heavy_loaded():
-            heavy = {"pandas", "shapely", "s3fs", "pyarrow", "numpy"} & set(sys.modules)
+            heavy = {"pandas", "shapely", "s3fs", "pyarrow", "numpy", "tabulate", "fsspec"} & set(sys.modules)
             assert not heavy, heavy
+            ours = {m for m in sys.modules if m.startswith("pytest_kolena")}
+            assert ours == {"pytest_kolena", "pytest_kolena.plugin", "pytest_kolena.options"}, sorted(ours)
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--kolena-suite=300-W")
     result.assert_outcomes(passed=1)
 
 
