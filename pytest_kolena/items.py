@@ -117,6 +117,10 @@ class Verdict:
         row.metrics = scalar_metrics(result.metrics)
         row.thresholded = [r.metric for r in self.rules]
         row.deltas = {c.metric: c.short() for c in self.comparisons}
+        row.note = "; ".join(
+            [f"{c.metric} not judged: {c.reason}" for c in self.comparisons if c.test is None]
+            + [f"{c.metric} underpowered" for c in self.comparisons if c.underpowered]
+        )
         return row
 
 

@@ -1,16 +1,34 @@
-"""Regression checks of one model's run against its baseline: every test case x configuration x rule at once.
+"""Regression checks of one model's run against its baseline: every test case x configuration x rule at once, as
+one family whose p-values are adjusted together.
 
-The samples of the run are paired with the baseline's by sample id; the statistics live in `checks.regression`.
+Samples are paired with the baseline's by sample id. A case metric that is the mean of a sample metric (declared
+on the metrics class field, `metadata={"mean_of": "normalized_mean_error"}`, or found by the evaluator itself
+agreeing on random halves of the samples) is judged on the paired sample metrics; any other case metric by a
+paired bootstrap in which the evaluator recomputes it for the baseline, from the baseline's own inferences, and
+for the candidate.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
-from .checks.regression import Bootstrap, Comparison, compare, numeric_columns
+import numpy as np
+
+from .checks.regression import (
+    Comparison,
+    Judging,
+    bootstrap_worsenings,
+    decide,
+    judge_mean,
+    judge_resampled,
+    not_judged,
+    sample_columns,
+)
 from .marker import KolenaSpec
 from .workflow import Evaluator
+from .workflow._dataobject import fields_of
 
 CaseKey = tuple[str | None, str | None]  # (test case name or None for the suite item, configuration name)
 
@@ -28,73 +46,152 @@ class RunJudgement:
 
 
 def judge_run(
-    spec: KolenaSpec, run: Any, entries: dict[str | None, Any], source: str, settings: Bootstrap
+    spec: KolenaSpec, run: Any, entries: dict[str | None, Any], source: str, judging: Judging, runs: int
 ) -> RunJudgement:
-    """`entries`: the baseline entry of each configuration (None where the baseline has none)."""
+    """`entries`: the baseline entry of each configuration (None where the baseline has none); `runs`: how many
+    model runs of the session share the false-alarm budget."""
     outcomes: dict[CaseKey, tuple[str | None, list[Comparison]]] = {}
     for configuration_name, entry in entries.items():
-        outcomes[(None, configuration_name)] = ("new" if entry is None or not entry.suite_metrics else None, [])
+        outcomes[(None, configuration_name)] = ("new" if entry is None else None, [])
+    checks: list[tuple[CaseKey, Comparison]] = []
+    links: dict[tuple[str | None, str], str | None] = {}
     for case in run.cases:
         entry = entries.get(case.configuration_name)
         key = (case.name, case.configuration_name)
         if entry is None or case.name not in entry.case_metrics:
             outcomes[key] = ("new", [])
-            continue
-        if case.metrics is None:
-            continue
-        allowances = spec.regression.for_case(case.name)
-        if allowances:
-            outcomes[key] = _judge_case(spec, case, entry, allowances, settings)
+        elif case.metrics is not None and spec.regression.for_case(case.name):
+            checks += [(key, c) for c in _case_checks(spec, case, entry, judging, links)]
+    decided = decide([c for _, c in checks], judging, runs)
+    by_case: dict[CaseKey, list[Comparison]] = {}
+    for (key, _), comparison in zip(checks, decided):
+        by_case.setdefault(key, []).append(comparison)
+    for key, comparisons in by_case.items():
+        verdicts = {c.verdict for c in comparisons}
+        outcome = "regressed" if "regressed" in verdicts else "improved" if "improved" in verdicts else None
+        outcomes[key] = (outcome, comparisons)
     return RunJudgement(source, outcomes)
 
 
-def _judge_case(
-    spec: KolenaSpec, case: Any, entry: Any, allowances: list[Any], settings: Bootstrap
-) -> tuple[str | None, list[Comparison]]:
-    paired = [(s, entry.samples.get(s.sample_id)) for s in case.samples]
-    paired = [(s, b) for s, b in paired if b is not None and s.metrics is not None]
-    candidate_columns = numeric_columns([s.metrics for s, _ in paired])
-    baseline_columns = numeric_columns([b for _, b in paired])
-    comparisons = []
-    for allowance in allowances:
-        baseline_value = entry.case_metrics[case.name].get(allowance.metric)
-        candidate_value = getattr(case.metrics, allowance.metric, None)
-        if not isinstance(baseline_value, (int, float)) or not isinstance(candidate_value, (int, float)):
-            continue
-        recompute = _recompute(spec, case, paired, allowance.metric)
-        comparisons.append(
-            compare(
-                allowance.metric,
-                allowance,
-                spec.lower_is_better[allowance.metric],
-                float(baseline_value),
-                float(candidate_value),
-                baseline_columns,
-                candidate_columns,
-                recompute,
-                settings,
+def _case_checks(
+    spec: KolenaSpec, case: Any, entry: Any, judging: Judging, links: dict[tuple[str | None, str], str | None]
+) -> list[Comparison]:
+    pairs = [(s, entry.samples[s.sample_id]) for s in case.samples if s.sample_id in entry.samples]
+    candidate_columns = sample_columns([s.metrics for s, _ in pairs])
+    baseline_columns = sample_columns([b for _, b in pairs])
+    comparisons, resampled = [], []
+    for allowance in spec.regression.for_case(case.name):
+        metric, lower = allowance.metric, spec.lower_is_better[allowance.metric]
+        baseline_value = entry.case_metrics[case.name].get(metric)
+        candidate_value = getattr(case.metrics, metric, None)
+        if not _is_number(baseline_value) or not _is_number(candidate_value):
+            reason = f"no value of {metric} in the {'baseline' if not _is_number(baseline_value) else 'candidate'}"
+            comparisons.append(
+                not_judged(metric, allowance, lower, _float(baseline_value), _float(candidate_value), reason)
             )
+            continue
+        values = (metric, allowance, lower, float(baseline_value), float(candidate_value))
+        if not pairs:
+            comparisons.append(not_judged(*values, "no sample of this test case is in the baseline"))
+            continue
+        link_key = (case.configuration_name, metric)
+        if link_key not in links:
+            links[link_key] = _mean_of(spec, case, metric)
+        column = links[link_key]
+        if column is not None:
+            if column not in candidate_columns or column not in baseline_columns:
+                comparisons.append(not_judged(*values, f"the sample metric {column} is missing on every paired sample"))
+            else:
+                comparisons.append(judge_mean(*values, baseline_columns[column], candidate_columns[column], judging))
+        else:
+            comparisons.append(None)
+            resampled.append((len(comparisons) - 1, values))
+    if resampled:
+        recompute, reason = _recompute(spec, case, entry, pairs)
+        if recompute is None:
+            for index, values in resampled:
+                comparisons[index] = not_judged(*values, reason)
+        else:
+            directions = {values[0]: values[2] for _, values in resampled}
+            worsenings = bootstrap_worsenings(recompute, len(pairs), directions, judging)
+            for index, values in resampled:
+                comparisons[index] = judge_resampled(*values, worsenings[values[0]], len(pairs), judging)
+    return comparisons
+
+
+def _mean_of(spec: KolenaSpec, case: Any, metric: str) -> str | None:
+    """The sample metric whose plain mean the case metric is: declared on the metrics class field, or found by
+    calling the evaluator on two random halves of the test case and keeping the one column that agrees each time."""
+    declared = next((f.metadata.get("mean_of") for f in fields_of(type(case.metrics)) if f.name == metric), None)
+    if declared is not None or not isinstance(spec.evaluator, Evaluator):
+        return declared
+    samples = [s for s in case.samples if s.metrics is not None]
+    columns = sample_columns([s.metrics for s in samples])
+    value = float(getattr(case.metrics, metric))
+    agree = {name for name, column in columns.items() if _close(np.nanmean(column), value)}
+    rng = np.random.default_rng(len(samples))
+    for _ in range(2):
+        if not agree or len(samples) < 4:
+            break
+        half = np.sort(rng.choice(len(samples), len(samples) // 2, replace=False))
+        chosen = [samples[i] for i in half]
+        rows = [(s.test_sample, s.ground_truth, s.inference) for s in chosen]
+        try:
+            metrics = spec.evaluator.compute_test_case_metrics(
+                case.test_case, rows, [s.metrics for s in chosen], case.configuration
+            )
+        except Exception:  # an evaluator that cannot take a subset: judge by recomputing it
+            return None
+        value = float(getattr(metrics, metric))
+        agree = {name for name in agree if _close(np.nanmean(columns[name][half]), value)}
+    return next(iter(agree)) if len(agree) == 1 or _identical(columns, agree) else None
+
+
+def _recompute(spec: KolenaSpec, case: Any, entry: Any, pairs: list[tuple[Any, dict]]) -> tuple[Any, str]:
+    """The evaluator's own compute_test_case_metrics on resampled pairs, for the baseline from its own
+    inferences and sample metrics, and for the candidate; or None and why it cannot be done."""
+    if not isinstance(spec.evaluator, Evaluator):
+        return None, (
+            "not a mean of a sample metric and the evaluator is a function: declare "
+            "field(metadata={'mean_of': '<sample metric>'}) on the metrics class if it is one"
         )
-    verdicts = {c.verdict for c in comparisons}
-    if "regressed" in verdicts:
-        return "regressed", comparisons
-    return ("improved" if "improved" in verdicts else None), comparisons
+    missing = [s.sample_id for s, _ in pairs if s.sample_id not in entry.inferences]
+    if missing:
+        return None, f"the baseline holds no inference of {len(missing)} paired samples (stored by an older version?)"
+    decode = spec.workflow.inference_type.from_dict
+    metrics_type = type(case.samples[0].metrics)
+    base_rows = [(s.test_sample, s.ground_truth, decode(entry.inferences[s.sample_id])) for s, _ in pairs]
+    base_metrics = [metrics_type.from_dict(b) for _, b in pairs]
+    cand_rows = [(s.test_sample, s.ground_truth, s.inference) for s, _ in pairs]
+    cand_metrics = [s.metrics for s, _ in pairs]
+    metrics = [a.metric for a in spec.regression.for_case(case.name)]
+    compute = spec.evaluator.compute_test_case_metrics
+
+    def recompute(indices: np.ndarray) -> dict[str, tuple[float, float]]:
+        before = compute(
+            case.test_case, [base_rows[i] for i in indices], [base_metrics[i] for i in indices], case.configuration
+        )
+        after = compute(
+            case.test_case, [cand_rows[i] for i in indices], [cand_metrics[i] for i in indices], case.configuration
+        )
+        return {m: (_float(getattr(before, m, None)), _float(getattr(after, m, None))) for m in metrics}
+
+    return recompute, ""
 
 
-def _recompute(spec: KolenaSpec, case: Any, paired: list[tuple[Any, dict]], metric: str) -> Any:
-    """The general bootstrap path: the evaluator's own compute_test_case_metrics on resampled samples."""
-    if not isinstance(spec.evaluator, Evaluator) or not paired:
-        return None
-    metrics_type = type(paired[0][0].metrics)
-    candidate = [s.metrics for s, _ in paired]
-    baseline = [metrics_type.from_dict(b) for _, b in paired]
-    rows = [(s.test_sample, s.ground_truth, s.inference) for s, _ in paired]
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
 
-    def recompute(indices: Any) -> tuple[float, float]:
-        chosen = [rows[i] for i in indices]
-        compute = spec.evaluator.compute_test_case_metrics
-        before = compute(case.test_case, chosen, [baseline[i] for i in indices], case.configuration)
-        after = compute(case.test_case, chosen, [candidate[i] for i in indices], case.configuration)
-        return float(getattr(before, metric)), float(getattr(after, metric))
 
-    return recompute
+def _float(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) else math.nan
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _identical(columns: dict[str, np.ndarray], names: set[str]) -> bool:
+    """Columns equal sample by sample: whichever is resampled, the verdict is the same."""
+    arrays = [columns[n] for n in sorted(names)]
+    return len(arrays) > 1 and all(np.array_equal(arrays[0], a, equal_nan=True) for a in arrays[1:])

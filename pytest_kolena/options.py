@@ -72,7 +72,13 @@ def add_options(parser: pytest.Parser) -> None:
         "--kolena-update-baseline",
         dest="kolena_update_baseline",
         action="store_true",
-        help="rewrite the --kolena-baseline file(s) with this run's results",
+        help="rewrite the --kolena-baseline file(s) with this run's results (not from a run that failed)",
+    )
+    option(
+        "--kolena-force",
+        dest="kolena_force",
+        action="store_true",
+        help="with --kolena-update-baseline: rewrite the baseline even from a run with failures or regressions",
     )
     option(
         "--kolena-reset",
@@ -102,7 +108,18 @@ def add_options(parser: pytest.Parser) -> None:
     ini("kolena_store", type="string", help="default store (folder or URL)")
     ini("kolena_baseline", type="string", help="default baseline reference")
     ini("kolena_confidence", type="float", default=0.95, help="confidence level of the regression intervals")
-    ini("kolena_resamples", type="int", default=1000, help="bootstrap resamples per regression check")
+    ini(
+        "kolena_resamples",
+        type="int",
+        default=200,
+        help="bootstrap resamples of a regression check on a metric that is not a mean of a sample metric",
+    )
+    ini(
+        "kolena_error_control",
+        type="string",
+        default="bh",
+        help="correction over all regression checks of a run: bh (Benjamini-Hochberg), holm, or none",
+    )
     ini(
         "kolena_min_samples",
         type="int",
@@ -142,8 +159,10 @@ class Settings:
     update_baseline: bool = False
     reset: bool = False
     confidence: float = 0.95
-    resamples: int = 1000
+    resamples: int = 200
     min_samples: int = 20
+    error_control: str = "bh"
+    force: bool = False
     rootdir: str = "."
     run_id: str = ""
     writer: str = "main"  # "main", or the xdist worker id ("gw0", ...)
@@ -180,6 +199,8 @@ class Settings:
             confidence=_number(config, "kolena_confidence", float),
             resamples=_number(config, "kolena_resamples", int),
             min_samples=_number(config, "kolena_min_samples", int),
+            error_control=str(ini("kolena_error_control") or "bh").strip().lower(),
+            force=bool(option("kolena_force")),
             rootdir=rootdir,
             run_id=workerinput.get("kolena_run_id") or new_run_id(),
             writer=workerinput.get("workerid", "main"),
@@ -195,6 +216,10 @@ class Settings:
             )
         if self.resamples < 100:
             raise pytest.UsageError(f"kolena: kolena_resamples is {self.resamples}: give at least 100, e.g. 1000")
+        if self.error_control not in ("bh", "holm", "none"):
+            raise pytest.UsageError(
+                f"kolena: kolena_error_control is {self.error_control!r}: give bh (Benjamini-Hochberg), holm or none"
+            )
         if self.min_samples < 2:
             raise pytest.UsageError(f"kolena: kolena_min_samples is {self.min_samples}: give at least 2, e.g. 20")
         if self.update_baseline and not (self.baseline and is_baseline_file(self.baseline)):

@@ -43,6 +43,7 @@ class KolenaSession:
         self._runs: dict[tuple, RunResults] = {}
         self._judgements: dict[tuple, RunJudgement] = {}
         self._baseline: Any = None
+        self._judged_runs: set[tuple[str, str, str]] = set()  # (test, suite, model) with regression rules
         self.computed: dict[tuple[str, int], tuple[str, RunResults]] = {}  # what this process ran, per test
 
     # collection ----------------------------------------------------------------------------------------------
@@ -87,7 +88,10 @@ class KolenaSession:
         def test_cases_of(suite_name: str) -> list[str]:
             return [tc.name for tc in self.suite(spec, suite_name).test_cases]
 
-        return expand(test, spec, list(self.settings.suites), test_cases_of, self.settings.models)
+        params = expand(test, spec, list(self.settings.suites), test_cases_of, self.settings.models)
+        if spec.regression.metrics():  # the model runs that share the run's false-alarm budget
+            self._judged_runs |= {(p.test, p.suite, p.model.name) for p in params}
+        return params
 
     # suites and runs -----------------------------------------------------------------------------------------
     def suite(self, spec: KolenaSpec, name: str) -> Any:
@@ -106,8 +110,9 @@ class KolenaSession:
     def run(self, test: str, spec: KolenaSpec, model: Model, suite: Any) -> RunResults:
         """Infer and evaluate a model on a suite once per session (per evaluator and configurations), with the
         store's inference cache when the model has a version; one process of a machine infers at a time."""
-        # a model is its name and its infer function (a fixture may build a new Model object for every item)
-        key = (id(spec.evaluator), tuple(spec.configuration_names), model.name, model.infer, id(suite))
+        # within a test function a model is its name (its fixture may build a new Model object for every item);
+        # two test functions may bind different models of one name
+        key = (test, id(spec.evaluator), tuple(spec.configuration_names), model.name, id(suite))
         if key not in self._runs:
             run = TestRun(model, suite, spec.evaluator, list(spec.configurations), self.settings.reset, warn=False)
             with self._inference_cache(run, model, suite):
@@ -206,13 +211,15 @@ class KolenaSession:
         run = result.run
         key = (param.test, id(run))
         if key not in self._judgements:
-            from .checks.regression import Bootstrap
+            from .checks.regression import Judging
 
             model = spec.baseline_models.get(run.model.name, run.model.name)
             entries = {name: baseline.entry(param.test, param.suite, model, name) for name in spec.configuration_names}
             source = f"model '{model}' in {baseline.source}" if model != run.model.name else baseline.source
-            bootstrap = Bootstrap(self.settings.resamples, self.settings.confidence, self.settings.min_samples)
-            self._judgements[key] = judge_run(spec, run, entries, source, bootstrap)
+            settings = self.settings
+            judging = Judging(settings.confidence, settings.resamples, settings.min_samples, settings.error_control)
+            runs = max(1, len(self._judged_runs))
+            self._judgements[key] = judge_run(spec, run, entries, source, judging, runs)
         return self._judgements[key].of(param.test_case, param.configuration)
 
 
@@ -249,7 +256,14 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
         return []
     lines = [f"kolena: run {settings.run_id} stored in {settings.store}"]
     if settings.update_baseline:
-        lines += _update_baseline(settings, store)
+        failed = sorted({row.verdict for row in rows} & {"failed", "regressed", "error"})
+        if failed and not settings.force:
+            lines.append(
+                f"kolena: baseline NOT rewritten: the run has {' and '.join(failed)} items; fix them, or add "
+                "--kolena-force to make this run the baseline anyway"
+            )
+        else:
+            lines += _update_baseline(settings, store)
     return lines
 
 

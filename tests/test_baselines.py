@@ -112,7 +112,7 @@ def test_worse_on_one_stratum_regresses_that_item_only(project, monkeypatch):
         [
             "*test_kp?candidate-300-W:occlusion_nose-nme-threshold-0.08? REGRESSED*",
             "*model 'mean-shape' on 300-W :: occlusion nose at nme-threshold-0.08: regressed against run * (tag main)",
-            "  mean_nme: baseline 0.22*, candidate 0.2*, delta +0.0* (95% interval +0.0* to +0.0*, n=42), allowed worsening +5% (0.011*): regressed",
+            "  mean_nme: baseline 0.22*, candidate 0.2*, delta +0.0* (95% interval +0.0* to +0.0*, n=42), allowed worsening +5% (0.011*); paired t p=*, adjusted over 6 checks p=*: regressed",
         ]
     )
     assert "basic-nme-threshold-0.08 REGRESSED" not in result.stdout.str()
@@ -147,10 +147,12 @@ def test_missing_baseline_is_new(project, monkeypatch):
 def test_update_baseline_rewrites_the_file(project, monkeypatch):
     run(project, monkeypatch, "base", "--kolena-baseline", "baselines/", "--kolena-update-baseline")
     written = json.loads((project.path / "baselines" / "300-W.json").read_text())
-    entry = written["tests"]["test_kp.py::test_kp"]["mean-shape"]["nme-threshold-0.08"]
+    entry = written["tests"]["test_kp.py::test_kp"]["mean-shape"]["configurations"]["nme-threshold-0.08"]
     assert entry["test_cases"]["300-W :: basic"]["mean_nme"] == pytest.approx(0.1896, abs=1e-4)
     assert len(entry["samples"]) == 300
     assert any(name.startswith("images/einstein-000.jpg#") for name in entry["samples"])  # locator + its box
+    inferences = written["tests"]["test_kp.py::test_kp"]["mean-shape"]["inferences"]
+    assert inferences.keys() == entry["samples"].keys()  # what a baseline recomputes its metrics from
     assert run(project, monkeypatch, "base", "--kolena-baseline", "baselines/").ret == 0
     assert run(project, monkeypatch, "nose-worse", "--kolena-baseline", "baselines/300-W.json").ret == 1
 

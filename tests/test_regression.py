@@ -1,26 +1,35 @@
-"""The paired bootstrap: a real worsening is a regression, noise is not, an improvement never fails."""
+"""Regression checks on numbers: a real worsening regresses, noise does not, an improvement never fails, a family of
+checks shares one false-alarm budget, and a check says when it cannot be judged or is underpowered."""
 
 import numpy as np
 import pytest
 
 from pytest_kolena.checks import RuleError
-from pytest_kolena.checks.regression import Allowance, Bootstrap, compare
+from pytest_kolena.checks.regression import (
+    Allowance,
+    Judging,
+    bootstrap_worsenings,
+    decide,
+    judge_mean,
+    judge_resampled,
+    sample_columns,
+)
 
-SETTINGS = Bootstrap(resamples=1000, confidence=0.95, min_samples=20, seed=0)
+JUDGING = Judging(confidence=0.95, resamples=200, min_samples=20)
 
 
-def judge(base: np.ndarray, cand: np.ndarray, allowance: str = "+0.005", lower_is_better: bool = True, recompute=None):
-    return compare(
+def judge(base: np.ndarray, cand: np.ndarray, allowance: str = "+0.005", lower_is_better: bool = True, runs: int = 1):
+    comparison = judge_mean(
         "error",
         Allowance.parse("error", allowance),
         lower_is_better,
-        float(base.mean()),
-        float(cand.mean()),
-        {"error": base},
-        {"error": cand},
-        recompute,
-        SETTINGS,
+        float(np.nanmean(base)),
+        float(np.nanmean(cand)),
+        base,
+        cand,
+        JUDGING,
     )
+    return decide([comparison], JUDGING, runs)[0]
 
 
 @pytest.fixture
@@ -29,69 +38,108 @@ def base():
 
 
 def test_real_worsening_is_a_regression(base):
-    result = judge(base, base + 0.02)
+    result = judge(base, base + 0.02 + np.random.default_rng(5).normal(0, 0.01, len(base)))
     assert result.verdict == "regressed"
-    assert result.interval[0] > result.allowed
-    assert "regressed" in str(result) and "95% interval +0.02 to +0.02" in str(result)
+    assert result.test.interval[0] > result.allowed
+    assert "paired t p=" in str(result) and "adjusted over 1 checks" in str(result)
 
 
 def test_noise_within_the_allowance_passes(base):
     noise = np.random.default_rng(2).normal(0, 0.01, len(base))
     result = judge(base, base + noise)
     assert result.verdict == "passed"
-    low, high = result.interval
+    low, high = result.test.interval
     assert low < 0.005 and high > 0  # the interval straddles: the change is not distinguishable from noise
 
 
 def test_improvement_never_fails(base):
-    assert judge(base, base - 0.02).verdict == "improved"
-    higher_is_better = judge(base, base + 0.02, lower_is_better=False)
-    assert higher_is_better.verdict == "improved" and higher_is_better.worsening < 0
+    noise = np.random.default_rng(3).normal(0, 0.01, len(base))
+    assert judge(base, base - 0.02 + noise).verdict == "improved"
+    higher_is_better = judge(base, base + 0.02 + noise, lower_is_better=False)
+    assert higher_is_better.verdict == "improved" and higher_is_better.delta > 0
 
 
 def test_relative_allowance(base):
-    mean = base.mean()
-    assert judge(base, base + 0.01 * mean, allowance="+2%").verdict != "regressed"
-    assert judge(base, base + 0.10 * mean, allowance="+2%").verdict == "regressed"
+    mean, noise = base.mean(), np.random.default_rng(4).normal(0, 0.002, len(base))
+    assert judge(base, base + 0.01 * mean + noise, allowance="+2%").verdict != "regressed"
+    assert judge(base, base + 0.10 * mean + noise, allowance="+2%").verdict == "regressed"
 
 
-def test_same_seed_same_interval(base):
-    cand = base + np.random.default_rng(3).normal(0.001, 0.02, len(base))
-    assert judge(base, cand).interval == judge(base, cand).interval
-
-
-def test_too_few_samples_are_not_judged():
+def test_too_few_samples_are_not_judged_and_say_why():
     base = np.full(10, 0.1)
     result = judge(base, base + 0.5)
-    assert result.verdict == "passed" and result.interval is None
-    assert "too few samples for an interval" in str(result)
+    assert result.verdict == "not judged" and result.test is None
+    assert "not judged: 10 paired samples with a value, fewer than kolena_min_samples (20)" in str(result)
 
 
-def test_general_path_recomputes_the_metric(base):
+def test_missing_sample_metrics_are_dropped_pairwise_and_counted(base):
+    cand = base + 0.03
+    cand[:5] = np.nan  # five abstentions
+    result = judge(base, cand)
+    assert result.verdict == "regressed" and result.test.n == 395 and result.dropped == 5
+    columns = sample_columns([{"correct": True}, {"correct": None}, {"correct": False}])
+    assert np.array_equal(columns["correct"], [1.0, np.nan, 0.0], equal_nan=True)
+
+
+def test_few_changed_samples_use_the_exact_test():
+    base = np.zeros(200)
+    cand = base.copy()
+    cand[:4] = 1.0  # 4 of 200 got worse, none better: exact one-sided p = 1/16
+    result = judge(base, cand, allowance="+0")
+    assert result.test.method.startswith("exact binomial") and result.test.p_value == pytest.approx(0.0625)
+    assert result.verdict == "passed"
+
+
+def test_a_family_shares_one_budget():
+    rng = np.random.default_rng(7)
+    comparisons = []
+    for _ in range(60):  # nothing changed anywhere, p-values uniform: some fall below 0.025 by chance
+        base = rng.gamma(2.0, 0.05, 200)
+        cand = base + rng.normal(0, 0.02, 200)
+        comparisons.append(
+            judge_mean("e", Allowance.parse("e", "+0"), True, base.mean(), cand.mean(), base, cand, JUDGING)
+        )
+    raw = sum(c.test.p_value <= JUDGING.alpha for c in comparisons)
+    assert raw > 0
+    assert not any(c.verdict == "regressed" for c in decide(comparisons, JUDGING))
+    assert sum(c.verdict == "regressed" for c in decide(comparisons, Judging(error_control="none"))) == raw
+    assert all(c.family == 60 for c in decide(comparisons, JUDGING))
+
+
+def test_more_runs_in_the_session_make_each_check_stricter(base):
+    cand = base + 0.0075 + np.random.default_rng(8).normal(0, 0.01, len(base))
+    alone, shared = judge(base, cand), judge(base, cand, runs=1000)
+    assert shared.p_adjusted == pytest.approx(min(1.0, alone.p_adjusted * 1000))
+
+
+def test_underpowered_when_the_allowance_is_below_what_the_check_can_detect(base):
+    noisy = base + np.random.default_rng(9).normal(0, 0.05, len(base))
+    assert judge(base, noisy, allowance="+0.001").underpowered
+    quiet = base + np.random.default_rng(9).normal(0, 0.0005, len(base))
+    assert not judge(base, quiet, allowance="+0.01").underpowered
+
+
+def test_general_path_recomputes_the_metric_once_per_resample_for_every_metric(base):
     cand = base + 0.02
     calls = []
 
     def recompute(indices):
         calls.append(len(indices))
-        return float(np.median(base[indices])), float(np.median(cand[indices]))
+        b, c = base[indices], cand[indices]
+        return {"median": (float(np.median(b)), float(np.median(c))), "p90": (np.quantile(b, 0.9), np.quantile(c, 0.9))}
 
-    result = compare(
-        "error",
-        Allowance.parse("error", "+0.005"),
-        True,
-        float(np.median(base)),
-        float(np.median(cand)),
-        {"error": base},
-        {"error": cand},
-        recompute,
-        SETTINGS,
+    worsenings = bootstrap_worsenings(recompute, len(base), {"median": True, "p90": True}, JUDGING)
+    assert len(calls) == 200 and calls[0] == len(base)
+    allowance = Allowance.parse("median", "+0.005")
+    result = judge_resampled(
+        "median", allowance, True, float(np.median(base)), float(np.median(cand)), worsenings["median"], 400, JUDGING
     )
-    assert result.verdict == "regressed" and len(calls) == 1000 and calls[0] == len(base)
+    assert decide([result], JUDGING)[0].verdict == "regressed" and result.test.method == "bootstrap"
 
 
-@pytest.mark.parametrize("text", ["2%", "+2 %", "+0.005", "0.5"])
+@pytest.mark.parametrize("text", ["2%", "+2 %", "+0.005", "0.5", "+0"])
 def test_allowance_syntax(text):
-    assert Allowance.parse("m", text).amount > 0
+    assert Allowance.parse("m", text).amount >= 0
 
 
 @pytest.mark.parametrize("text", ["-2%", "two", "", 0.1])

@@ -161,7 +161,7 @@ def test_samples_with_one_locator_and_different_boxes_are_kept_apart(project):
     result = run(project, *args)
     assert result.ret == 0, result.stdout.str()
     written = json.loads((project.path / "baselines" / "twins.json").read_text())
-    samples = written["tests"]["test_kp.py::test_kp"]["mean-shape"]["nme-threshold-0.08"]["samples"]
+    samples = written["tests"]["test_kp.py::test_kp"]["mean-shape"]["configurations"]["nme-threshold-0.08"]["samples"]
     assert len(samples) == 50
     assert len({row["sample_id"] for row in stored_rows(project, "sample")}) == 50
     assert sum(name.startswith("images/einstein-000.jpg#") for name in samples) == 2

@@ -1,10 +1,11 @@
-"""Regression against a baseline: how much worse a metric may get, and a paired bootstrap that tells a real
-regression from noise.
+"""Regression against a baseline: how much worse a metric may get, and a verdict that tells a real regression from
+noise, with one false-alarm budget for all checks of a run.
 
-Baseline and candidate are evaluated on the same samples, so the samples are resampled jointly: each resample
-draws sample indices with replacement and recomputes the test case metric for both. When the case metric is a
-plain mean of a sample metric (mean NME, failure rate), a resample is a weighted mean and all resamples are one
-matrix product; otherwise the evaluator's own `compute_test_case_metrics` is called per resample.
+Baseline and candidate were evaluated on the same samples, so every check is paired (`paired.py`): a plain mean of
+a sample metric gets an exact or analytic test on the per-sample differences; any other case metric a paired
+bootstrap that recomputes it, for both, from each run's own data. The checks of a model's run form one family:
+their p-values are adjusted together (Benjamini-Hochberg by default), and a run of K model runs gives each 1/K of
+the budget, so that a run with nothing changed fails with probability at most alpha.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
+
+from . import paired
 from .thresholds import RuleError
 
-if TYPE_CHECKING:
-    import numpy as np
-
 _ALLOWANCE = re.compile(r"^\s*\+?\s*((?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
+ERROR_CONTROLS = ("bh", "holm", "none")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,161 +51,225 @@ class Allowance:
 
 
 @dataclasses.dataclass(frozen=True)
-class Bootstrap:
-    """Settings of the paired bootstrap: fixed seed, so that a verdict is the same on every run."""
+class Judging:
+    """How checks are judged: confidence of the intervals (one-sided level alpha = (1 - confidence) / 2, so that
+    a check regresses when its whole interval lies beyond the allowance), bootstrap resamples of the general path,
+    the fewest pairs judged, the correction across a run's checks."""
 
-    resamples: int = 1000
     confidence: float = 0.95
+    resamples: int = 200
     min_samples: int = 20
+    error_control: str = "bh"
     seed: int = 0
+
+    @property
+    def alpha(self) -> float:
+        return (1 - self.confidence) / 2
 
 
 @dataclasses.dataclass(frozen=True)
 class Comparison:
-    """One metric of one test case, candidate against baseline."""
+    """One metric of one test case, candidate against baseline, and its verdict."""
 
     metric: str
     baseline: float
     candidate: float
-    worsening: float  # candidate - baseline, signed so that positive is worse
-    interval: tuple[float, float] | None  # bootstrap interval of the worsening; None below min_samples
-    allowed: float
     allowance: Allowance
-    n: int
-    verdict: str  # "regressed", "improved" or "passed"
-    confidence: float
+    allowed: float  # the worsening allowed, in the metric's units
+    lower_is_better: bool
+    test: paired.PairedTest | None = None  # None: not judged
+    reason: str = ""  # why it was not judged
+    dropped: int = 0  # pairs left out because a sample metric was missing on either side
+    p_adjusted: float = math.nan
+    p_improved: float = math.nan  # one-sided p-value of an improvement (a worsening below 0)
+    family: int = 0  # checks in its family
+    verdict: str = "not judged"  # "regressed", "improved", "passed" or "not judged"
+    detectable: float = math.nan  # smallest worsening beyond the allowance found 80% of the time
+    confidence: float = 0.95
 
     @property
     def delta(self) -> float:
         return self.candidate - self.baseline + 0.0  # + 0.0: never "-0"
 
+    @property
+    def underpowered(self) -> bool:
+        """The check could not reliably find a worsening the size of its allowance: a pass here is not a proof."""
+        return self.test is not None and self.verdict != "regressed" and self.allowed < self.detectable
+
     def delta_interval(self) -> tuple[float, float] | None:
-        """The interval of candidate - baseline (the bootstrap is run on the signed worsening)."""
-        if self.interval is None:
+        """The interval of candidate - baseline (the test's interval is of the signed worsening)."""
+        if self.test is None or any(math.isnan(v) for v in self.test.interval):
             return None
-        sign = 1.0 if self.worsening == self.delta else -1.0
-        low, high = sorted((sign * self.interval[0], sign * self.interval[1]))
+        sign = -1.0 if self.lower_is_better else 1.0
+        low, high = sorted(sign * -v for v in self.test.interval)
         return low + 0.0, high + 0.0
 
     def short(self) -> str:
-        """`+0.0554 [+0.0357, +0.0763]`: the delta and its interval, for tables."""
+        """`+0.0554 [+0.0357, +0.0763] p=0.0001>0.0012`: delta, interval, raw and adjusted p, for tables."""
         interval = self.delta_interval()
-        return f"{self.delta:+.4g}" + (f" [{interval[0]:+.4g}, {interval[1]:+.4g}]" if interval else "")
+        if interval is None:
+            return f"{self.delta:+.4g} not judged"
+        text = f"{self.delta:+.4g} [{interval[0]:+.4g}, {interval[1]:+.4g}] p={_p(self.test.p_value)}>{_p(self.p_adjusted)}"
+        return text + (" underpowered" if self.underpowered else "")
 
     def __str__(self) -> str:
         text = f"{self.metric}: baseline {self.baseline:.6g}, candidate {self.candidate:.6g}, delta {self.delta:+.4g}"
         interval = self.delta_interval()
-        if interval is not None:
-            text += f" ({self.confidence:.0%} interval {interval[0]:+.4g} to {interval[1]:+.4g}, n={self.n})"
-        else:
-            text += f" (n={self.n}: too few samples for an interval; not judged as a regression)"
-        return text + f", allowed worsening {self.allowance} ({self.allowed:.4g}): {self.verdict}"
+        if interval is None:
+            return text + f", not judged: {self.reason}"
+        test = self.test
+        dropped = f", {self.dropped} pairs with a missing value left out" if self.dropped else ""
+        text += f" ({self.confidence:.0%} interval {interval[0]:+.4g} to {interval[1]:+.4g}, n={test.n}{dropped})"
+        text += f", allowed worsening {self.allowance} ({self.allowed:.4g}); {test.method} p={_p(test.p_value)}"
+        text += f", adjusted over {self.family} checks p={_p(self.p_adjusted)}: {self.verdict}"
+        if self.underpowered:
+            text += f" (underpowered: a worsening below {self.allowed + self.detectable:.4g} is likely missed)"
+        return text
 
 
-def _mean_source(value: float, columns: dict[str, np.ndarray]) -> str | None:
-    """The sample metric whose plain mean the case metric is, if any."""
-    import numpy as np
-
-    for name, column in columns.items():
-        if len(column) and math.isclose(float(np.mean(column)), value, rel_tol=1e-9, abs_tol=1e-12):
-            return name
-    return None
+def _p(value: float) -> str:
+    return "nan" if math.isnan(value) else f"{value:.2g}"
 
 
-def _resample_means(diffs: np.ndarray, settings: Bootstrap) -> np.ndarray:
-    """Means of `diffs` over bootstrap resamples, in chunks to bound memory: one gather per chunk."""
-    import numpy as np
-
-    rng = np.random.default_rng(settings.seed)
-    n = len(diffs)
-    out = np.empty(settings.resamples)
-    chunk = max(1, min(settings.resamples, 4_000_000 // max(n, 1)))
-    for start in range(0, settings.resamples, chunk):
-        size = min(chunk, settings.resamples - start)
-        indices = rng.integers(0, n, size=(size, n))
-        out[start : start + size] = diffs[indices].mean(axis=1)
-    return out
+def _compared(metric: str, allowance: Allowance, lower_is_better: bool, baseline: float, candidate: float) -> dict:
+    return {
+        "metric": metric,
+        "baseline": baseline,
+        "candidate": candidate,
+        "allowance": allowance,
+        "allowed": allowance.limit(baseline),
+        "lower_is_better": lower_is_better,
+    }
 
 
-def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    import numpy as np
-
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.nanpercentile(values, [tail, 100 - tail])
-    return float(low), float(high)
+def not_judged(
+    metric: str, allowance: Allowance, lower_is_better: bool, baseline: float, candidate: float, reason: str
+) -> Comparison:
+    return Comparison(**_compared(metric, allowance, lower_is_better, baseline, candidate), reason=reason)
 
 
-def compare(
+def judge_mean(
     metric: str,
     allowance: Allowance,
     lower_is_better: bool,
     baseline_value: float,
     candidate_value: float,
-    baseline_columns: dict[str, np.ndarray],
-    candidate_columns: dict[str, np.ndarray],
-    recompute: Callable[[np.ndarray], tuple[float, float]] | None,
-    settings: Bootstrap,
+    baseline_column: np.ndarray,
+    candidate_column: np.ndarray,
+    judging: Judging,
 ) -> Comparison:
-    """Judge one case metric. `*_columns`: numeric sample metrics of the paired samples, in the same order;
-    `recompute(indices)`: (baseline, candidate) case metric on resampled samples, for the general path."""
-    import numpy as np
+    """A case metric that is the plain mean of a sample metric: a paired test on the per-sample differences, with
+    pairs that miss a value on either side left out (and counted)."""
+    compared = _compared(metric, allowance, lower_is_better, baseline_value, candidate_value)
+    base, cand = np.asarray(baseline_column, dtype=float), np.asarray(candidate_column, dtype=float)
+    valid = ~(np.isnan(base) | np.isnan(cand))
+    dropped, n = int((~valid).sum()), int(valid.sum())
+    if n < judging.min_samples:
+        reason = f"{n} paired samples with a value, fewer than kolena_min_samples ({judging.min_samples})"
+        return Comparison(**compared, reason=reason, dropped=dropped)
+    base, cand = base[valid], cand[valid]
+    binary = bool(np.isin(base, (0.0, 1.0)).all() and np.isin(cand, (0.0, 1.0)).all())
+    diffs = (cand - base) if lower_is_better else (base - cand)
+    test = paired.mean_test(diffs, compared["allowed"], judging.confidence, binary)
+    improved = paired.mean_test(-diffs, 0.0, judging.confidence, binary).p_value
+    return Comparison(**compared, test=test, dropped=dropped, p_improved=improved, confidence=judging.confidence)
 
-    sign = 1.0 if lower_is_better else -1.0
-    worsening = sign * (candidate_value - baseline_value)
-    allowed = allowance.limit(baseline_value)
-    n = len(next(iter(candidate_columns.values()), []))
-    interval = None
-    if n >= settings.min_samples:
-        source = _mean_source(candidate_value, candidate_columns)
-        if source is not None and _mean_source(baseline_value, {source: baseline_columns.get(source, np.zeros(0))}):
-            diffs = sign * (candidate_columns[source].astype(float) - baseline_columns[source].astype(float))
-            samples = _resample_means(diffs, settings)
-        elif recompute is not None:
-            rng = np.random.default_rng(settings.seed)
-            samples = np.array([_signed(recompute(rng.integers(0, n, n)), sign) for _ in range(settings.resamples)])
+
+def bootstrap_worsenings(
+    recompute: Callable[[np.ndarray], dict[str, tuple[float, float]]],
+    n: int,
+    lower_is_better: dict[str, bool],
+    judging: Judging,
+) -> dict[str, np.ndarray]:
+    """The worsening of each metric on paired bootstrap resamples: `recompute(indices)` gives (baseline,
+    candidate) per metric on the resampled pairs, so one resample serves every metric of a test case."""
+    rng = np.random.default_rng(judging.seed)
+    out = {metric: np.empty(judging.resamples) for metric in lower_is_better}
+    for r in range(judging.resamples):
+        values = recompute(rng.integers(0, n, n))
+        for metric, lower in lower_is_better.items():
+            baseline, candidate = values[metric]
+            out[metric][r] = (candidate - baseline) if lower else (baseline - candidate)
+    return out
+
+
+def judge_resampled(
+    metric: str,
+    allowance: Allowance,
+    lower_is_better: bool,
+    baseline_value: float,
+    candidate_value: float,
+    worsenings: np.ndarray,
+    n: int,
+    judging: Judging,
+) -> Comparison:
+    """A case metric that is not a plain mean, from its bootstrap worsenings."""
+    compared = _compared(metric, allowance, lower_is_better, baseline_value, candidate_value)
+    if n < judging.min_samples:
+        reason = f"{n} paired samples, fewer than kolena_min_samples ({judging.min_samples})"
+        return Comparison(**compared, reason=reason)
+    observed = (candidate_value - baseline_value) if lower_is_better else (baseline_value - candidate_value)
+    test = paired.bootstrap_test(observed, worsenings, compared["allowed"], judging.confidence, n)
+    if math.isnan(test.p_value):
+        return Comparison(**compared, reason="the metric is undefined on the resamples (NaN)")
+    improved = paired.bootstrap_test(-observed, -worsenings, 0.0, judging.confidence, n).p_value
+    return Comparison(**compared, test=test, p_improved=improved, confidence=judging.confidence)
+
+
+def decide(comparisons: Sequence[Comparison], judging: Judging, runs: int = 1) -> list[Comparison]:
+    """The verdicts of one family (a model's run: all its test cases x configurations x metrics), out of `runs`
+    families in the session sharing one budget alpha: regressed when the adjusted p-value of a worsening beyond the
+    allowance is at most alpha; improved when that of an improvement is; each with the worsening it could detect."""
+    judged = [i for i, c in enumerate(comparisons) if c.test is not None]
+    p_values = np.array([comparisons[i].test.p_value for i in judged], dtype=float)
+    adjusted, _ = paired.adjust(p_values, judging.error_control, judging.alpha)
+    adjusted = np.minimum(adjusted * runs, 1.0)  # each of `runs` families gets alpha / runs
+    improvements = np.array([comparisons[i].p_improved for i in judged], dtype=float)
+    improved, _ = paired.adjust(improvements, judging.error_control, judging.alpha)
+    improved = np.minimum(improved * runs, 1.0)
+    family = len(judged)
+    # a lone regression among the family must reach this level (the first step of BH and Holm)
+    level = judging.alpha / runs / (max(family, 1) if judging.error_control != "none" else 1)
+    out = list(comparisons)
+    for i, p_adjusted, p_improved in zip(judged, adjusted, improved):
+        comparison = comparisons[i]
+        test = comparison.test
+        if p_adjusted <= judging.alpha:
+            verdict = "regressed"
+        elif p_improved <= judging.alpha:  # an improvement beyond noise, under the same control
+            verdict = "improved"
         else:
-            samples = None
-        if samples is not None:
-            interval = _interval(samples, settings.confidence)
-    if interval is None or any(math.isnan(b) for b in interval):
-        verdict = "passed"
-    elif interval[0] > allowed:
-        verdict = "regressed"
-    elif interval[1] < 0:
-        verdict = "improved"
-    else:
-        verdict = "passed"
-    return Comparison(
-        metric,
-        baseline_value,
-        candidate_value,
-        worsening,
-        interval,
-        allowed,
-        allowance,
-        n,
-        verdict,
-        settings.confidence,
-    )
+            verdict = "passed"
+        detectable = paired.detectable_worsening(test.se, level) if test.se == test.se else math.nan
+        out[i] = dataclasses.replace(
+            comparison, p_adjusted=float(p_adjusted), family=family, verdict=verdict, detectable=detectable
+        )
+    return out
 
 
-def _signed(pair: tuple[float, float], sign: float) -> float:
-    baseline, candidate = pair
-    return sign * (candidate - baseline)
-
-
-def numeric_columns(metrics: Sequence[Any]) -> dict[str, np.ndarray]:
-    """The numeric (and boolean) fields of a list of sample metrics objects or dicts, as arrays."""
-    import numpy as np
-
+def sample_columns(metrics: Sequence[Any]) -> dict[str, np.ndarray]:
+    """The numeric (and boolean) fields of sample metrics objects or dicts as float arrays; a missing value (None,
+    an abstaining sample) is NaN, so that it is dropped pairwise rather than dropping the column."""
     if not metrics:
         return {}
-    first = metrics[0]
-    names = list(first.keys()) if isinstance(first, dict) else [f.name for f in dataclasses.fields(first)]
-    get = (lambda m, k: m.get(k)) if isinstance(first, dict) else getattr
+    names: dict[str, None] = {}
+    for m in metrics:
+        if m is not None:
+            names.update(dict.fromkeys(m.keys() if isinstance(m, dict) else (f.name for f in dataclasses.fields(m))))
     columns = {}
     for name in names:
-        values = [get(m, name) for m in metrics]
-        if all(isinstance(v, (int, float, bool)) and v is not None for v in values):
+        values = [_number(m.get(name) if isinstance(m, dict) else getattr(m, name, None)) for m in metrics]
+        if all(v is not _NOT_A_NUMBER for v in values) and any(not math.isnan(v) for v in values):
             columns[name] = np.asarray(values, dtype=float)
     return columns
+
+
+_NOT_A_NUMBER = object()
+
+
+def _number(value: Any) -> Any:
+    if value is None:
+        return math.nan
+    if isinstance(value, (bool, int, float, np.integer, np.floating)):
+        return float(value)
+    return _NOT_A_NUMBER

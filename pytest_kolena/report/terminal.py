@@ -33,6 +33,7 @@ def table_lines(rows: list[ItemRow], verbosity: int) -> list[str]:
     else:
         metrics = list(dict.fromkeys(m for row in rows for m in row.thresholded))
     deltas = list(dict.fromkeys(m for row in rows for m in row.deltas))
+    notes = any(row.note for row in rows)
     table = [
         [
             row.model,
@@ -41,11 +42,30 @@ def table_lines(rows: list[ItemRow], verbosity: int) -> list[str]:
             *(_format(row.metrics.get(m)) for m in metrics),
             *(row.deltas.get(m, "") for m in deltas),
             row.verdict,
+            *([row.note] if notes else []),
         ]
         for row in rows
     ]
-    headers = ["model", "test case", "configuration", *metrics, *(f"delta {m} [interval]" for m in deltas), "verdict"]
-    return tabulate(table, headers=headers, tablefmt="simple").splitlines()
+    headers = [
+        "model",
+        "test case",
+        "configuration",
+        *metrics,
+        *(f"delta {m} [interval] p>adjusted" for m in deltas),
+        "verdict",
+        *(["note"] if notes else []),
+    ]
+    lines = tabulate(table, headers=headers, tablefmt="simple").splitlines()
+    if deltas:
+        lines.append(LEGEND)
+    return lines
+
+
+LEGEND = (
+    "delta: candidate - baseline [its interval]; p: one-sided p-value of a worsening beyond the allowance, raw > "
+    "adjusted over the run's checks (kolena_error_control); regressed when the adjusted p is at most "
+    "(1 - confidence) / 2; underpowered: the check would likely miss a worsening the size of its allowance"
+)
 
 
 def summary_lines(rows: list[ItemRow], verbosity: int) -> list[str]:

@@ -25,6 +25,7 @@ class BaselineEntry:
     case_metrics: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     suite_metrics: dict[str, Any] = dataclasses.field(default_factory=dict)
     samples: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # sample id -> sample metrics
+    inferences: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # sample id -> inference
 
 
 EntryKey = tuple[str, str, str, str]  # (test function, suite, model, configuration)
@@ -46,7 +47,12 @@ class Baseline:
     @classmethod
     def from_rows(cls, rows: list[dict[str, Any]], source: str) -> Baseline:
         baseline = cls(source)
+        inferences: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(dict)
         for row in rows:
+            if row["level"] == "inference":
+                inferences[(row.get("test") or "", row["suite"], row["model"])][row["sample_id"]] = json.loads(
+                    row["values"]
+                )
             if row["level"] not in ("sample", "case", "suite"):
                 continue
             key = (row.get("test") or "", row["suite"], row["model"], row["configuration"] or "")
@@ -58,6 +64,8 @@ class Baseline:
                 entry.case_metrics[row["test_case"]] = values
             else:
                 entry.suite_metrics = values
+        for (test, suite, model, _), entry in baseline.entries.items():  # one model's inferences, every configuration
+            entry.inferences = inferences.get((test, suite, model), {})
         return baseline
 
 
@@ -70,8 +78,9 @@ def baseline_file_path(ref: str, suite: str) -> Path:
 def read_file(ref: str, suites: list[str]) -> Baseline:
     """The baseline files of the suites; a suite without a file has no baseline (its items are "new").
 
-    `{"suite": ..., "tests": {test: {model: {configuration: entry}}}}`; a file of the first format (`"models"` at
-    the top) holds entries for any test function."""
+    `{"suite", "format": 2, "tests": {test: {model: {"inferences": {sample: inference}, "configurations":
+    {configuration: {"test_cases", "suite_metrics", "samples"}}}}}}`; a file of the first format (`"models"` at the
+    top) holds entries for any test function."""
     baseline = Baseline(ref)
     for suite in suites:
         path = baseline_file_path(ref, suite)
@@ -81,25 +90,32 @@ def read_file(ref: str, suites: list[str]) -> Baseline:
             data = json.loads(path.read_text())
         except ValueError as error:
             raise BaselineError(f"{path}: not a baseline file: {error}") from None
-        tests = data.get("tests") if "tests" in data else {"": data.get("models", {})}
+        tests = data["tests"] if "tests" in data else {"": _first_format(data.get("models", {}))}
         for test, models in tests.items():
-            for model, configurations in models.items():
-                for configuration, content in configurations.items():
+            for model, content in models.items():
+                for configuration, values in content.get("configurations", {}).items():
                     key = (test, suite, model, configuration if configuration != "-" else "")
                     baseline.entries[key] = BaselineEntry(
-                        case_metrics=content.get("test_cases", {}),
-                        suite_metrics=content.get("suite_metrics", {}),
-                        samples=content.get("samples", {}),
+                        case_metrics=values.get("test_cases", {}),
+                        suite_metrics=values.get("suite_metrics", {}),
+                        samples=values.get("samples", {}),
+                        inferences=content.get("inferences", {}),
                     )
     return baseline
+
+
+def _first_format(models: dict[str, Any]) -> dict[str, Any]:
+    """A file of the first format (`{"models": {model: {configuration: entry}}}`) in today's shape."""
+    return {model: {"configurations": configurations} for model, configurations in models.items()}
 
 
 def write_file(ref: str, suite: str, entries: dict[tuple[str, str, str], BaselineEntry]) -> Path:
     """Rewrite one suite's baseline file from entries by (test, model, configuration): sorted keys, one value per
     line, so that a diff reads well."""
-    tests: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
+    tests: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for (test, model, configuration), entry in sorted(entries.items()):
-        tests[test][model][configuration or "-"] = {
+        content = tests[test].setdefault(model, {"inferences": entry.inferences, "configurations": {}})
+        content["configurations"][configuration or "-"] = {
             "test_cases": entry.case_metrics,
             "suite_metrics": entry.suite_metrics,
             "samples": entry.samples,

@@ -30,9 +30,16 @@ def new_record(run_id: str, writer: str, tag: str | None, rootdir: str) -> RunRe
 
 
 def add_results(record: RunRecord, test: str, run: Any) -> None:
-    """A model's run (RunResults) under its test function: model metadata, sample, case and suite metrics."""
+    """A model's run (RunResults) under its test function: model metadata, inferences, sample, case and suite
+    metrics."""
     suite, model = run.test_suite.name, run.model.name
     record.add("model", test, suite, model, run.model.metadata)
+    inferred: set[str] = set()
+    for case in run.cases:  # each sample's inference once: a baseline recomputes its metrics from them
+        for sample in case.samples:
+            if sample.sample_id not in inferred and sample.inference is not None:
+                inferred.add(sample.sample_id)
+                record.add("inference", test, suite, model, _plain(sample.inference), sample_id=sample.sample_id)
     seen: set[tuple[str, str]] = set()
     for case in run.cases:
         config = case.configuration_name or ""

@@ -1,7 +1,7 @@
 """The run store: every run's results as Parquet, one file per run and per writer (xdist worker), append-only.
 
 Layout: `{store}/runs/{run_id}/{writer}.parquet`. A row is one result of one test function at one level: `model`
-(its metadata), `sample` (sample metrics), `case` (case metrics, plots), `suite` (suite metrics), `item` (what an
+(its metadata), `inference` (a sample's inference), `sample` (sample metrics), `case` (case metrics, plots), `suite` (suite metrics), `item` (what an
 item showed: its verdict, metrics and deltas, the rows of the terminal summary). The run's tag, time, git commit
 and versions sit in the file's metadata. Values are JSON text: nothing is pickled.
 """

@@ -1,0 +1,373 @@
+"""Wall time and peak memory of whole `pytest --kolena-suite` sessions on a large synthetic suite, as CI runs them.
+
+A synthetic suite in the 300-W format (default 100,000 samples, `{work}/data/synthetic/meta/metadata.csv`) and a
+test project next to it (`{work}/project`: pytest.ini, conftest.py, one kolena test) are generated with a fixed
+seed. The model looks its prediction up in a file written with the suite (ground truth plus noise), so inference
+is nearly free and the figures are the plugin's. One configuration (NmeThreshold(0.08)), 12 test cases (basic,
+occlusion x 5, mirrored x 2, roll_deg quartiles x 4) and the suite item. Each phase is a fresh
+`python -m pytest -q -p no:cacheprovider --kolena-suite=synthetic` child, timed from start to exit, with its peak
+resident memory (rusage of the child):
+
+- a: `--kolena-tag main`: the first run, stored in the run store;
+- b: `--kolena-baseline main`: a regression run against it.
+
+With `--cache` the same two phases run again with a versioned model (the inference cache: a fills it, b reads it).
+With `--profile` phase b runs once more under cProfile, and the top functions are printed. `--gc-stats` adds the
+time the children spent in the cyclic garbage collector (invisible to cProfile), `--repeat K` runs phase b K times.
+The table's "pytest s" is the time on pytest's last line; "outside s" is the rest of the wall time: interpreter
+start, imports and conftests before the session, unconfigure, cleanup and interpreter exit after it.
+
+    python benchmarks/bench_session.py [--samples 100000] [--cache] [--profile] [--workdir DIR]
+    python benchmarks/bench_session.py --python /other/.venv/bin/python --repo /other/checkout   # before/after
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import pstats
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SUITE = "synthetic"
+SEED = 0
+OCCLUSIONS = np.array(["none", "left_eye", "right_eye", "nose", "mouth"])
+# the seed's 5 points in units of the inter-ocular distance, eye midpoint at the origin: outer eye corners, nose
+# bottom, mouth corners
+TEMPLATE = np.array([[-0.5, 0.0], [0.5, 0.0], [0.0, 0.55], [-0.35, 0.9], [0.35, 0.9]])
+
+PYTEST_INI = """\
+[pytest]
+testpaths = tests
+kolena_data = {data}
+kolena_store = {store}
+kolena_stratify =
+    occlusion
+    mirrored
+    roll_deg:quantile:4
+"""
+
+CONFTEST = '''\
+"""Makes the `examples` package of the checkout under test importable; with BENCH_GC_STATS, times the collector."""
+
+import os
+import sys
+
+REPO = {repo!r}
+sys.path.insert(0, REPO)
+
+if os.environ.get("BENCH_GC_STATS"):  # a JSON file: seconds spent in the cyclic garbage collector, up to atexit
+    import atexit
+    import gc
+    import json
+    import time
+
+    STATS = {{"seconds": 0.0, "gen2_seconds": 0.0, "collections": [0, 0, 0]}}
+    STARTED = [0.0]
+
+    def on_gc(phase, info):
+        if phase == "start":
+            STARTED[0] = time.perf_counter()
+            return
+        took = time.perf_counter() - STARTED[0]
+        STATS["seconds"] += took
+        STATS["collections"][info["generation"]] += 1
+        if info["generation"] == 2:
+            STATS["gen2_seconds"] += took
+
+    def write_stats():
+        with open(os.environ["BENCH_GC_STATS"], "w") as out:
+            json.dump(STATS, out)
+
+    gc.callbacks.append(on_gc)
+    atexit.register(write_stats)
+'''
+
+TEST_MODULE = '''\
+"""The benchmark's kolena test: a model that looks its predictions up, on the synthetic suite."""
+
+import functools
+import os
+import platform
+
+import numpy as np
+import pytest
+
+from examples.facial_keypoints.workflow import Inference, Keypoints, KeypointsEvaluator, Model, NmeThreshold
+
+PREDICTIONS = {predictions!r}
+VERSION = os.environ.get("BENCH_MODEL_VERSION")  # set: the model gets a version, hence the inference cache
+
+
+@functools.cache
+def predictions() -> dict:
+    """Locator relative to the suite folder (images/s000000.jpg) -> points as tuples of floats, loaded once."""
+    with np.load(PREDICTIONS) as data:
+        locators, points = data["locators"].tolist(), data["points"].tolist()
+    return {{loc: tuple(tuple(p) for p in pts) for loc, pts in zip(locators, points)}}
+
+
+def lookup(test_sample) -> Inference:
+    key = "/".join(test_sample.locator.rsplit("/", 2)[-2:])
+    return Inference(Keypoints(predictions()[key]), 1.0)
+
+
+lookup_model = Model("lookup", infer=lookup, metadata={{"version": VERSION}} if VERSION else {{}})
+
+
+@pytest.mark.kolena(
+    models=[lookup_model],
+    evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]),
+    thresholds={{"mean_nme": "<= 1.0"}},
+    regression={{"mean_nme": "+2%"}},
+    columns={{"points": "keypoints"}},
+)
+def test_synthetic(kolena_result):
+    if kolena_result.test_case is not None:
+        assert kolena_result.metrics.n_samples == len(kolena_result.samples)
+'''
+
+
+@dataclass
+class Phase:
+    """One pytest child: what it ran and what it cost."""
+
+    name: str
+    wall_s: float
+    peak_mb: float
+    summary: str  # pytest's final line, e.g. "13 passed in 41.20s"
+    exit_code: int
+    log: Path
+    cpu_s: float = 0.0  # user + system time of the child
+    gc: dict | None = None  # with --gc-stats: the collector's time up to atexit
+
+    def count(self, word: str) -> int:
+        found = re.search(rf"(\d+) {word}", self.summary)
+        return int(found.group(1)) if found else 0
+
+    @property
+    def pytest_s(self) -> float | None:
+        """The session time pytest reports itself (without interpreter start and plugin imports)."""
+        found = re.search(r" in ([\d.]+)s", self.summary)
+        return float(found.group(1)) if found else None
+
+
+def make_suite(data: Path, samples: int) -> None:
+    """The metadata CSV of the synthetic suite, in the columns of examples/data/300-W, and the predictions file."""
+    rng = np.random.default_rng(SEED)
+    n = samples
+    rotation = rng.uniform(-30, 30, n).round(1)
+    mirrored = rng.random(n) < 0.18
+    roll = np.where(mirrored, -rotation, rotation)
+    scale = rng.uniform(0.8, 1.25, n).round(3)
+    shift = rng.uniform(-10, 10, (n, 2)).round(1)
+    occlusion = OCCLUSIONS[rng.choice(5, n, p=[0.42, 0.15, 0.15, 0.14, 0.14])]
+    blur = rng.integers(0, 4, n).astype(float)
+    brightness = rng.uniform(0.5, 1.5, n).round(2)
+
+    theta = np.deg2rad(roll)
+    rot = np.stack([np.stack([np.cos(theta), -np.sin(theta)], -1), np.stack([np.sin(theta), np.cos(theta)], -1)], -2)
+    iod = 30.0 * scale
+    centre = np.array([64.0, 52.0]) + shift
+    jitter = rng.normal(0, 0.03, (n, 5, 2))  # each face a little different from the template
+    points = np.einsum("nij,nkj->nki", rot, TEMPLATE[None] + jitter) * iod[:, None, None] + centre[:, None, :]
+    points = points.round(3)
+    factor = np.linalg.norm(points[:, 1] - points[:, 0], axis=1).round(2)
+    low, high = points.min(axis=1), points.max(axis=1)
+    size = high - low
+    box = np.concatenate([low - [0.3, 0.8] * size, high + 0.3 * size], axis=1)
+    box = np.clip(box + rng.normal(0, 0.05, (n, 4)) * np.tile(size, 2), 0, 128).round(2)
+
+    locators = [f"images/s{i:06d}.jpg" for i in range(n)]
+    frame = pd.DataFrame(
+        {
+            "locator": locators,
+            "normalization_factor": factor,
+            "points": [json.dumps(p) for p in points.tolist()],
+            "bbox": [json.dumps(b) for b in box.tolist()],
+            "source": "synthetic",
+            "rotation_deg": rotation,
+            "roll_deg": roll.round(1),
+            "scale": scale,
+            "shift_x": shift[:, 0],
+            "shift_y": shift[:, 1],
+            "mirrored": mirrored,
+            "blur_radius": blur,
+            "occlusion": occlusion,
+            "occluded": occlusion != "none",
+            "brightness": brightness,
+        }
+    )
+    (data / SUITE / "meta").mkdir(parents=True, exist_ok=True)
+    frame.to_csv(data / SUITE / "meta" / "metadata.csv", index=False)
+
+    # predictions: ground truth plus noise, worse on occluded faces (mean NME about 0.06, 0.09 when occluded)
+    sigma = np.where(occlusion == "none", 0.05, 0.075) * factor
+    predicted = (points + rng.normal(0, 1, points.shape) * sigma[:, None, None]).round(3)
+    np.savez(data / "predictions.npz", locators=np.array(locators), points=predicted)
+
+
+def write_project(project: Path, data: Path, store: Path, repo: Path) -> None:
+    """pytest.ini, conftest.py and the kolena test of the benchmark's test project."""
+    (project / "tests").mkdir(parents=True, exist_ok=True)
+    (project / "pytest.ini").write_text(PYTEST_INI.format(data=data, store=store))
+    (project / "conftest.py").write_text(CONFTEST.format(repo=str(repo)))
+    (project / "tests" / "test_bench.py").write_text(TEST_MODULE.format(predictions=str(data / "predictions.npz")))
+
+
+def run_phase(name: str, command: list[str], project: Path, env: dict[str, str]) -> Phase:
+    """Runs one child to its end; its rusage (os.wait4) gives its own peak RSS, in KiB on Linux."""
+    log = project / (re.sub(r"[^\w.-]+", "_", name) + ".log")
+    gc_file = log.with_suffix(".gc.json")
+    gc_file.unlink(missing_ok=True)
+    if "BENCH_GC_STATS" in env:
+        env = {**env, "BENCH_GC_STATS": str(gc_file)}
+    with open(log, "w") as out:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    summary = next((line for line in reversed(lines) if re.search(r"\d+ (passed|failed|error)", line)), "")
+    summary = summary.strip("= ")
+    gc = json.loads(gc_file.read_text()) if gc_file.exists() else None
+    cpu = usage.ru_utime + usage.ru_stime
+    return Phase(name, wall, usage.ru_maxrss / 1024, summary, child.returncode, log, cpu, gc)
+
+
+def print_table(phases: list[Phase]) -> None:
+    """wall: start to exit of the child; pytest: the time on pytest's last line; outside: wall - pytest, i.e.
+    interpreter start, imports and conftests before the session, unconfigure, cleanup and interpreter exit after."""
+    with_gc = any(p.gc for p in phases)
+    header = f"{'phase':<34} {'wall s':>7} {'pytest s':>8} {'outside s':>9} {'cpu s':>7} {'peak RSS MB':>11}"
+    header += f" {'gc s':>6} {'gen2':>5}" if with_gc else ""
+    header += f" {'passed':>6} {'failed':>6} {'errors':>6} {'exit':>4}"
+    print(header)
+    print("-" * len(header))
+    for p in phases:
+        own = f"{p.pytest_s:.2f}" if p.pytest_s is not None else "-"
+        outside = f"{p.wall_s - p.pytest_s:.2f}" if p.pytest_s is not None else "-"
+        line = f"{p.name:<34} {p.wall_s:>7.2f} {own:>8} {outside:>9} {p.cpu_s:>7.2f} {p.peak_mb:>11.0f}"
+        if with_gc:
+            line += f" {p.gc['seconds']:>6.2f} {p.gc['collections'][2]:>5}" if p.gc else f" {'-':>6} {'-':>5}"
+        errors = p.count("error")  # also "2 errors"
+        line += f" {p.count('passed'):>6} {p.count('failed'):>6} {errors:>6} {p.exit_code:>4}"
+        print(line)
+
+
+def print_profile(path: Path, top: int) -> None:
+    """The top functions by cumulative and own time, then the plugin's and the example's own by cumulative time."""
+    for order in ("cumulative", "tottime"):
+        text = io.StringIO()
+        pstats.Stats(str(path), stream=text).strip_dirs().sort_stats(order).print_stats(top)
+        body = text.getvalue()
+        print(f"\n--- profile of phase b, top {top} by {order} ---")
+        print(body[body.find("   ncalls") :].rstrip() if "   ncalls" in body else body)
+    own = []
+    for (file, line, function), (_, calls, tottime, cumtime, _) in pstats.Stats(str(path)).stats.items():
+        found = re.search(r"(pytest_kolena/.*|examples/.*|tests/test_bench\.py)$", file)
+        if found:
+            own.append((cumtime, tottime, calls, f"{found.group(1)}:{line}({function})"))
+    print(f"\n--- profile of phase b, top {top} functions of pytest_kolena and examples by cumulative ---")
+    print(f"{'ncalls':>10} {'tottime':>8} {'cumtime':>8}  function")
+    for cumtime, tottime, calls, name in sorted(own, reverse=True)[:top]:
+        print(f"{calls:>10} {tottime:>8.3f} {cumtime:>8.3f}  {name}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", type=int, default=100_000, help="samples in the synthetic suite (100000)")
+    parser.add_argument("--workdir", type=Path, help="where to generate (kept; default: a temporary folder)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter of the pytest children")
+    parser.add_argument(
+        "--repo", type=Path, default=Path(__file__).resolve().parents[1], help="checkout whose `examples` is used"
+    )
+    parser.add_argument("--cache", action="store_true", help="also run a and b with a versioned model")
+    parser.add_argument("--profile", action="store_true", help="also run b under cProfile and print the top")
+    parser.add_argument("--top", type=int, default=25, help="functions shown per profile ordering (25)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of phase b (1)")
+    parser.add_argument("--gc-stats", action="store_true", help="time the garbage collector in the children")
+    parser.add_argument("--pytest-args", default="", help="more pytest arguments, e.g. '-n 2'")
+    args = parser.parse_args()
+
+    temporary = None if args.workdir else tempfile.TemporaryDirectory(prefix="bench-session-")
+    work = (args.workdir or Path(temporary.name)).resolve()
+    data, project, store = work / "data", work / "project", work / "store"
+    try:
+        stamp = work / "generated.json"
+        wanted = {"samples": args.samples, "seed": SEED}
+        if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+            print(f"reusing the suite of {args.samples:,} samples in {data}")
+        else:
+            shutil.rmtree(data, ignore_errors=True)
+            start = time.perf_counter()
+            make_suite(data, args.samples)
+            stamp.write_text(json.dumps(wanted))
+            size = (data / SUITE / "meta" / "metadata.csv").stat().st_size / 2**20
+            print(f"generated {args.samples:,} samples ({size:.0f} MB CSV) in {time.perf_counter() - start:.1f} s")
+        shutil.rmtree(project, ignore_errors=True)
+        write_project(project, data, store, args.repo.resolve())
+
+        version = subprocess.run(
+            [args.python, "-c", "import sys, pytest; print(sys.version.split()[0], pytest.__version__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        print(f"work: {work}\nchildren: {args.python} (Python {version[0]}, pytest {version[1]}), repo {args.repo}")
+        memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        print(f"machine: {os.cpu_count()} CPUs, {memory_gb:.0f} GB, {platform.platform()}")
+
+        pytest_cmd = ["-m", "pytest", "-q", "-p", "no:cacheprovider", f"--kolena-suite={SUITE}"]
+        pytest_cmd += shlex.split(args.pytest_args)
+        phases: list[Phase] = []
+        modes = [("", None)] + ([("cached ", "1")] if args.cache else [])
+        for label, model_version in modes:
+            shutil.rmtree(store, ignore_errors=True)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
+            if model_version:
+                env["BENCH_MODEL_VERSION"] = model_version
+            if args.gc_stats:
+                env["BENCH_GC_STATS"] = "1"
+            runs = [(f"{label}a: --kolena-tag main", ["--kolena-tag", "main"])]
+            runs += [(f"{label}b: --kolena-baseline main", ["--kolena-baseline", "main"])] * args.repeat
+            for name, extra in runs:
+                phases.append(run_phase(name, [args.python, *pytest_cmd, *extra], project, env))
+                print(f"  {name}: {phases[-1].wall_s:.1f} s, {phases[-1].summary or 'no summary'}", flush=True)
+            if args.profile and not model_version:
+                profile = project / "phase_b.prof"
+                command = [args.python, "-m", "cProfile", "-o", str(profile), *pytest_cmd, "--kolena-baseline", "main"]
+                phases.append(run_phase(f"{label}b under cProfile", command, project, env))
+                print(f"  b under cProfile: {phases[-1].wall_s:.1f} s, {phases[-1].summary}", flush=True)
+
+        print()
+        print_table(phases)
+        failed = [p for p in phases if p.exit_code != 0]
+        for p in failed:
+            tail = "\n".join(p.log.read_text(errors="replace").splitlines()[-40:])
+            print(f"\n--- {p.name}: exit {p.exit_code}, last lines of {p.log} ---\n{textwrap.indent(tail, '  ')}")
+        if args.profile:
+            print_profile(project / "phase_b.prof", args.top)
+        return 1 if failed else 0
+    finally:
+        if temporary is not None:
+            temporary.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

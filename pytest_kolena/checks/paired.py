@@ -1,0 +1,390 @@
+"""Paired tests of a worsening against an allowance, multiplicity control across checks, and detectable worsening.
+
+Baseline and candidate were evaluated on the same samples, so a check works on the per-sample worsenings
+`d_i = sign * (candidate_i - baseline_i)` (positive is worse) and asks: is the true worsening beyond the worsening
+allowed? Each test returns a one-sided p-value for H0: worsening <= allowed, an interval of the worsening, and the
+standard error that power is computed from.
+
+- case metric a plain mean of 0/1 sample metrics (accuracy, failure rate): with no allowance the exact binomial
+  test on the discordant pairs (McNemar's exact test); with an allowance Tango's score test for the difference of
+  paired proportions, continuity-corrected; Tango's score interval in both cases;
+- case metric a plain mean of any other sample metric: the paired t-test against the allowance, t interval;
+- any other case metric (macro F1, AUC, median): a paired bootstrap with a normal-approximation p-value.
+
+`adjust` controls the error rate over all checks of a run (Benjamini-Hochberg or Holm). Numpy and the standard
+library only: the Student t and binomial tails come from one regularised incomplete beta function below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from statistics import NormalDist
+
+import numpy as np
+
+EXACT_BINOMIAL = "exact binomial (McNemar)"
+TANGO = "score (Tango, continuity-corrected)"
+PAIRED_T = "paired t"
+BOOTSTRAP = "bootstrap"
+
+_NORMAL = NormalDist()
+
+
+@dataclasses.dataclass(frozen=True)
+class PairedTest:
+    """One check: is the worsening beyond the allowance?"""
+
+    estimate: float  # observed worsening: mean over pairs of d_i (positive is worse)
+    interval: tuple[float, float]  # two-sided interval of the worsening at the confidence asked for
+    p_value: float  # one-sided, H0: true worsening <= allowed; H1: worsening > allowed
+    se: float  # standard error of the estimate (for power)
+    n: int  # pairs used
+    method: str  # EXACT_BINOMIAL, TANGO, PAIRED_T or BOOTSTRAP
+
+
+@dataclasses.dataclass(frozen=True)
+class PairedTests:
+    """Many checks of the same size at once (one per row of `diffs` in `mean_tests`): arrays of the fields of
+    `PairedTest`."""
+
+    estimate: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    p_value: np.ndarray
+    se: np.ndarray
+    n: int
+    method: str
+
+    def __len__(self) -> int:
+        return len(self.estimate)
+
+    def __getitem__(self, row: int) -> PairedTest:
+        return PairedTest(
+            float(self.estimate[row]),
+            (float(self.low[row]), float(self.high[row])),
+            float(self.p_value[row]),
+            float(self.se[row]),
+            self.n,
+            self.method,
+        )
+
+
+def mean_test(diffs: np.ndarray, allowed: float, confidence: float, binary: bool) -> PairedTest:
+    """Test H0: mean worsening <= `allowed` on the per-pair worsenings `diffs` (1-D, no NaN).
+
+    `binary`: both sample columns are 0/1, so each d_i is -1, 0 or 1: exact binomial test on the discordant pairs
+    when `allowed` is 0, Tango's score test otherwise, Tango's score interval. Else the paired t-test and interval.
+    """
+    diffs = np.asarray(diffs, dtype=float)
+    if diffs.ndim != 1:
+        raise ValueError(f"diffs must be 1-D, got shape {diffs.shape}")
+    return mean_tests(diffs[None, :], allowed, confidence, binary)[0]
+
+
+def mean_tests(diffs: np.ndarray, allowed: float, confidence: float, binary: bool) -> PairedTests:
+    """`mean_test` on each row of a 2-D array of per-pair worsenings (checks of the same size), vectorised."""
+    diffs = np.asarray(diffs, dtype=float)
+    if diffs.ndim != 2:
+        raise ValueError(f"diffs must be 2-D (one check per row), got shape {diffs.shape}")
+    if np.isnan(diffs).any():
+        raise ValueError("diffs contain NaN: drop the unpaired or missing samples first")
+    if not allowed >= 0:
+        raise ValueError(f"allowed worsening must be >= 0, got {allowed}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    if binary:
+        if not np.isin(diffs, (-1.0, 0.0, 1.0)).all():
+            raise ValueError("binary diffs must be -1, 0 or 1 (both sample columns 0/1)")
+        worse = (diffs > 0).sum(axis=1)
+        better = (diffs < 0).sum(axis=1)
+        return discordant_tests(worse, better, diffs.shape[1], allowed, confidence)
+    return _t_tests(diffs, allowed, confidence)
+
+
+def discordant_tests(worse: np.ndarray, better: np.ndarray, n: int, allowed: float, confidence: float) -> PairedTests:
+    """Binary checks from their counts: `worse` pairs got worse (d_i = 1), `better` pairs better (d_i = -1), out of
+    `n` pairs each. What `mean_tests(..., binary=True)` computes after counting.
+
+    allowed == 0: exact one-sided binomial test on the discordant pairs, P(Binomial(worse + better, 1/2) >= worse).
+    allowed > 0: Tango's score test with a continuity correction of one pair in the numerator. Plain Tango is
+    liberal when few pairs are discordant (exact size up to 1.7x alpha at alpha 0.05, 3.4x at alpha 0.001 over
+    n 30-1000, margins 0.002-0.1); corrected, at most 0.9x at 0.05 and 0.01, 1.3x at 0.001. At margin 0 the
+    corrected statistic is (worse - better - 1) / sqrt(worse + better), the continuity-corrected normal
+    approximation of the exact test. Interval: Tango's score interval (uncorrected) in both cases.
+    """
+    worse = np.atleast_1d(np.asarray(worse, dtype=float))
+    better = np.atleast_1d(np.asarray(better, dtype=float))
+    if n == 0:
+        nan = np.full(worse.shape, np.nan)
+        return PairedTests(nan, nan, nan, nan, nan, 0, EXACT_BINOMIAL if allowed == 0 else TANGO)
+    estimate = (worse - better) / n
+    # Wald standard error; with no discordant pair the spread is unknown: count one, so that power is not "perfect"
+    discordant = np.maximum(worse + better, 1.0) / n
+    se = np.sqrt(np.maximum(discordant - estimate**2, 0.0) / n)
+    if allowed == 0:
+        p_value = binomial_tail(worse, worse + better)
+        method = EXACT_BINOMIAL
+    elif allowed >= 1:  # a 0/1 metric cannot worsen by a whole unit or more
+        p_value = np.ones(worse.shape)
+        method = TANGO
+    else:
+        p_value = _normal_sf(tango_score(worse, better, n, allowed, correction=1.0))
+        method = TANGO
+    low, high = tango_interval(worse, better, n, confidence)
+    return PairedTests(estimate, low, high, p_value, se, n, method)
+
+
+def binomial_tail(successes: np.ndarray, trials: np.ndarray) -> np.ndarray:
+    """P(Binomial(trials, 1/2) >= successes), exactly (to rounding): the one-sided exact McNemar p-value with
+    `successes` pairs worse out of `trials` discordant pairs. 1 when there is no discordant pair."""
+    k = np.asarray(successes, dtype=float)
+    m = np.asarray(trials, dtype=float)
+    k, m = np.broadcast_arrays(k, m)
+    out = np.ones(k.shape)
+    some = k > 0
+    # P(X >= k) = I_{1/2}(k, m - k + 1)
+    out[some] = betainc(k[some], m[some] - k[some] + 1, np.full(int(some.sum()), 0.5))
+    return out
+
+
+def tango_score(
+    worse: np.ndarray, better: np.ndarray, n: int, margin: float | np.ndarray, correction: float = 0.0
+) -> np.ndarray:
+    """Tango's (1998) score statistic for H0: p_worse - p_better = margin on `n` matched pairs.
+
+    z = (worse - better - n margin - correction) / sqrt(n (2 q + |margin| (1 - |margin|))): large positive values
+    speak for a worsening beyond `margin`. q is the restricted maximum likelihood estimate of p_better under H0
+    (of p_worse for a negative margin, by the symmetry of swapping worse and better), the positive root of
+    2n q^2 + (2n margin - worse (1 + margin) - better (1 - margin)) q - better margin (1 - margin) = 0.
+    `correction`: a continuity correction subtracted from the numerator (see `discordant_tests`).
+    """
+    worse, better, margin = np.broadcast_arrays(
+        np.asarray(worse, dtype=float), np.asarray(better, dtype=float), np.asarray(margin, dtype=float)
+    )
+    flip = margin < 0
+    b = np.where(flip, better, worse)
+    c = np.where(flip, worse, better)
+    delta = np.abs(margin)
+    quad_b = 2 * n * delta - b * (1 + delta) - c * (1 - delta)
+    quad_c = -c * delta * (1 - delta)
+    q = (np.sqrt(quad_b**2 - 8 * n * quad_c) - quad_b) / (4 * n)
+    variance = n * (2 * q + delta * (1 - delta))
+    numerator = worse - better - n * margin - correction
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(variance > 0, numerator / np.sqrt(variance), np.sign(numerator) * np.inf)
+    return np.where(numerator == 0, 0.0, z)
+
+
+def tango_interval(worse: np.ndarray, better: np.ndarray, n: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Tango's score interval of p_worse - p_better: the margins whose two-sided score test does not reject
+    at 1 - confidence (the statistic falls as the margin grows, so each end is found by bisection)."""
+    worse = np.atleast_1d(np.asarray(worse, dtype=float))
+    better = np.atleast_1d(np.asarray(better, dtype=float))
+    z = _NORMAL.inv_cdf(1 - (1 - confidence) / 2)
+    ends = []
+    for target in (z, -z):  # low end: statistic = z; high end: statistic = -z
+        lo = np.full(worse.shape, -1.0)
+        hi = np.full(worse.shape, 1.0)
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            above = tango_score(worse, better, n, mid) > target
+            lo = np.where(above, mid, lo)
+            hi = np.where(above, hi, mid)
+        ends.append((lo + hi) / 2)
+    return ends[0], ends[1]
+
+
+def _t_tests(diffs: np.ndarray, allowed: float, confidence: float) -> PairedTests:
+    """The paired t-test against the allowance and the t interval, per row."""
+    rows, n = diffs.shape
+    if n < 2:
+        estimate = diffs.mean(axis=1) if n else np.full(rows, np.nan)
+        nan = np.full(rows, np.nan)
+        return PairedTests(estimate, nan, nan, nan, nan, n, PAIRED_T)
+    estimate = diffs.mean(axis=1)
+    constant = diffs.max(axis=1) == diffs.min(axis=1)  # exactly: a rounded std of equal values is not always 0
+    sd = np.where(constant, 0.0, diffs.std(axis=1, ddof=1))
+    se = sd / math.sqrt(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (estimate - allowed) / se
+    p_value = np.where(constant, np.where(estimate > allowed, 0.0, 1.0), student_t_sf(t, n - 1))
+    half = t_quantile(1 - (1 - confidence) / 2, n - 1) * se
+    return PairedTests(estimate, estimate - half, estimate + half, p_value, se, n, PAIRED_T)
+
+
+def bootstrap_test(observed: float, resampled: np.ndarray, allowed: float, confidence: float, n: int) -> PairedTest:
+    """Test a worsening of a case metric that is not a plain mean (macro F1, AUC, median) from a paired bootstrap:
+    `resampled` are the worsenings recomputed on resamples of the pairs (NaN ones are ignored).
+
+    Interval: the percentile interval. p-value: normal approximation, z = (observed - allowed) / se with se the
+    standard deviation of the resampled worsenings. Counting the resamples beyond the allowance cannot give a
+    p-value below 1 / (resamples + 1), e.g. 1/1001, so no check could survive a multiplicity correction over more
+    than ~50 checks; the normal tail can, at the price of assuming the worsening is roughly normal.
+    """
+    values = np.asarray(resampled, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) < 2 or math.isnan(observed):
+        return PairedTest(float(observed), (math.nan, math.nan), math.nan, math.nan, n, BOOTSTRAP)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    se = float(values.std(ddof=1))
+    if se == 0:
+        p_value = 0.0 if observed > allowed else 1.0
+    else:
+        p_value = float(_normal_sf(np.asarray((observed - allowed) / se)))
+    return PairedTest(float(observed), (float(low), float(high)), p_value, se, n, BOOTSTRAP)
+
+
+def adjust(p_values: np.ndarray, method: str, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Adjusted p-values and reject flags over a family of checks: "bh" (Benjamini-Hochberg step-up: false
+    discovery rate <= alpha), "holm" (Holm step-down: family-wise error rate <= alpha) or "none" (raw).
+
+    A check is rejected when its adjusted p-value is <= alpha. NaN p-values (unjudged checks) are not part of the
+    family: they stay NaN and are never rejected. A 2-D array is one family per row."""
+    p = np.asarray(p_values, dtype=float)
+    if method not in ("bh", "holm", "none"):
+        raise ValueError(f"unknown correction {method!r}: use 'bh', 'holm' or 'none'")
+    if p.ndim == 0 or p.ndim > 2:
+        raise ValueError(f"p_values must be 1-D (one family) or 2-D (one family per row), got shape {p.shape}")
+    rows = p.reshape(-1, p.shape[-1]) if p.ndim == 2 else p[None, :]
+    adjusted = rows.copy() if method == "none" else _adjust_rows(rows, method)
+    adjusted = adjusted.reshape(p.shape)
+    reject = np.zeros(p.shape, dtype=bool)
+    np.less_equal(adjusted, alpha, out=reject, where=~np.isnan(adjusted))
+    return adjusted, reject
+
+
+def _adjust_rows(p: np.ndarray, method: str) -> np.ndarray:
+    width = p.shape[1]
+    if width == 0:
+        return p.copy()
+    order = np.argsort(p, axis=1, kind="stable")  # NaN sort last
+    ranked = np.take_along_axis(p, order, axis=1)
+    valid = ~np.isnan(ranked)
+    m = valid.sum(axis=1, keepdims=True)
+    rank = np.arange(1, width + 1)[None, :]
+    if method == "bh":
+        scaled = np.where(valid, ranked * m / rank, np.inf)
+        adjusted = np.minimum.accumulate(scaled[:, ::-1], axis=1)[:, ::-1]
+    else:
+        scaled = np.where(valid, ranked * (m - rank + 1), -np.inf)
+        adjusted = np.maximum.accumulate(scaled, axis=1)
+    adjusted = np.where(valid, np.minimum(adjusted, 1.0), np.nan)
+    out = np.empty_like(adjusted)
+    np.put_along_axis(out, order, adjusted, axis=1)
+    return out
+
+
+def detectable_worsening(se: float, level: float, power: float = 0.8) -> float:
+    """The smallest true worsening beyond the allowance that a one-sided test at `level` finds with `power`,
+    for an estimate with standard error `se`: (z_{1-level} + z_{power}) * se."""
+    return (_NORMAL.inv_cdf(1 - level) + _NORMAL.inv_cdf(power)) * se
+
+
+# --- distributions: Student t and binomial tails from the regularised incomplete beta function ---------------
+
+
+def student_t_sf(t: np.ndarray, df: float) -> np.ndarray:
+    """P(T > t) for Student's t with `df` degrees of freedom, elementwise (NaN stays NaN, +-inf give 0 and 1)."""
+    t = np.asarray(t, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # P(|T| > |t|) = I_x(df/2, 1/2) with x = df / (df + t^2); where the continued fraction needs the other
+        # side, 1 - I_y(1/2, df/2) with y = t^2 / (df + t^2) computed directly (1 - x loses digits near t = 0)
+        x = np.where(np.isinf(t), 0.0, df / (df + t * t))
+        y = np.where(np.isinf(t), 1.0, t * t / (df + t * t))
+        near = x > (df / 2 + 1) / (df / 2 + 2.5)
+    both = np.empty(t.shape)
+    both[near] = 1 - betainc(0.5, df / 2, y[near])
+    both[~near] = betainc(df / 2, 0.5, x[~near])
+    tail = 0.5 * both
+    return np.where(np.isnan(t), np.nan, np.where(t > 0, tail, 1 - tail))
+
+
+@functools.lru_cache(maxsize=256)
+def t_quantile(q: float, df: float) -> float:
+    """The `q` quantile of Student's t, q > 0.5: Newton's method on the distribution function from the normal
+    quantile, which lies below it; the distribution function is concave there, so the steps climb monotonically."""
+    if not 0.5 < q < 1:
+        raise ValueError(f"t_quantile is for upper quantiles, 0.5 < q < 1, got {q}")
+    t = _NORMAL.inv_cdf(q)
+    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    for _ in range(200):
+        density = math.exp(log_norm - (df + 1) / 2 * math.log1p(t * t / df))
+        step = (float(student_t_sf(np.asarray(t), df)) - (1 - q)) / density
+        t += step
+        if abs(step) <= 1e-13 * max(1.0, t):
+            break
+    return t
+
+
+def _normal_sf(z: np.ndarray) -> np.ndarray:
+    z = np.asarray(z, dtype=float)
+    erfc = np.vectorize(math.erfc, otypes=[float])
+    return 0.5 * erfc(z / math.sqrt(2))
+
+
+def betainc(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The regularised incomplete beta function I_x(a, b), elementwise: a continued fraction (modified Lentz), on
+    whichever of I_x(a, b) and 1 - I_{1-x}(b, a) converges fast, so that small tails keep their relative precision.
+    """
+    a, b, x = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(a, b, x))
+    out = np.where(x <= 0, 0.0, np.where(x >= 1, 1.0, np.nan))
+    inside = (x > 0) & (x < 1)
+    if not inside.any():
+        return out
+    a, b, x = a[inside], b[inside], x[inside]
+    swap = x > (a + 1) / (a + b + 2)
+    a, b, x = np.where(swap, b, a), np.where(swap, a, b), np.where(swap, 1 - x, x)
+    log_front = a * np.log(x) + b * np.log1p(-x) - _log_beta(a, b)
+    value = np.exp(log_front) * _beta_fraction(a, b, x) / a
+    out[inside] = np.where(swap, 1 - value, value)
+    return out
+
+
+def _log_beta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log B(a, b). With a large argument, lgamma(big) - lgamma(big + small) from Stirling's series, without the
+    cancellation of two huge log-gammas (which would cost ~1e-9 relative precision at a million pairs)."""
+    lgamma = np.vectorize(math.lgamma, otypes=[float])
+    big, small = np.maximum(a, b), np.minimum(a, b)
+    plain = lgamma(a) + lgamma(b) - lgamma(a + b)
+    safe = np.maximum(big, 10.0)  # only used where big >= 10
+
+    def correction(v: np.ndarray) -> np.ndarray:  # lgamma(v) - Stirling's leading terms, for v >= 10
+        return (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * v**2)) / v**2) / v**2) / v**2) / v
+
+    ratio = -(safe - 0.5) * np.log1p(small / safe) - small * np.log(safe + small) + small
+    stirling = lgamma(small) + ratio + correction(safe) - correction(safe + small)
+    return np.where(big >= 10, stirling, plain)
+
+
+def _beta_fraction(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The continued fraction of I_x(a, b) (Numerical Recipes' betacf), vectorised; it converges in about
+    sqrt(max(a, b)) steps when x < (a + 1) / (a + b + 2)."""
+    tiny, eps = 1e-300, 1e-15
+
+    def guard(v: np.ndarray) -> np.ndarray:
+        return np.where(np.abs(v) < tiny, tiny, v)
+
+    qab, qap, qam = a + b, a + 1, a - 1
+    c = np.ones_like(x)
+    d = 1 / guard(1 - qab * x / qap)
+    h = d.copy()
+    limit = int(20 * math.sqrt(float(np.max(np.maximum(a, b))))) + 200
+    done = np.zeros(x.shape, dtype=bool)
+    for m in range(1, limit + 1):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1 / guard(1 + aa * d)
+        c = guard(1 + aa / c)
+        h = np.where(done, h, h * d * c)
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1 / guard(1 + aa * d)
+        c = guard(1 + aa / c)
+        step = d * c
+        h = np.where(done, h, h * step)
+        done |= np.abs(step - 1) < eps
+        if done.all():
+            break
+    return h
