@@ -38,8 +38,9 @@ from statistics import NormalDist
 import numpy as np
 
 from pytest_kolena.checks import paired
+from pytest_kolena.checks.regression import Judging
 
-ALPHA = 0.05
+ALPHA = Judging().alpha  # the plugin's one-sided level: (1 - confidence) / 2 = 0.025
 CONFIDENCE = 0.95
 BASE_ACCURACY = 0.85
 DROP = 0.02
@@ -511,7 +512,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5_000, help="simulated checks per setting (default 5000)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--alpha", type=float, default=ALPHA, help=f"one-sided level (default {ALPHA}, the plugin's)")
     args = parser.parse_args()
+    globals()["ALPHA"] = args.alpha
     reps, runs = args.reps, max(20, args.reps // 10)
     rng = np.random.default_rng(args.seed)
     print(

@@ -135,7 +135,7 @@ def decide(
     title = f"model '{result.model.name}' on {param.place}{where}"
     texts = []
     if broken:
-        texts.append(failure_text(title, broken, len(rules), result.samples, spec.worst))
+        texts.append(failure_text(title, broken, len(rules), result.samples, spec.worst, result.metrics))
     if regressed == "regressed":
         texts.append(regression_text(title, source, comparisons))
     outcome = "failed" if broken else (regressed or "passed")

@@ -260,3 +260,29 @@ def test_update_baseline_refuses_a_failed_run_unless_forced(project, monkeypatch
     forced = run(pytester, monkeypatch, "worse", *args, "--kolena-force")
     forced.stdout.fnmatch_lines(["kolena: baseline of classes rewritten: *classes.json"])
     assert (pytester.path / "baselines" / "classes.json").read_text() != written
+
+
+def test_a_breach_lists_the_worst_samples_by_its_own_sample_metric_beside_the_regression(project, monkeypatch):
+    labels = np.array([1] * 100 + [0] * 100)
+    base = labels.copy()
+    base[:5] = 0
+    worse = labels.copy()
+    worse[:30] = 0  # 30 false negatives (25 more), 2 false positives
+    worse[100:102] = 1
+    pytester = project(frame_of(labels, base=base, worse=worse), '{"fn_rate": "+0"}')
+    pytester.makepyfile(
+        test_classes=MODULE.replace("{regression}", '{"fn_rate": "+0"}, thresholds={"fn_rate": "<= 0.1"}')
+    )
+    assert run(pytester, monkeypatch, "base", "--kolena-tag", "main").ret == 0
+    result = run(pytester, monkeypatch, "worse", "--kolena-baseline", "main")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "model 'classifier' on classes :: basic: 1 of 1 thresholds breached",
+            "  fn_rate = 0.15, required <= 0.1",
+            "  worst samples by false_negative:",
+            "             1  */images/00000.jpg",
+            "model 'classifier' on classes :: basic: regressed against run * (tag main)",
+            "  fn_rate: baseline 0.025, candidate 0.15, *: regressed",
+        ]
+    )

@@ -15,7 +15,7 @@ def _number_fields(metrics: Any) -> list[str]:
     return [
         f.name
         for f in dataclasses.fields(metrics)
-        if isinstance(getattr(metrics, f.name), (int, float)) and not isinstance(getattr(metrics, f.name), bool)
+        if isinstance(getattr(metrics, f.name), (int, float, bool)) or getattr(metrics, f.name) is None
     ]
 
 
@@ -24,33 +24,62 @@ def _label(test_sample: Any) -> str:
     return str(locator) if locator is not None else repr(test_sample)[:100]
 
 
-def worst_samples(samples: list[Any], breach: Breach, count: int) -> tuple[str, list[tuple[float, str]]] | None:
-    """The `count` samples with the worst value of the first numeric sample metric, in the direction of the rule."""
+def sample_metric_behind(metrics: Any, metric: str, samples: list[Any]) -> str | None:
+    """The sample metric a case metric is the mean of: declared (`field(metadata={"mean_of": ...})`), else the one
+    numeric sample metric whose mean equals it, else None."""
+    declared = next((f.metadata.get("mean_of") for f in _fields(metrics) if f.name == metric), None)
+    value = getattr(metrics, metric, None)
+    if declared is not None or not samples or not isinstance(value, (int, float)):
+        return declared
+    fields = _number_fields(next((s.metrics for s in samples if s.metrics is not None), None))
+    matches = []
+    for name in fields:
+        values = [float(v) for s in samples if isinstance(v := getattr(s.metrics, name, None), (int, float))]
+        if values and math.isclose(sum(values) / len(values), float(value), rel_tol=1e-9, abs_tol=1e-12):
+            matches.append(name)
+    return matches[0] if len(matches) == 1 else None
+
+
+def worst_samples(
+    samples: list[Any], breach: Breach, count: int, name: str | None = None
+) -> tuple[str, list[tuple[float, str]]] | None:
+    """The `count` samples with the worst value of sample metric `name` (default: the first numeric one), in the
+    direction of the rule."""
     if not samples or count <= 0:
         return None
-    fields = _number_fields(samples[0].metrics)
+    fields = _number_fields(next((s.metrics for s in samples if s.metrics is not None), None))
     if not fields:
         return None
-    name = fields[0]
+    name = name if name in fields else fields[0]
     values = [(getattr(s.metrics, name), _label(s.test_sample)) for s in samples if s.metrics is not None]
-    nan_last = [(v, label) for v, label in values if not (isinstance(v, float) and math.isnan(v))]
-    nans = [(v, label) for v, label in values if isinstance(v, float) and math.isnan(v)]
+    values = [(float(v), label) for v, label in values if isinstance(v, (int, float))]
+    nan_last = [(v, label) for v, label in values if not math.isnan(v)]
+    nans = [(v, label) for v, label in values if math.isnan(v)]
     ordered = sorted(nan_last, key=lambda pair: pair[0], reverse=breach.threshold.lower_is_better)
     return name, (nans + ordered)[:count]
 
 
-def failure_text(title: str, breaches: list[Breach], n_rules: int, samples: list[Any], worst: int) -> str:
+def failure_text(
+    title: str, breaches: list[Breach], n_rules: int, samples: list[Any], worst: int, metrics: Any = None
+) -> str:
+    """Each breached threshold, then the samples that pulled the first breached metric the wrong way (by the
+    sample metric it is the mean of, where that is known)."""
     lines = [f"{title}: {len(breaches)} of {n_rules} thresholds breached"]
     shown_worst = False
     for breach in breaches:
         lines.append(f"  {breach}")
-        ranked = None if shown_worst else worst_samples(samples, breach, worst)
+        source = sample_metric_behind(metrics, breach.threshold.metric, samples) if metrics is not None else None
+        ranked = None if shown_worst else worst_samples(samples, breach, worst, source)
         if ranked:
             name, rows = ranked
             lines.append(f"  worst samples by {name}:")
             lines.extend(f"    {value:>10.6g}  {label}" for value, label in rows)
             shown_worst = True
     return "\n".join(lines)
+
+
+def _fields(metrics: Any) -> list[Any]:
+    return list(dataclasses.fields(metrics)) if metrics is not None and dataclasses.is_dataclass(metrics) else []
 
 
 def regression_text(title: str, source: str, comparisons: list[Any]) -> str:
