@@ -64,7 +64,7 @@ class Judging:
 
     @property
     def alpha(self) -> float:
-        return (1 - self.confidence) / 2
+        return round((1 - self.confidence) / 2, 12)
 
 
 @dataclasses.dataclass(frozen=True)
