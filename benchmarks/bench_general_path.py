@@ -253,7 +253,9 @@ def run_phase(name: str, command: list[str], project: Path, env: dict[str, str])
 
 
 def print_table(phases: list[Phase]) -> None:
-    header = f"{'phase':<36} {'wall s':>7} {'pytest s':>8} {'outside s':>9} {'cpu s':>7} {'peak RSS MB':>11} {'exit':>4}"
+    header = (
+        f"{'phase':<36} {'wall s':>7} {'pytest s':>8} {'outside s':>9} {'cpu s':>7} {'peak RSS MB':>11} {'exit':>4}"
+    )
     header += "  kolena summary"
     print(header)
     print("-" * len(header))
@@ -261,7 +263,9 @@ def print_table(phases: list[Phase]) -> None:
         own = f"{p.pytest_s:.2f}" if p.pytest_s is not None else "-"
         outside = f"{p.wall_s - p.pytest_s:.2f}" if p.pytest_s is not None else "-"
         kolena = p.kolena.split(":", 1)[-1].strip() or p.summary or "no summary"
-        line = f"{p.name:<36} {p.wall_s:>7.2f} {own:>8} {outside:>9} {p.cpu_s:>7.2f} {p.peak_mb:>11.0f} {p.exit_code:>4}"
+        line = (
+            f"{p.name:<36} {p.wall_s:>7.2f} {own:>8} {outside:>9} {p.cpu_s:>7.2f} {p.peak_mb:>11.0f} {p.exit_code:>4}"
+        )
         print(f"{line}  {kolena}")
 
 
@@ -295,7 +299,9 @@ def compare_verdicts(a: Phase, c: Phase) -> bool:
     """Each test case's threshold verdict (and thresholded values) in a and in c; c's regression verdict."""
     names = list(dict.fromkeys([*a.items, *c.items]))
     print(f"\nverdicts per item, {a.name} vs {c.name}")
-    header = f"{'test case':<40} {'macro_f1 a':>10} {'macro_f1 c':>10} {'thr a':>7} {'thr c':>7} {'c verdict':>10}  delta"
+    header = (
+        f"{'test case':<40} {'macro_f1 a':>10} {'macro_f1 c':>10} {'thr a':>7} {'thr c':>7} {'c verdict':>10}  delta"
+    )
     print(header)
     print("-" * len(header))
     same = bool(names)
@@ -307,8 +313,12 @@ def compare_verdicts(a: Phase, c: Phase) -> bool:
         same &= agree
         mark = "" if agree else "   <-- differs"
         delta = pc.get("kolena.delta.macro_f1", "") + (f"  ({pc['kolena.note']})" if pc.get("kolena.note") else "")
-        print(f"{name[:40]:<40} {_short(fa):>10} {_short(fc):>10} {ta:>7} {tc:>7} {pc.get('kolena.verdict', '-'):>10}  {delta}{mark}")
-    print(f"threshold verdicts and thresholded values of a and c: {'the same' if same else 'DIFFERENT'} ({len(names)} items)")
+        print(
+            f"{name[:40]:<40} {_short(fa):>10} {_short(fc):>10} {ta:>7} {tc:>7} {pc.get('kolena.verdict', '-'):>10}  {delta}{mark}"
+        )
+    print(
+        f"threshold verdicts and thresholded values of a and c: {'the same' if same else 'DIFFERENT'} ({len(names)} items)"
+    )
     return same
 
 
@@ -339,9 +349,8 @@ def print_profile(path: Path, top: int) -> None:
     for cumtime, tottime, calls, name in sorted(own, reverse=True)[:top]:
         print(f"{calls:>10} {tottime:>8.3f} {cumtime:>8.3f}  {name}")
 
-    total = max((cum for (_, _, fn), (_, _, _, cum, _) in stats.items() if fn == "<module>"), default=float("nan"))
+    total = max((value[3] for value in stats.values()), default=float("nan"))  # the outermost call: the child
     wanted = [
-        ("whole child (cProfile)", None, "<module>"),
         ("pytest session", "_pytest/main.py", "_main"),
         ("suite loading", "pytest_kolena/session.py", "suite"),
         ("model run (infer + evaluate)", "pytest_kolena/session.py", "run"),
@@ -355,39 +364,33 @@ def print_profile(path: Path, top: int) -> None:
         ("    recompute (closure)", "pytest_kolena/judge.py", "recompute"),
         ("    compute_test_case_metrics", "tests/test_bench.py", "compute_test_case_metrics"),
         ("      macro_f1", "tests/test_bench.py", "macro_f1"),
-        ("      CaseMetrics.__init__", None, "__init__"),
         ("  decide (p-value adjustment)", "pytest_kolena/checks/regression.py", "decide"),
         ("  judge_resampled", "pytest_kolena/checks/regression.py", "judge_resampled"),
-        ("Inference.from_dict (decoding)", "pytest_kolena/workflow/_dataobject.py", "from_dict"),
+        ("from_dict (decoding, all)", "pytest_kolena/workflow/_dataobject.py", "from_dict"),
         ("run record write (finish)", "pytest_kolena/session.py", "finish"),
     ]
-    print("\n--- phase c: where the regression work goes (cumulative; a row of - is absent from this checkout) ---")
+    print("\n--- phase c: where the time goes (cumulative; - : no such function in this checkout) ---")
     print(f"{'':<34} {'ncalls':>9} {'cumtime':>8} {'tottime':>8} {'% child':>7}")
+    print(f"{'whole child under cProfile':<34} {'':>9} {total:>8.2f}")
     for label, file_part, function in wanted:
-        rows = [
-            value
-            for (file, _, fn), value in stats.items()
-            if fn == function and (file_part is None or file.endswith(file_part))
-        ]
-        if function == "__init__":  # the metrics class's generated __init__, called from compute_test_case_metrics
-            rows = [v for (f, _, fn), v in stats.items() if fn == "__init__" and "CaseMetrics" in str(v[4])]
-            rows = [
-                v
-                for v in rows
-                if any(k[2] == "compute_test_case_metrics" for k in v[4])  # called by the evaluator
-            ]
-        if function == "<module>":
-            rows = rows[:0]
-            print(f"{label:<34} {'':>9} {total:>8.2f}")
-            continue
+        rows = [value for (file, _, fn), value in stats.items() if fn == function and file.endswith(file_part)]
         if not rows:
             print(f"{label:<34} {'-':>9} {'-':>8} {'-':>8}")
             continue
-        if len(rows) > 1 and function not in ("from_dict", "__init__"):
-            rows = [max(rows, key=lambda v: v[3])]
         calls = sum(v[1] for v in rows)
-        cum, tot = sum(v[3] for v in rows), sum(v[2] for v in rows)
+        cum, tot = max(v[3] for v in rows), sum(v[2] for v in rows)  # max: one entry, or a recursive one's outermost
         print(f"{label:<34} {calls:>9} {cum:>8.2f} {tot:>8.2f} {cum / total:>7.0%}")
+    # what the evaluator's compute_test_case_metrics calls, split by callee (time spent under it)
+    callees = []
+    for (file, line, fn), value in stats.items():
+        for (caller_file, _, caller_fn), (_, calls, tottime, cumtime) in value[4].items():
+            if caller_fn == "compute_test_case_metrics" and caller_file.endswith("tests/test_bench.py"):
+                callees.append((cumtime, tottime, calls, f"{Path(file).name}:{line}({fn})"))
+    if callees:
+        print("\n--- phase c: callees of the evaluator's compute_test_case_metrics (time under it, by cumulative) ---")
+        print(f"{'ncalls':>10} {'tottime':>8} {'cumtime':>8}  function")
+        for cumtime, tottime, calls, name in sorted(callees, reverse=True)[:12]:
+            print(f"{calls:>10} {tottime:>8.3f} {cumtime:>8.3f}  {name}")
 
 
 def main() -> int:
@@ -431,7 +434,7 @@ def main() -> int:
         probe = "import sys, platform, pytest, pytest_kolena; print(sys.version.split()[0], pytest.__version__, "
         probe += "pytest_kolena.__file__)"
         version = subprocess.run(
-            [args.python, "-c", probe], capture_output=True, text=True, check=True, env=env
+            [args.python, "-c", probe], capture_output=True, text=True, check=True, env=env, cwd=project
         ).stdout.split()
         print(f"work: {work}\nchildren: {args.python} (Python {version[0]}, pytest {version[1]})")
         print(f"pytest_kolena: {version[2]} (repo {repo}, git {_git_head(repo)})")
@@ -502,7 +505,9 @@ def main() -> int:
 
 def _git_head(repo: Path) -> str:
     found = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+    )
     return (found.stdout.strip() or "?") + (" (modified)" if dirty.stdout.strip() else "")
 
 

@@ -11,7 +11,9 @@ for the candidate.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ import numpy as np
 from .checks.regression import (
     Comparison,
     Judging,
+    Resampled,
     bootstrap_worsenings,
     decide,
     judge_mean,
@@ -54,14 +57,13 @@ def judge_run(
     for configuration_name, entry in entries.items():
         outcomes[(None, configuration_name)] = ("new" if entry is None else None, [])
     checks: list[tuple[CaseKey, Comparison]] = []
-    links: dict[tuple[str | None, str], str | None] = {}
     for case in run.cases:
         entry = entries.get(case.configuration_name)
         key = (case.name, case.configuration_name)
         if entry is None or case.name not in entry.case_metrics:
             outcomes[key] = ("new", [])
         elif case.metrics is not None and spec.regression.for_case(case.name):
-            checks += [(key, c) for c in _case_checks(spec, case, entry, judging, links)]
+            checks += [(key, c) for c in _case_checks(spec, case, entry, judging)]
     decided = decide([c for _, c in checks], judging, runs)
     by_case: dict[CaseKey, list[Comparison]] = {}
     for (key, _), comparison in zip(checks, decided):
@@ -73,12 +75,19 @@ def judge_run(
     return RunJudgement(source, outcomes)
 
 
-def _case_checks(
-    spec: KolenaSpec, case: Any, entry: Any, judging: Judging, links: dict[tuple[str | None, str], str | None]
-) -> list[Comparison]:
+def _pairs(case: Any, entry: Any) -> list[tuple[Any, dict]]:
+    """The samples of the test case with their baseline sample metrics, by sample id; a baseline stored before ids
+    carried a digest of the sample's other fields is paired by locator where that is unambiguous."""
     pairs = [(s, entry.samples[s.sample_id]) for s in case.samples if s.sample_id in entry.samples]
-    candidate_columns = sample_columns([s.metrics for s, _ in pairs])
-    baseline_columns = sample_columns([b for _, b in pairs])
+    if pairs or not entry.samples:
+        return pairs
+    heads = [s.sample_id.split("#", 1)[0] for s in case.samples]
+    unique = {h for h, count in Counter(heads).items() if count == 1}
+    return [(s, entry.samples[h]) for s, h in zip(case.samples, heads) if h in unique and h in entry.samples]
+
+
+def _case_checks(spec: KolenaSpec, case: Any, entry: Any, judging: Judging) -> list[Comparison]:
+    pairs = _pairs(case, entry)
     comparisons, resampled = [], []
     for allowance in spec.regression.for_case(case.name):
         metric, lower = allowance.metric, spec.lower_is_better[allowance.metric]
@@ -94,15 +103,14 @@ def _case_checks(
         if not pairs:
             comparisons.append(not_judged(*values, "no sample of this test case is in the baseline"))
             continue
-        link_key = (case.configuration_name, metric)
-        if link_key not in links:
-            links[link_key] = _mean_of(spec, case, metric)
-        column = links[link_key]
+        column = _mean_of(spec, case, metric)
         if column is not None:
-            if column not in candidate_columns or column not in baseline_columns:
+            candidate = sample_columns([s.metrics for s, _ in pairs], [column]).get(column)
+            baseline = sample_columns([b for _, b in pairs], [column]).get(column)
+            if candidate is None or baseline is None:
                 comparisons.append(not_judged(*values, f"the sample metric {column} is missing on every paired sample"))
             else:
-                comparisons.append(judge_mean(*values, baseline_columns[column], candidate_columns[column], judging))
+                comparisons.append(judge_mean(*values, baseline, candidate, judging))
         else:
             comparisons.append(None)
             resampled.append((len(comparisons) - 1, values))
@@ -112,27 +120,34 @@ def _case_checks(
             for index, values in resampled:
                 comparisons[index] = not_judged(*values, reason)
         else:
-            directions = {values[0]: values[2] for _, values in resampled}
-            worsenings = bootstrap_worsenings(recompute, len(pairs), directions, judging)
+            on_pairs = recompute(np.arange(len(pairs)))  # the observed change, on the paired samples only
+            metrics = {v[0]: Resampled(v[2], *on_pairs[v[0]], v[1].limit(v[3])) for _, v in resampled}
+            worsenings = bootstrap_worsenings(recompute, len(pairs), metrics, judging)
             for index, values in resampled:
-                comparisons[index] = judge_resampled(*values, worsenings[values[0]], len(pairs), judging)
+                observed = metrics[values[0]].observed
+                comparisons[index] = judge_resampled(*values, worsenings[values[0]], len(pairs), judging, observed)
     return comparisons
 
 
 def _mean_of(spec: KolenaSpec, case: Any, metric: str) -> str | None:
-    """The sample metric whose plain mean the case metric is: declared on the metrics class field, or found by
-    calling the evaluator on two random halves of the test case and keeping the one column that agrees each time."""
+    """The sample metric whose plain mean the case metric is, on this test case: declared on the metrics class
+    field, or found by the evaluator itself: the one column (or identical columns) whose mean equals the metric on
+    the test case and on two random halves of it, and that is not constant (a constant column tells nothing)."""
     declared = next((f.metadata.get("mean_of") for f in fields_of(type(case.metrics)) if f.name == metric), None)
     if declared is not None or not isinstance(spec.evaluator, Evaluator):
         return declared
     samples = [s for s in case.samples if s.metrics is not None]
     columns = sample_columns([s.metrics for s in samples])
     value = float(getattr(case.metrics, metric))
-    agree = {name for name, column in columns.items() if _close(np.nanmean(column), value)}
+    agree = {
+        name
+        for name, column in columns.items()
+        if _close(np.nanmean(column), value) and np.nanmin(column) != np.nanmax(column)
+    }
     rng = np.random.default_rng(len(samples))
     for _ in range(2):
         if not agree or len(samples) < 4:
-            break
+            return None
         half = np.sort(rng.choice(len(samples), len(samples) // 2, replace=False))
         chosen = [samples[i] for i in half]
         rows = [(s.test_sample, s.ground_truth, s.inference) for s in chosen]
@@ -144,7 +159,7 @@ def _mean_of(spec: KolenaSpec, case: Any, metric: str) -> str | None:
             return None
         value = float(getattr(metrics, metric))
         agree = {name for name in agree if _close(np.nanmean(columns[name][half]), value)}
-    return next(iter(agree)) if len(agree) == 1 or _identical(columns, agree) else None
+    return sorted(agree)[0] if len(agree) == 1 or _identical(columns, agree) else None
 
 
 def _recompute(spec: KolenaSpec, case: Any, entry: Any, pairs: list[tuple[Any, dict]]) -> tuple[Any, str]:
@@ -160,7 +175,7 @@ def _recompute(spec: KolenaSpec, case: Any, entry: Any, pairs: list[tuple[Any, d
         return None, f"the baseline holds no inference of {len(missing)} paired samples (stored by an older version?)"
     decode = spec.workflow.inference_type.from_dict
     metrics_type = type(case.samples[0].metrics)
-    base_rows = [(s.test_sample, s.ground_truth, decode(entry.inferences[s.sample_id])) for s, _ in pairs]
+    base_rows = [(s.test_sample, s.ground_truth, decode(_plain(entry.inferences[s.sample_id]))) for s, _ in pairs]
     base_metrics = [metrics_type.from_dict(b) for _, b in pairs]
     cand_rows = [(s.test_sample, s.ground_truth, s.inference) for s, _ in pairs]
     cand_metrics = [s.metrics for s, _ in pairs]
@@ -177,6 +192,11 @@ def _recompute(spec: KolenaSpec, case: Any, entry: Any, pairs: list[tuple[Any, d
         return {m: (_float(getattr(before, m, None)), _float(getattr(after, m, None))) for m in metrics}
 
     return recompute, ""
+
+
+def _plain(inference: Any) -> dict:
+    """A stored inference: JSON text from the run store (decoded only when a check needs it), or a dict."""
+    return json.loads(inference) if isinstance(inference, str) else inference
 
 
 def _is_number(value: Any) -> bool:

@@ -242,7 +242,8 @@ def _number(config: pytest.Config, name: str, kind: type) -> Any:
     """An ini key of pytest's int or float type (the option of the same name first, where there is one)."""
     where = f"--{name.replace('_', '-')} / {name}" if name == "kolena_confidence" else name
     try:
-        value = (config.getoption(name, None) if name == "kolena_confidence" else None) or config.getini(name)
+        value = config.getoption(name, None) if name == "kolena_confidence" else None
+        value = config.getini(name) if value is None else value
         return kind(value)
     except (TypeError, ValueError, pytest.UsageError) as error:  # pytest's own message names no key
         raise pytest.UsageError(

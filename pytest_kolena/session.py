@@ -268,12 +268,15 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
 
 
 def _update_baseline(settings: Settings, store: Any) -> list[str]:
-    from .store.baseline import Baseline, write_file
+    from .store.baseline import Baseline, read_file, write_file
 
     current = Baseline.from_rows(store.rows(settings.run_id), settings.run_id)
     lines = []
     for suite in sorted({key[1] for key in current.entries}):
-        entries = {(t, m, c): entry for (t, s, m, c), entry in current.entries.items() if s == suite}
+        # a partial run (-k, --kolena-model) replaces its own entries and keeps the others of the file
+        kept = read_file(settings.baseline, [suite]).entries
+        entries = {(t, m, c): entry for (t, s, m, c), entry in kept.items() if s == suite}
+        entries |= {(t, m, c): entry for (t, s, m, c), entry in current.entries.items() if s == suite}
         lines.append(f"kolena: baseline of {suite} rewritten: {write_file(settings.baseline, suite, entries)}")
     return lines
 

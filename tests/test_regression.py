@@ -8,6 +8,7 @@ from pytest_kolena.checks import RuleError
 from pytest_kolena.checks.regression import (
     Allowance,
     Judging,
+    Resampled,
     bootstrap_worsenings,
     decide,
     judge_mean,
@@ -128,8 +129,12 @@ def test_general_path_recomputes_the_metric_once_per_resample_for_every_metric(b
         b, c = base[indices], cand[indices]
         return {"median": (float(np.median(b)), float(np.median(c))), "p90": (np.quantile(b, 0.9), np.quantile(c, 0.9))}
 
-    worsenings = bootstrap_worsenings(recompute, len(base), {"median": True, "p90": True}, JUDGING)
-    assert len(calls) == 200 and calls[0] == len(base)
+    metrics = {
+        "median": Resampled(True, float(np.median(base)), float(np.median(cand)), 0.005),
+        "p90": Resampled(True, float(np.quantile(base, 0.9)), float(np.quantile(cand, 0.9)), 0.005),
+    }
+    worsenings = bootstrap_worsenings(recompute, len(base), metrics, JUDGING)
+    assert len(calls) == 200 and calls[0] == len(base)  # near a verdict: every resample is drawn
     allowance = Allowance.parse("median", "+0.005")
     result = judge_resampled(
         "median", allowance, True, float(np.median(base)), float(np.median(cand)), worsenings["median"], 400, JUDGING
@@ -146,3 +151,14 @@ def test_allowance_syntax(text):
 def test_bad_allowance(text):
     with pytest.raises(RuleError, match="regression allowance for 'm' is .*: write the worsening allowed"):
         Allowance.parse("m", text)
+
+
+def test_the_bootstrap_stops_early_when_no_verdict_is_in_reach(base):
+    noise = np.random.default_rng(11).normal(0, 0.02, len(base))
+    cand = base + noise - noise.mean()  # no change in the median to speak of
+
+    def recompute(indices):
+        return {"median": (float(np.median(base[indices])), float(np.median(cand[indices])))}
+
+    far = {"median": Resampled(True, float(np.median(base)), float(np.median(cand)), 0.05)}
+    assert len(bootstrap_worsenings(recompute, len(base), far, JUDGING)["median"]) == 50

@@ -193,3 +193,13 @@ def test_kp(kolena_result):
     result = run(project)
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*RuntimeWarning: the model is uneasy*"])
+
+
+def test_updating_the_baseline_from_a_partial_run_keeps_the_other_entries(project, monkeypatch):
+    project.makepyfile(test_kp=HEADER + TWO_FUNCTIONS)
+    monkeypatch.setenv("SECOND", "bad")
+    args = ["--kolena-baseline=baselines/", "--kolena-update-baseline"]
+    assert run(project, *args).ret == 0
+    assert run(project, *args, "-k", "test_first").ret == 0
+    written = json.loads((project.path / "baselines" / "300-W.json").read_text())
+    assert sorted(written["tests"]) == ["test_kp.py::test_first", "test_kp.py::test_second"]

@@ -286,3 +286,38 @@ def test_a_breach_lists_the_worst_samples_by_its_own_sample_metric_beside_the_re
             "  fn_rate: baseline 0.025, candidate 0.15, *: regressed",
         ]
     )
+
+
+def test_a_bootstrap_check_judges_the_paired_samples_when_the_baseline_had_other_samples(project, monkeypatch):
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 3, 330)
+    base = flip(labels, rng.choice(330, 45, replace=False), 3)
+    frame = frame_of(labels, base=base, same=base)
+    pytester = project(frame.head(300), '{"macro_f1": "+0.01"}')  # the baseline ran on 300 samples
+    assert run(pytester, monkeypatch, "base", "--kolena-tag", "main").ret == 0
+    (pytester.path / "data").rename(pytester.path / "old-data")
+    write_suite(pytester.path, frame)  # the suite grew by 30 samples; the model did not change
+    result = run(pytester, monkeypatch, "same", "--kolena-baseline", "main")
+    assert result.ret == 0, result.stdout.str()
+    # the whole test case's macro F1 moved with the new samples; on the paired ones nothing changed
+    result.stdout.fnmatch_lines(
+        ["kolena suite classes: 2 passed", "classifier  classes :: basic  * ?+0, +0? p=1>1 *passed"]
+    )
+
+
+def test_the_sample_metric_behind_a_mean_is_found_per_test_case(project, monkeypatch):
+    rng = np.random.default_rng(6)
+    slice_a = rng.integers(0, 3, 60)  # both models are perfect here: macro F1 = accuracy = 1
+    slice_b = np.array([2] * 20 + [0, 1] * 90)
+    base_b, worse_b = slice_b.copy(), slice_b.copy()
+    base_b[20:35] = 1 - slice_b[20:35]  # the baseline: 15 mistakes on the common classes
+    worse_b[:15] = 0  # the candidate: right on those, but misses 15 of the 20 rare ones: same accuracy
+    labels = np.concatenate([slice_a, slice_b])
+    frame = frame_of(labels, base=np.concatenate([slice_a, base_b]), worse=np.concatenate([slice_a, worse_b]))
+    frame["slice"] = np.where(np.arange(260) < 60, "a", "b")
+    rules = '{"*slice a": {"macro_f1": "+0.01"}, "*slice b": {"macro_f1": "+0.01"}}'
+    pytester = project(frame, rules, "kolena_stratify = slice")
+    assert run(pytester, monkeypatch, "base", "--kolena-tag", "main").ret == 0
+    result = run(pytester, monkeypatch, "worse", "--kolena-baseline", "main", "-v")
+    result.stdout.fnmatch_lines(["*test_classes?model-classes:slice_b? REGRESSED*"])
+    result.stdout.fnmatch_lines(["  macro_f1: *bootstrap p=*: regressed"])

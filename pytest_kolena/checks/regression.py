@@ -14,6 +14,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable, Sequence
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -94,7 +95,7 @@ class Comparison:
     @property
     def underpowered(self) -> bool:
         """The check could not reliably find a worsening the size of its allowance: a pass here is not a proof."""
-        return self.test is not None and self.verdict != "regressed" and self.allowed < self.detectable
+        return self.test is not None and self.verdict != "regressed" and 0 < self.allowed < self.detectable
 
     def delta_interval(self) -> tuple[float, float] | None:
         """The interval of candidate - baseline (the test's interval is of the signed worsening)."""
@@ -119,6 +120,9 @@ class Comparison:
             return text + f", not judged: {self.reason}"
         test = self.test
         dropped = f", {self.dropped} pairs with a missing value left out" if self.dropped else ""
+        paired = test.estimate if self.lower_is_better else -test.estimate
+        if not math.isclose(paired, self.delta, rel_tol=1e-6, abs_tol=1e-12):  # some samples are not in both runs
+            text += f", on the {test.n} paired samples {paired:+.4g}"
         text += f" ({self.confidence:.0%} interval {interval[0]:+.4g} to {interval[1]:+.4g}, n={test.n}{dropped})"
         text += f", allowed worsening {self.allowance} ({self.allowed:.4g}); {test.method} p={_p(test.p_value)}"
         text += f", adjusted over {self.family} checks p={_p(self.p_adjusted)}: {self.verdict}"
@@ -175,22 +179,59 @@ def judge_mean(
     return Comparison(**compared, test=test, dropped=dropped, p_improved=improved, confidence=judging.confidence)
 
 
+@dataclasses.dataclass(frozen=True)
+class Resampled:
+    """A metric judged by resampling: its direction, its values on the paired samples, the worsening allowed."""
+
+    lower_is_better: bool
+    baseline: float
+    candidate: float
+    allowed: float
+
+    @property
+    def observed(self) -> float:
+        return (self.candidate - self.baseline) if self.lower_is_better else (self.baseline - self.candidate)
+
+
+BATCH = 50  # resamples drawn at a time; the bootstrap stops early when no verdict is in reach
+FAR = 0.2  # a check whose p-values of a worsening and of an improvement are both above this is far from a verdict
+
+
 def bootstrap_worsenings(
     recompute: Callable[[np.ndarray], dict[str, tuple[float, float]]],
     n: int,
-    lower_is_better: dict[str, bool],
+    metrics: dict[str, Resampled],
     judging: Judging,
 ) -> dict[str, np.ndarray]:
     """The worsening of each metric on paired bootstrap resamples: `recompute(indices)` gives (baseline,
-    candidate) per metric on the resampled pairs, so one resample serves every metric of a test case."""
+    candidate) per metric on the resampled pairs, so one resample serves every metric of a test case.
+
+    Resamples come in batches of 50 from one seeded stream; after each batch the bootstrap stops when every
+    metric is far from both verdicts (one-sided p-values of a worsening beyond the allowance and of an
+    improvement both above 0.2, eight times the level of a single check), since more resamples only refine an
+    interval that decides nothing. Borderline checks get all `judging.resamples`."""
     rng = np.random.default_rng(judging.seed)
-    out = {metric: np.empty(judging.resamples) for metric in lower_is_better}
-    for r in range(judging.resamples):
-        values = recompute(rng.integers(0, n, n))
-        for metric, lower in lower_is_better.items():
-            baseline, candidate = values[metric]
-            out[metric][r] = (candidate - baseline) if lower else (baseline - candidate)
-    return out
+    out = {metric: np.empty(judging.resamples) for metric in metrics}
+    done = 0
+    while done < judging.resamples:
+        size = min(BATCH, judging.resamples - done)
+        for r, indices in enumerate(rng.integers(0, n, (size, n)), start=done):
+            values = recompute(indices)
+            for metric, m in metrics.items():
+                baseline, candidate = values[metric]
+                out[metric][r] = (candidate - baseline) if m.lower_is_better else (baseline - candidate)
+        done += size
+        if done < judging.resamples and all(_far(out[k][:done], m) for k, m in metrics.items()):
+            break
+    return {metric: values[:done] for metric, values in out.items()}
+
+
+def _far(worsenings: np.ndarray, metric: Resampled) -> bool:
+    se = float(np.nanstd(worsenings, ddof=1)) if np.isfinite(worsenings).sum() > 1 else math.nan
+    if not se > 0:
+        return False
+    z = NormalDist().inv_cdf(1 - FAR)  # p-value above FAR: z below 0.84
+    return (metric.observed - metric.allowed) / se < z and -metric.observed / se < z
 
 
 def judge_resampled(
@@ -202,13 +243,16 @@ def judge_resampled(
     worsenings: np.ndarray,
     n: int,
     judging: Judging,
+    observed: float | None = None,
 ) -> Comparison:
-    """A case metric that is not a plain mean, from its bootstrap worsenings."""
+    """A case metric that is not a plain mean, from its bootstrap worsenings; `observed`: the worsening on the
+    paired samples (by default that of the case values, when every sample is paired)."""
     compared = _compared(metric, allowance, lower_is_better, baseline_value, candidate_value)
     if n < judging.min_samples:
         reason = f"{n} paired samples, fewer than kolena_min_samples ({judging.min_samples})"
         return Comparison(**compared, reason=reason)
-    observed = (candidate_value - baseline_value) if lower_is_better else (baseline_value - candidate_value)
+    if observed is None:
+        observed = (candidate_value - baseline_value) if lower_is_better else (baseline_value - candidate_value)
     test = paired.bootstrap_test(observed, worsenings, compared["allowed"], judging.confidence, n)
     if math.isnan(test.p_value):
         return Comparison(**compared, reason="the metric is undefined on the resamples (NaN)")
@@ -247,29 +291,26 @@ def decide(comparisons: Sequence[Comparison], judging: Judging, runs: int = 1) -
     return out
 
 
-def sample_columns(metrics: Sequence[Any]) -> dict[str, np.ndarray]:
-    """The numeric (and boolean) fields of sample metrics objects or dicts as float arrays; a missing value (None,
-    an abstaining sample) is NaN, so that it is dropped pairwise rather than dropping the column."""
-    if not metrics:
+def sample_columns(metrics: Sequence[Any], names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """The numeric (and boolean) fields (or those of `names`) of sample metrics objects or dicts as float arrays; a
+    missing value (None, an abstaining sample) is NaN, so that it is dropped pairwise rather than the column."""
+    first = next((m for m in metrics if m is not None), None)
+    if first is None:
         return {}
-    names: dict[str, None] = {}
-    for m in metrics:
-        if m is not None:
-            names.update(dict.fromkeys(m.keys() if isinstance(m, dict) else (f.name for f in dataclasses.fields(m))))
+    is_dict = isinstance(first, dict)
+    if names is None:
+        names = list(first) if is_dict else [f.name for f in dataclasses.fields(first)]
     columns = {}
     for name in names:
-        values = [_number(m.get(name) if isinstance(m, dict) else getattr(m, name, None)) for m in metrics]
-        if all(v is not _NOT_A_NUMBER for v in values) and any(not math.isnan(v) for v in values):
-            columns[name] = np.asarray(values, dtype=float)
+        if is_dict:
+            values = [m.get(name) if m is not None else None for m in metrics]
+        else:
+            values = [getattr(m, name, None) for m in metrics]
+        sample = next((v for v in values if v is not None), None)
+        if not isinstance(sample, (bool, int, float, np.integer, np.floating)):
+            continue
+        try:
+            columns[name] = np.asarray(values, dtype=float)  # None -> NaN
+        except (TypeError, ValueError):  # a column of mixed types is no sample metric to test
+            continue
     return columns
-
-
-_NOT_A_NUMBER = object()
-
-
-def _number(value: Any) -> Any:
-    if value is None:
-        return math.nan
-    if isinstance(value, (bool, int, float, np.integer, np.floating)):
-        return float(value)
-    return _NOT_A_NUMBER
