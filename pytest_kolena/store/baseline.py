@@ -25,7 +25,7 @@ class BaselineEntry:
     case_metrics: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     suite_metrics: dict[str, Any] = dataclasses.field(default_factory=dict)
     samples: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # sample id -> sample metrics
-    inferences: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # sample id -> inference
+    inferences: dict[str, Any] = dataclasses.field(default_factory=dict)  # sample id -> inference (dict or JSON text)
 
 
 EntryKey = tuple[str, str, str, str]  # (test function, suite, model, configuration)
@@ -49,10 +49,8 @@ class Baseline:
         baseline = cls(source)
         inferences: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(dict)
         for row in rows:
-            if row["level"] == "inference":
-                inferences[(row.get("test") or "", row["suite"], row["model"])][row["sample_id"]] = json.loads(
-                    row["values"]
-                )
+            if row["level"] == "inference":  # kept as JSON text: decoded only if a check recomputes a metric
+                inferences[(row.get("test") or "", row["suite"], row["model"])][row["sample_id"]] = row["values"]
             if row["level"] not in ("sample", "case", "suite"):
                 continue
             key = (row.get("test") or "", row["suite"], row["model"], row["configuration"] or "")
@@ -114,7 +112,8 @@ def write_file(ref: str, suite: str, entries: dict[tuple[str, str, str], Baselin
     line, so that a diff reads well."""
     tests: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for (test, model, configuration), entry in sorted(entries.items()):
-        content = tests[test].setdefault(model, {"inferences": entry.inferences, "configurations": {}})
+        inferences = {k: json.loads(v) if isinstance(v, str) else v for k, v in entry.inferences.items()}
+        content = tests[test].setdefault(model, {"inferences": inferences, "configurations": {}})
         content["configurations"][configuration or "-"] = {
             "test_cases": entry.case_metrics,
             "suite_metrics": entry.suite_metrics,
