@@ -1,5 +1,7 @@
 """The plugin as pytest loads it: installed through its entry point, quiet in every run."""
 
+import json
+
 import pytest
 
 
@@ -35,19 +37,21 @@ def test_importing_workflow_classes_into_a_test_module_collects_no_class(pyteste
 
 
 def test_an_unrelated_run_loads_nothing_of_the_plugin_beyond_its_hooks_and_options(pytester: pytest.Pytester):
-    pytester.makepyfile(
+    pytester.makeconftest(
         """
-        import sys
+        import json, sys
 
-        def test_nothing_heavy_loaded():
-            heavy = {"pandas", "shapely", "s3fs", "pyarrow", "numpy", "tabulate", "fsspec"} & set(sys.modules)
-            assert not heavy, heavy
-            ours = {m for m in sys.modules if m.startswith("pytest_kolena")}
-            assert ours == {"pytest_kolena", "pytest_kolena.plugin", "pytest_kolena.options"}, sorted(ours)
+        def pytest_unconfigure(config):  # after every hook of the run: reports, summary, session finish
+            ours = sorted(m for m in sys.modules if m.startswith("pytest_kolena"))
+            heavy = sorted({"pandas", "shapely", "s3fs", "pyarrow", "numpy", "tabulate", "fsspec"} & set(sys.modules))
+            open("modules.json", "w").write(json.dumps({"ours": ours, "heavy": heavy}))
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--kolena-suite=300-W")
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--kolena-suite=300-W", "-rA")
     result.assert_outcomes(passed=1)
+    loaded = json.loads((pytester.path / "modules.json").read_text())
+    assert loaded == {"ours": ["pytest_kolena", "pytest_kolena.options", "pytest_kolena.plugin"], "heavy": []}
 
 
 def test_a_session_without_kolena_items_writes_no_store(pytester: pytest.Pytester):
