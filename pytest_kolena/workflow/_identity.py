@@ -44,20 +44,6 @@ def _frozen(value: Any) -> Any:
     return value
 
 
-def _canonical(value: Any) -> str:
-    """A text that is equal for equal values in any process (floats by their exact repr)."""
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(_canonical(v) for v in value) + "]"
-    if isinstance(value, DataObject):
-        fields = ",".join(f"{k}={_canonical(v)}" for k, v in value.__dict__.items() if v is not None)
-        return f"{type(value).__name__}({fields})"
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{_canonical(k)}:{_canonical(v)}" for k, v in sorted(value.items())) + "}"
-    return repr(value)
-
-
 def sample_id(sample: DataObject, prefix: str = "") -> str:
     """The stable id of a test sample: its locator without `prefix`, plus a digest of its other fields if any."""
     locator = sample.__dict__.get(LOCATOR)
@@ -67,7 +53,9 @@ def sample_id(sample: DataObject, prefix: str = "") -> str:
         head = locator[len(prefix) :] if prefix and locator.startswith(prefix) else locator
         if not others:
             return head
-    text = _canonical(others if head else [(LOCATOR, locator), *others])
+    # field values are frozen dataclasses, tuples, lists and scalars (test sample fields cannot be dicts): their
+    # repr is the same for equal values in any process (floats by their exact repr)
+    text = repr(others if head else [(LOCATOR, locator), *others])
     return f"{head}#{hashlib.blake2b(text.encode(), digest_size=6).hexdigest()}"
 
 
