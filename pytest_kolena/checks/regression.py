@@ -228,6 +228,8 @@ def bootstrap_worsenings(
 
 def _far(worsenings: np.ndarray, metric: Resampled) -> bool:
     se = float(np.nanstd(worsenings, ddof=1)) if np.isfinite(worsenings).sum() > 1 else math.nan
+    if se == 0:  # every resample agrees: the verdict rests on the observed change alone, more resamples agree too
+        return True
     if not se > 0:
         return False
     z = NormalDist().inv_cdf(1 - FAR)  # p-value above FAR: z below 0.84
