@@ -43,13 +43,13 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _child import add_common_arguments, run_child, suite_in
 
 SUITE = "classes"
 SEED = 0
@@ -237,19 +237,12 @@ def run_phase(name: str, command: list[str], project: Path, env: dict[str, str])
     log = project / (re.sub(r"[^\w.-]+", "_", name) + ".log")
     junit = log.with_suffix(".xml")
     junit.unlink(missing_ok=True)
-    with open(log, "w") as out:
-        start = time.perf_counter()
-        child = subprocess.Popen(
-            [*command, f"--junitxml={junit}"], cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
-    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    summary = next((line for line in reversed(lines) if re.search(r" in [\d.]+s\b", line)), "").strip("= ")
-    kolena = next((line for line in lines if line.startswith(f"kolena suite {SUITE}:")), "")
-    cpu = usage.ru_utime + usage.ru_stime
-    return Phase(name, wall, cpu, usage.ru_maxrss / 1024, summary, kolena, child.returncode, log, read_junit(junit))
+    child = run_child([*command, f"--junitxml={junit}"], project, env, log)
+    summary = next((line for line in reversed(child.lines) if re.search(r" in [\d.]+s\b", line)), "").strip("= ")
+    kolena = next((line for line in child.lines if line.startswith(f"kolena suite {SUITE}:")), "")
+    return Phase(
+        name, child.wall_s, child.cpu_s, child.peak_mb, summary, kolena, child.exit_code, log, read_junit(junit)
+    )
 
 
 def print_table(phases: list[Phase]) -> None:
@@ -395,20 +388,10 @@ def print_profile(path: Path, top: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--samples", type=int, default=540, help="samples in the suite (540)")
-    parser.add_argument("--workdir", type=Path, help="where to generate (kept; default: a temporary folder)")
-    parser.add_argument("--python", default=sys.executable, help="interpreter of the pytest children")
-    parser.add_argument(
-        "--repo",
-        type=Path,
-        default=Path(__file__).resolve().parents[1],
-        help="checkout whose pytest_kolena the children import (put first on their PYTHONPATH)",
-    )
+    add_common_arguments(parser, 540, "checkout whose pytest_kolena the children import (first on their PYTHONPATH)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of phases a and c each, alternating (3)")
     parser.add_argument("--profile", action="store_true", help="also run c under cProfile and print the top")
-    parser.add_argument("--top", type=int, default=25, help="functions shown per profile ordering (25)")
     parser.add_argument("--resamples", type=int, help="kolena_resamples (default: the plugin's)")
-    parser.add_argument("--pytest-args", default="", help="more pytest arguments, e.g. '-n 2'")
     args = parser.parse_args()
 
     temporary = None if args.workdir else tempfile.TemporaryDirectory(prefix="bench-general-path-")
@@ -416,14 +399,7 @@ def main() -> int:
     data, project = work / "data", work / "project"
     stores = work / "stores"
     try:
-        stamp = work / "generated.json"
-        wanted = {"samples": args.samples, "seed": SEED}
-        if stamp.exists() and json.loads(stamp.read_text()) == wanted:
-            print(f"reusing the suite of {args.samples:,} samples in {data}")
-        else:
-            shutil.rmtree(data, ignore_errors=True)
-            make_suite(data, args.samples)
-            stamp.write_text(json.dumps(wanted))
+        suite_in(data, args.samples, SEED, make_suite)
         shutil.rmtree(project, ignore_errors=True)
         shutil.rmtree(stores, ignore_errors=True)
         write_project(project, data)

@@ -36,12 +36,12 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _child import add_common_arguments, run_child, suite_in
 
 SUITE = "synthetic"
 SEED = 0
@@ -236,18 +236,11 @@ def run_phase(name: str, command: list[str], project: Path, env: dict[str, str])
     gc_file.unlink(missing_ok=True)
     if "BENCH_GC_STATS" in env:
         env = {**env, "BENCH_GC_STATS": str(gc_file)}
-    with open(log, "w") as out:
-        start = time.perf_counter()
-        child = subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
-    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    summary = next((line for line in reversed(lines) if re.search(r"\d+ (passed|failed|error)", line)), "")
+    child = run_child(command, project, env, log)
+    summary = next((line for line in reversed(child.lines) if re.search(r"\d+ (passed|failed|error)", line)), "")
     summary = summary.strip("= ")
     gc = json.loads(gc_file.read_text()) if gc_file.exists() else None
-    cpu = usage.ru_utime + usage.ru_stime
-    return Phase(name, wall, usage.ru_maxrss / 1024, summary, child.returncode, log, cpu, gc)
+    return Phase(name, child.wall_s, child.peak_mb, summary, child.exit_code, log, child.cpu_s, gc)
 
 
 def print_table(phases: list[Phase]) -> None:
@@ -291,35 +284,18 @@ def print_profile(path: Path, top: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--samples", type=int, default=100_000, help="samples in the synthetic suite (100000)")
-    parser.add_argument("--workdir", type=Path, help="where to generate (kept; default: a temporary folder)")
-    parser.add_argument("--python", default=sys.executable, help="interpreter of the pytest children")
-    parser.add_argument(
-        "--repo", type=Path, default=Path(__file__).resolve().parents[1], help="checkout whose `examples` is used"
-    )
+    add_common_arguments(parser, 100_000, "checkout whose `examples` is used")
     parser.add_argument("--cache", action="store_true", help="also run a and b with a versioned model")
     parser.add_argument("--profile", action="store_true", help="also run b under cProfile and print the top")
-    parser.add_argument("--top", type=int, default=25, help="functions shown per profile ordering (25)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of phase b (1)")
     parser.add_argument("--gc-stats", action="store_true", help="time the garbage collector in the children")
-    parser.add_argument("--pytest-args", default="", help="more pytest arguments, e.g. '-n 2'")
     args = parser.parse_args()
 
     temporary = None if args.workdir else tempfile.TemporaryDirectory(prefix="bench-session-")
     work = (args.workdir or Path(temporary.name)).resolve()
     data, project, store = work / "data", work / "project", work / "store"
     try:
-        stamp = work / "generated.json"
-        wanted = {"samples": args.samples, "seed": SEED}
-        if stamp.exists() and json.loads(stamp.read_text()) == wanted:
-            print(f"reusing the suite of {args.samples:,} samples in {data}")
-        else:
-            shutil.rmtree(data, ignore_errors=True)
-            start = time.perf_counter()
-            make_suite(data, args.samples)
-            stamp.write_text(json.dumps(wanted))
-            size = (data / SUITE / "meta" / "metadata.csv").stat().st_size / 2**20
-            print(f"generated {args.samples:,} samples ({size:.0f} MB CSV) in {time.perf_counter() - start:.1f} s")
+        suite_in(data, args.samples, SEED, make_suite)
         shutil.rmtree(project, ignore_errors=True)
         write_project(project, data, store, args.repo.resolve())
 
