@@ -111,12 +111,15 @@ class KolenaSession:
         """Infer and evaluate a model on a suite once per session (per evaluator and configurations), with the
         store's inference cache when the model has a version; one process of a machine infers at a time."""
         # within a test function a model is its name (its fixture may build a new Model object for every item);
-        # two test functions may bind different models of one name
-        key = (test, id(spec.evaluator), tuple(spec.configuration_names), model.name, id(suite))
+        # across test functions, its name and its infer function (two functions may bind other models of one name)
+        work = (id(spec.evaluator), tuple(spec.configuration_names), model.name, id(suite))
+        key, shared = (test, *work), (model.infer, *work)
+        if key not in self._runs and shared in self._runs:
+            self._runs[key] = self._runs[shared]
         if key not in self._runs:
             run = TestRun(model, suite, spec.evaluator, list(spec.configurations), self.settings.reset, warn=False)
             with self._inference_cache(run, model, suite):
-                self._runs[key] = run.run()
+                self._runs[key] = self._runs[shared] = run.run()
         self.computed[(test, id(self._runs[key]))] = (test, self._runs[key])
         return self._runs[key]
 

@@ -203,3 +203,32 @@ def test_updating_the_baseline_from_a_partial_run_keeps_the_other_entries(projec
     assert run(project, *args, "-k", "test_first").ret == 0
     written = json.loads((project.path / "baselines" / "300-W.json").read_text())
     assert sorted(written["tests"]) == ["test_kp.py::test_first", "test_kp.py::test_second"]
+
+
+def test_two_test_functions_binding_the_same_model_infer_it_once(project):
+    project.makepyfile(
+        test_kp=HEADER
+        + """
+CALLS = []
+
+def infer(test_sample):
+    CALLS.append(test_sample.locator)
+    return mean_shape_model.infer(test_sample)
+
+MODEL = Model("shared", infer=infer)
+
+@pytest.mark.kolena(models=[MODEL], **KOLENA)
+def test_first(kolena_result):
+    pass
+
+@pytest.mark.kolena(models=[MODEL], **KOLENA)
+def test_second(kolena_result):
+    pass
+
+def test_zz_inferred_once():
+    assert len(CALLS) == 300
+"""
+    )
+    result = run(project)
+    result.assert_outcomes(passed=9)
+    result.stdout.fnmatch_lines(["test_kp.py::test_first: 4 passed", "*", "test_kp.py::test_second: 4 passed"])
