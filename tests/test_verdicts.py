@@ -222,7 +222,11 @@ def test_a_run_of_60_slices_with_nothing_changed_raises_no_false_alarm(project, 
         pytester, monkeypatch, "same", "--kolena-baseline", "main", "-q", "-o", "kolena_error_control=none"
     )
     assert uncontrolled.ret == 1  # the same data without control: 2 false alarms of 61 checks
-    uncontrolled.stdout.fnmatch_lines(["kolena suite classes: * regressed"])
+    uncontrolled.stdout.fnmatch_lines(["kolena suite classes: 60 passed, 2 regressed"])
+    parallel = run(
+        pytester, monkeypatch, "same", "--kolena-baseline", "main", "-q", "-o", "kolena_error_control=none", "-n", "2"
+    )
+    parallel.stdout.fnmatch_lines(["kolena suite classes: 60 passed, 2 regressed"])  # the same verdicts on 2 workers
 
 
 def test_unjudged_and_underpowered_checks_say_so(project, monkeypatch):
