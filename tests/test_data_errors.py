@@ -45,7 +45,11 @@ def load(root, name="faces", **kwargs):
         ),
         (
             'b.png,10,"[[1, 2], [NaN, 4]]",none\n',
-            "row 2 (line 3), column 'points': NaN in the points: '[[1, 2], [NaN, 4]]'",
+            "row 2 (line 3), column 'points': NaN or an infinite number in the points: '[[1, 2], [NaN, 4]]'",
+        ),
+        (
+            'b.png,10,"[[1, 2], [-Infinity, 4]]",none\n',
+            "row 2 (line 3), column 'points': NaN or an infinite number in the points: '[[1, 2], [-Infinity, 4]]'",
         ),
         ("b.png,10,,none\n", "row 2 (line 3), column 'points': empty or NaN in a required field"),
         (

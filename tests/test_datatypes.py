@@ -250,3 +250,15 @@ def test_string_annotations_are_resolved():
     assert later.factor == 2.0
     with pytest.raises(ValueError, match="Later.factor: expected a number"):
         namespace["Later"](Keypoints([]), "x")
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan")])
+def test_annotations_refuse_coordinates_that_are_not_finite(bad):
+    from pytest_kolena.workflow.annotation import BoundingBox, Keypoints, Polygon
+
+    with pytest.raises(ValueError, match=r"Keypoints\.points\[1\]: coordinates must be finite"):
+        Keypoints([(1.0, 2.0), (bad, 3.0)])
+    with pytest.raises(ValueError, match=r"BoundingBox\.corners\[1\]: coordinates must be finite"):
+        BoundingBox((1.0, 2.0), (3.0, bad))
+    with pytest.raises(ValueError, match=r"Polygon\.points\[2\]: coordinates must be finite"):
+        Polygon([(0.0, 0.0), (1.0, 0.0), (bad, 1.0)])

@@ -67,7 +67,7 @@ class KeypointsEvaluator(Evaluator):
         threshold = configuration.threshold if configuration else 0.08
         out = []
         for test_sample, ground_truth, inference in inferences:
-            nme = normalized_mean_error(ground_truth, inference)
+            nme = normalized_mean_error(ground_truth, inference, test_sample)
             out.append((test_sample, TestSampleMetrics(normalized_mean_error=nme, alignment_failure=nme > threshold)))
         return out
 

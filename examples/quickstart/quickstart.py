@@ -13,6 +13,7 @@ The metadata CSV is read from a path given on the command line, or from `DATASET
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Optional
@@ -85,13 +86,20 @@ class NmeThreshold(EvaluatorConfiguration):
         return f"nme-threshold-{self.threshold}"
 
 
-def normalized_mean_error(ground_truth: GroundTruth, inference: Inference) -> float:
-    """Mean point-to-point distance divided by the sample's normalization factor."""
+def normalized_mean_error(
+    ground_truth: GroundTruth, inference: Inference, test_sample: TestSample | None = None
+) -> float:
+    """Mean point-to-point distance divided by the sample's normalization factor (positive and finite: a bad one
+    is an error naming the sample, never a silently wrong NME)."""
+    where = f"{test_sample.locator}: " if test_sample is not None else ""
+    factor = ground_truth.normalization_factor
+    if not (math.isfinite(factor) and factor > 0):
+        raise ValueError(f"{where}GroundTruth.normalization_factor is {factor}: the NME divides by it, it must be > 0")
     expected = np.asarray(ground_truth.keypoints.points, dtype=float)
     actual = np.asarray(inference.keypoints.points, dtype=float)
     if expected.shape != actual.shape:
-        raise ValueError(f"{len(actual)} inferred keypoints for {len(expected)} ground truth keypoints")
-    return float(np.linalg.norm(expected - actual, axis=1).mean() / ground_truth.normalization_factor)
+        raise ValueError(f"{where}{len(actual)} inferred keypoints for {len(expected)} ground truth keypoints")
+    return float(np.linalg.norm(expected - actual, axis=1).mean() / factor)
 
 
 class KeypointsEvaluator(Evaluator):
@@ -101,7 +109,7 @@ class KeypointsEvaluator(Evaluator):
         threshold = configuration.threshold if configuration else 0.1
         metrics = []
         for test_sample, ground_truth, inference in inferences:
-            nme = normalized_mean_error(ground_truth, inference)
+            nme = normalized_mean_error(ground_truth, inference, test_sample)
             metrics.append(
                 (test_sample, TestSampleMetrics(normalized_mean_error=nme, alignment_failure=nme > threshold))
             )

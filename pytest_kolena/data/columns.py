@@ -152,7 +152,7 @@ def parse_points(series: pd.Series, fail: Fail, fixed_count: bool) -> list[np.nd
     nan_rows = _rows_with_nan(numbers, counts)
     if nan_rows.any():
         row = int(np.argmax(nan_rows))
-        raise fail(row, f"NaN in the points: {_show(series.iloc[row])}")
+        raise fail(row, f"NaN or an infinite number in the points: {_show(series.iloc[row])}")
     n_points = counts // 2
     if fixed_count and len(n_points):
         usual = int(np.bincount(n_points).argmax())
@@ -165,7 +165,7 @@ def parse_points(series: pd.Series, fail: Fail, fixed_count: bool) -> list[np.nd
 
 
 def _rows_with_nan(numbers: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    nan = np.isnan(numbers)
+    nan = ~np.isfinite(numbers)
     if not nan.any():
         return np.zeros(len(counts), dtype=bool)
     row_of = np.repeat(np.arange(len(counts)), counts)
@@ -182,10 +182,10 @@ def parse_boxes(series: pd.Series, fail: Fail) -> np.ndarray:
         row = int(np.argmax(off))
         raise fail(row, f"a box needs 4 numbers [x1, y1, x2, y2], got {counts[row]}: {_show(series.iloc[row])}")
     boxes = numbers.reshape(-1, 4)
-    nan = np.isnan(boxes).any(axis=1)
+    nan = ~np.isfinite(boxes).all(axis=1)
     if nan.any():
         row = int(np.argmax(nan))
-        raise fail(row, f"NaN in the box: {_show(series.iloc[row])}")
+        raise fail(row, f"NaN or an infinite number in the box: {_show(series.iloc[row])}")
     return boxes
 
 

@@ -20,6 +20,13 @@ class Annotation(DataObject):
     _allow_extra: ClassVar[bool] = True
 
 
+def check_finite(owner: object, name: str, points: list[tuple[float, float]] | tuple[tuple[float, float], ...]) -> None:
+    """Coordinates are finite numbers: an infinite one would make every distance or overlap on it meaningless."""
+    for i, point in enumerate(points):
+        if not (math.isfinite(point[0]) and math.isfinite(point[1])):
+            raise ValueError(f"{type(owner).__name__}.{name}[{i}]: coordinates must be finite, got {tuple(point)}")
+
+
 @dataclasses.dataclass(frozen=True)
 class BoundingBox(Annotation):
     """Rectangle from its top left and bottom right `(x, y)` pixel vertices; width, height, area and aspect_ratio are derived."""
@@ -34,6 +41,7 @@ class BoundingBox(Annotation):
     aspect_ratio: float = dataclasses.field(init=False)
 
     def _finish(self) -> None:
+        check_finite(self, "corners", (self.top_left, self.bottom_right))
         width = abs(self.bottom_right[0] - self.top_left[0])
         height = abs(self.bottom_right[1] - self.top_left[1])
         aspect_ratio = width / height if height != 0 else 0
@@ -73,6 +81,7 @@ class Polygon(Annotation):
     def _finish(self) -> None:
         if len(self.points) < 3:
             raise ValueError(f"{type(self).__name__} must have at least three points ({len(self.points)} provided)")
+        check_finite(self, "points", self.points)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +114,9 @@ class Keypoints(Annotation):
 
     points: list[tuple[float, float]]
 
+    def _finish(self) -> None:
+        check_finite(self, "points", self.points)
+
 
 @dataclasses.dataclass(frozen=True)
 class Polyline(Annotation):
@@ -113,6 +125,9 @@ class Polyline(Annotation):
     _data_type: ClassVar[str] = "ANNOTATION/POLYLINE"
 
     points: list[tuple[float, float]]
+
+    def _finish(self) -> None:
+        check_finite(self, "points", self.points)
 
 
 @dataclasses.dataclass(frozen=True)

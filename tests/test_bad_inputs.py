@@ -1,0 +1,72 @@
+"""Bad inputs in real sessions, on a copy of the embedded suite: each one named (file, row, column or sample) and
+failing the run, never a silently wrong metric."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+# imported once here: pytester's in-process runs forget modules they import, and NumPy cannot load twice
+import examples.facial_keypoints.workflow  # noqa: F401
+import pytest_kolena.data  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+CSV = ROOT / "examples" / "data" / "300-W" / "meta" / "metadata.csv"
+
+MODULE = """
+import pytest
+from examples.facial_keypoints.workflow import KeypointsEvaluator, NmeThreshold, mean_shape_model
+
+@pytest.mark.kolena(models=[mean_shape_model], evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]),
+                    thresholds={"mean_nme": "<= 0.5"}, columns={"points": "keypoints"})
+def test_kp(kolena_result):
+    pass
+"""
+
+
+@pytest.fixture
+def suite_copy(pytester: pytest.Pytester):
+    """Write the embedded suite's metadata, changed by `edit`, as the project's suite 300-W."""
+
+    def write(edit) -> Path:
+        frame = pd.read_csv(CSV)
+        edit(frame)
+        folder = pytester.path / "data" / "300-W" / "meta"
+        folder.mkdir(parents=True)
+        frame.to_csv(folder / "metadata.csv", index=False)
+        pytester.makeini("[pytest]\nkolena_data = data\nkolena_suite = 300-W\n")
+        pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
+        pytester.makepyfile(test_kp=MODULE)
+        return folder / "metadata.csv"
+
+    return write
+
+
+@pytest.mark.parametrize("factor", [-15.0, 0.0, float("inf")])
+def test_a_bad_normalization_factor_fails_naming_the_sample_and_the_field(pytester, suite_copy, factor):
+    def edit(frame):
+        frame.loc[7, "normalization_factor"] = factor
+
+    suite_copy(edit)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            f"*/images/einstein-007.jpg: GroundTruth.normalization_factor is {factor}: the NME divides by it, it must be > 0"
+        ]
+    )
+
+
+def test_an_infinite_coordinate_fails_naming_file_row_and_column(pytester, suite_copy):
+    def edit(frame):
+        frame.loc[3, "points"] = re.sub(r"^\[\[[-\d.]+", "[[-Infinity", frame.loc[3, "points"])
+
+    path = suite_copy(edit)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED  # a collection error
+    result.stdout.fnmatch_lines(
+        [f"*{path}, row 4 (line 5), column 'points': NaN or an infinite number in the points: *-Infinity*"]
+    )
