@@ -101,6 +101,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="stratifications into test cases, one per line: 'column', 'column:width:N', 'column:quantile:N' or "
         "'column:edges:a,b,c'",
     )
+    ini("kolena_encoding", type="string", default="utf-8", help="text encoding of the metadata CSVs (utf-8)")
     ini("kolena_columns", type="linelist", help="CSV column to workflow field, one per line: 'points=keypoints'")
     ini("kolena_s3_endpoint", type="string", help="S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS)")
     ini("kolena_s3_anon", type="bool", default=False, help="read S3 anonymously (public buckets)")
@@ -150,6 +151,7 @@ class Settings:
     models: frozenset[str] | None = None
     stratify: tuple[str, ...] = ()
     columns: tuple[tuple[str, str], ...] = ()
+    encoding: str = "utf-8"
     s3_endpoint: str | None = None
     s3_anon: bool = False
     s3_profile: str | None = None
@@ -188,6 +190,7 @@ class Settings:
             models=frozenset(option("kolena_model")) if option("kolena_model") else None,
             stratify=tuple(ini("kolena_stratify")),
             columns=_columns(ini("kolena_columns")),
+            encoding=str(ini("kolena_encoding") or "utf-8").strip(),
             s3_endpoint=ini("kolena_s3_endpoint") or None,
             s3_anon=bool(ini("kolena_s3_anon")),
             s3_profile=ini("kolena_s3_profile") or None,

@@ -102,8 +102,9 @@ class KolenaSession:
         if key not in self._suites:
             if self.settings.data_root is None:
                 raise SuiteError("no data root: give --kolena-data ROOT or set kolena_data in the pytest config")
+            root, encoding = self.settings.data_root, self.settings.encoding
             self._suites[key] = load_suite(
-                spec.workflow, name, self.settings.data_root, columns=columns, stratify=stratify, options=self.storage
+                spec.workflow, name, root, columns=columns, stratify=stratify, options=self.storage, encoding=encoding
             )
         return self._suites[key]
 
@@ -201,8 +202,9 @@ class KolenaSession:
         if self.settings.baseline is None:
             return None
         if self._baseline is None:
+            settings = self.settings
             self._baseline = resolve(
-                self.settings.baseline, self.store(), list(self.settings.suites), cwd=self.settings.rootdir
+                settings.baseline, self.store(), list(settings.suites), settings.rootdir, not settings.update_baseline
             )
         return self._baseline
 
@@ -258,6 +260,8 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
     if settings.is_worker or not rows:  # a session without kolena items touches no store
         return []
     lines = [f"kolena: run {settings.run_id} stored in {settings.store}"]
+    if session is not None and session._baseline is not None:  # (under xdist the workers resolved it)
+        lines.append(f"kolena: compared with the baseline {session._baseline.source}")
     if settings.update_baseline:
         failed = sorted({row.verdict for row in rows} & {"failed", "regressed", "error"})
         if failed and not settings.force:
@@ -277,7 +281,7 @@ def _update_baseline(settings: Settings, store: Any) -> list[str]:
     lines = []
     for suite in sorted({key[1] for key in current.entries}):
         # a partial run (-k, --kolena-model) replaces its own entries and keeps the others of the file
-        kept = read_file(settings.baseline, [suite]).entries
+        kept = read_file(settings.baseline, [suite], must_exist=False).entries
         entries = {(t, m, c): entry for (t, s, m, c), entry in kept.items() if s == suite}
         entries |= {(t, m, c): entry for (t, s, m, c), entry in current.entries.items() if s == suite}
         lines.append(f"kolena: baseline of {suite} rewritten: {write_file(settings.baseline, suite, entries)}")

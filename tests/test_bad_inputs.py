@@ -70,3 +70,44 @@ def test_an_infinite_coordinate_fails_naming_file_row_and_column(pytester, suite
     result.stdout.fnmatch_lines(
         [f"*{path}, row 4 (line 5), column 'points': NaN or an infinite number in the points: *-Infinity*"]
     )
+
+
+def test_a_csv_in_another_encoding_names_the_file_line_and_the_way_out(pytester, suite_copy):
+    def edit(frame):
+        frame.loc[5, "source"] = "Zürich"
+
+    path = suite_copy(edit)
+    path.write_bytes(path.read_text().encode("latin-1"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            f"*{path}: line 7 is not utf-8 (byte 0xfc): save the file as UTF-8, or give its encoding with the kolena_encoding ini key*"
+        ]
+    )
+    assert pytester.runpytest("-p", "no:cacheprovider", "-o", "kolena_encoding=latin-1").ret == 0
+
+
+def test_a_repeated_column_name_is_an_error_naming_it(pytester, suite_copy):
+    path = suite_copy(lambda frame: None)
+    lines = path.read_text().splitlines()
+    lines[0] = lines[0].replace("blur_radius", "roll_deg")
+    path.write_text("\n".join(lines) + "\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([f"*{path}: the header repeats column(s) 'roll_deg': each column needs one name"])
+
+
+def test_a_baseline_path_that_does_not_exist_is_an_error_not_a_silent_pass(pytester, suite_copy):
+    suite_copy(lambda frame: None)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--kolena-baseline=kolena-baseline/")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*baseline */kolena-baseline/ does not exist: give an existing baseline file or folder*"]
+    )
+    written = pytester.runpytest(
+        "-p", "no:cacheprovider", "--kolena-baseline=kolena-baseline/", "--kolena-update-baseline"
+    )
+    assert written.ret == 0
+    compared = pytester.runpytest("-p", "no:cacheprovider", "--kolena-baseline=kolena-baseline/")
+    compared.stdout.fnmatch_lines(["kolena: compared with the baseline */kolena-baseline/"])

@@ -106,11 +106,12 @@ class Comparison:
         return low + 0.0, high + 0.0
 
     def short(self) -> str:
-        """`+0.0554 [+0.0357, +0.0763] p=0.0001>0.0012`: delta, interval, raw and adjusted p, for tables."""
+        """`+0.0554 [+0.0357, +0.0763] p=0.0001 (adj 0.0012)`: delta, interval, raw and adjusted p, for tables."""
         interval = self.delta_interval()
         if interval is None:
             return f"{self.delta:+.4g} not judged"
-        text = f"{self.delta:+.4g} [{interval[0]:+.4g}, {interval[1]:+.4g}] p={_p(self.test.p_value)}>{_p(self.p_adjusted)}"
+        p_values = f"p={_p(self.test.p_value)} (adj {_p(self.p_adjusted)})"
+        text = f"{self.delta:+.4g} [{interval[0]:+.4g}, {interval[1]:+.4g}] {p_values}"
         return text + (" underpowered" if self.underpowered else "")
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import gc
 import io
 from collections.abc import Iterator, Sequence
@@ -17,13 +18,29 @@ from .stratify import Stratify
 from .typed import ColumnMap, build_rows, locator_prefix, plan
 
 
-def read_table(storage: Storage, url: str) -> pd.DataFrame:
-    """The metadata CSV as a DataFrame; an empty or malformed file is a SuiteError naming it."""
+def read_table(storage: Storage, url: str, encoding: str = "utf-8") -> pd.DataFrame:
+    """The metadata CSV as a DataFrame; an empty, undecodable or malformed file, or one whose header repeats a
+    column, is a SuiteError naming it."""
     data = storage.read_bytes(url)
     if not data.strip():
         raise located(url, "the file is empty")
     try:
-        frame = pd.read_csv(io.BytesIO(data))
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise located(
+            url,
+            f"line {line} is not {encoding} (byte 0x{data[error.start]:02x}): save the file as UTF-8, or give its "
+            "encoding with the kolena_encoding ini key (e.g. kolena_encoding = latin-1)",
+        ) from None
+    except LookupError:
+        raise located(url, f"unknown encoding {encoding!r} (kolena_encoding)") from None
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise located(url, f"the header repeats column(s) {', '.join(map(repr, repeated))}: each column needs one name")
+    try:
+        frame = pd.read_csv(io.StringIO(text))
     except pd.errors.EmptyDataError:
         raise located(url, "the file is empty") from None
     except pd.errors.ParserError as error:
@@ -52,6 +69,7 @@ def load_suite(
     columns: ColumnMap | None = None,
     stratify: Sequence[Stratify | str] = (),
     options: StorageOptions | None = None,
+    encoding: str = "utf-8",
 ) -> Any:
     """Build the workflow's TestSuite `name` from the metadata CSV under `root` (a folder or any fsspec URL).
 
@@ -63,7 +81,7 @@ def load_suite(
         available = storage.suites()
         listing = ", ".join(available) if available else "none"
         raise SuiteError(f"suite '{name}' not found: {url} does not exist; suites under {storage.root}: {listing}")
-    frame = read_table(storage, url)
+    frame = read_table(storage, url, encoding)
     header = [str(c) for c in frame.columns]
     sources = plan(workflow.test_sample_type, workflow.ground_truth_type, header, dict(columns or {}), url)
     sample_columns = sorted({c for s in sources if s.owner is workflow.test_sample_type for c in s.columns})

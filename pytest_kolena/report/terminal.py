@@ -51,21 +51,21 @@ def table_lines(rows: list[ItemRow], verbosity: int) -> list[str]:
         "test case",
         "configuration",
         *metrics,
-        *(f"delta {m} [interval] p>adjusted" for m in deltas),
+        *(f"delta {m} [interval] p (adj)" for m in deltas),
         "verdict",
         *(["note"] if notes else []),
     ]
     lines = tabulate(table, headers=headers, tablefmt="simple").splitlines()
     if deltas:
-        lines.append(LEGEND)
+        lines.extend(LEGEND)
     return lines
 
 
-LEGEND = (
-    "delta: candidate - baseline [its interval]; p: one-sided p-value of a worsening beyond the allowance, raw > "
-    "adjusted over the run's checks (kolena_error_control); regressed when the adjusted p is at most "
-    "(1 - confidence) / 2; underpowered: the check would likely miss a worsening the size of its allowance"
-)
+LEGEND = [
+    "delta: candidate - baseline [its interval]; p: one-sided p-value of a worsening beyond the allowance",
+    "(adj: adjusted over the run's checks, kolena_error_control); regressed when adj <= (1 - confidence) / 2;",
+    "underpowered: the check would likely miss a worsening the size of its allowance",
+]
 
 
 def summary_lines(rows: list[ItemRow], verbosity: int) -> list[str]:

@@ -73,13 +73,20 @@ def baseline_file_path(ref: str, suite: str) -> Path:
     return path if path.suffix == ".json" else path / f"{suite}.json"
 
 
-def read_file(ref: str, suites: list[str]) -> Baseline:
+def read_file(ref: str, suites: list[str], must_exist: bool = True) -> Baseline:
     """The baseline files of the suites; a suite without a file has no baseline (its items are "new").
 
     `{"suite", "format": 2, "tests": {test: {model: {"inferences": {sample: inference}, "configurations":
     {configuration: {"test_cases", "suite_metrics", "samples"}}}}}}`; a file of the first format (`"models"` at the
     top) holds entries for any test function."""
     baseline = Baseline(ref)
+    if (
+        must_exist and "://" not in ref and not Path(ref).exists()
+    ):  # a mistyped path must not turn the gate off: every item "new"
+        raise BaselineError(
+            f"baseline {ref} does not exist: give an existing baseline file or folder, or add "
+            "--kolena-update-baseline to write it from this run"
+        )
     for suite in suites:
         path = baseline_file_path(ref, suite)
         if not path.exists():
@@ -140,10 +147,10 @@ def git_commit(ref: str = "HEAD", cwd: str | None = None) -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
-def resolve(ref: str, store: RunStore, suites: list[str], cwd: str | None = None) -> Baseline:
+def resolve(ref: str, store: RunStore, suites: list[str], cwd: str | None = None, must_exist: bool = True) -> Baseline:
     """A baseline from a file, a run id, a tag (latest), a model name (latest run with it), or a git ref."""
     if is_baseline_file(ref):
-        return read_file(ref, suites)
+        return read_file(ref, suites, must_exist)
     runs = store.runs()
     by_id = [r for r in runs if r.run_id == ref]
     by_tag = [r for r in runs if r.tag == ref]
