@@ -110,8 +110,10 @@ def _kolena_param(request: pytest.FixtureRequest) -> Any:
 
 
 def _param_of(item: pytest.Item) -> Any:
+    """The item's KolenaParam; None for other items (and a kolena test's no-suite error, a text)."""
     callspec = getattr(item, "callspec", None)
-    return callspec.params.get("_kolena_param") if callspec is not None else None
+    param = callspec.params.get("_kolena_param") if callspec is not None else None
+    return None if isinstance(param, str) else param
 
 
 @pytest.fixture

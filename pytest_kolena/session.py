@@ -21,6 +21,10 @@ from .workflow import Model
 from .workflow.test_run import TestRun
 
 
+class NoSuite(str):
+    """The parameter of a kolena test when no suite is selected: its message, the item's error."""
+
+
 class ItemError(Exception):
     """An item that cannot be judged: its model or evaluator raised on the data it covers."""
 
@@ -71,14 +75,18 @@ class KolenaSession:
         if params:
             metafunc.parametrize("_kolena_param", params, ids=[p.id for p in params])
             return
-        if not self.settings.suites:
-            reason = "no kolena suite selected: give --kolena-suite NAME or set kolena_suite in the pytest config"
-            label = "no-suite"
-        else:
-            selected = ", ".join(sorted(self.settings.models or []))
-            reason = f"--kolena-model {selected} selects none of the models: {', '.join(r.name for r in spec.models)}"
-            label = "no-model"
-        metafunc.parametrize("_kolena_param", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=[label])
+        if not self.settings.suites:  # an error when the item runs: `-m "not kolena"` deselects it first
+            problem = NoSuite(
+                "no kolena suite selected: give --kolena-suite NAME or set kolena_suite in the pytest config; "
+                'to run the other tests only, deselect the kolena tests with -m "not kolena"'
+            )
+            metafunc.parametrize("_kolena_param", [problem], ids=["no-suite"])
+            return
+        selected = ", ".join(sorted(self.settings.models or []))
+        reason = f"--kolena-model {selected} selects none of the models: {', '.join(r.name for r in spec.models)}"
+        metafunc.parametrize(
+            "_kolena_param", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=["no-model"]
+        )
 
     def params(self, test: str, spec: KolenaSpec) -> list[KolenaParam]:
         """The items of a test function; loading its suites (and the baseline) here makes their errors collection
@@ -151,6 +159,8 @@ class KolenaSession:
 
     def result_for(self, request: pytest.FixtureRequest, param: KolenaParam) -> ItemResult:
         """The `kolena_result` fixture: the model (resolving a fixture name), run once, and this item's part."""
+        if isinstance(param, NoSuite):
+            pytest.fail(str(param), pytrace=False)
         model = param.model.model or request.getfixturevalue(param.model.fixture)
         if not isinstance(model, Model):
             pytest.fail(f"fixture '{param.model.fixture}' returned {type(model).__name__}, not a Model", pytrace=False)

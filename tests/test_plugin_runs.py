@@ -312,11 +312,15 @@ def test_marker_is_registered_and_options_documented(pytester):
     )
 
 
-def test_no_suite_selected_skips_with_a_reason(pytester):
-    write_project(pytester)
-    result = pytester.runpytest("-rs")
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*no kolena suite selected: give --kolena-suite NAME*"])
+def test_no_suite_selected_is_an_error_unless_the_kolena_tests_are_deselected(pytester):
+    write_project(pytester, extra="\ndef test_unit():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == 1  # a CI job that forgot --kolena-suite is not green
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(['*no kolena suite selected: give --kolena-suite NAME*-m "not kolena"'])
+    unit_only = pytester.runpytest("-m", "not kolena")
+    assert unit_only.ret == 0
+    unit_only.assert_outcomes(passed=1, deselected=1)
 
 
 def test_suites_from_an_s3_bucket(pytester, s3_data_root, s3_endpoint):
