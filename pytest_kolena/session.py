@@ -97,6 +97,15 @@ class KolenaSession:
             return [tc.name for tc in self.suite(spec, suite_name).test_cases]
 
         params = expand(test, spec, list(self.settings.suites), test_cases_of, self.settings.models)
+        places = [p.place for p in params]
+        for kind, rules in (("thresholds", spec.rules), ("regression", spec.regression)):
+            unmatched = rules.unmatched(places)
+            if unmatched and params:
+                cases = ", ".join(dict.fromkeys(places))
+                raise MarkerError(
+                    f"{test}: the {kind} pattern {unmatched[0]!r} matches no test case of the selected suites; "
+                    f"test cases: {cases}"
+                )
         if spec.regression.metrics():  # the model runs that share the run's false-alarm budget
             self._judged_runs |= {(p.test, p.suite, p.model.name) for p in params}
         return params

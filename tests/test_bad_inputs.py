@@ -111,3 +111,17 @@ def test_a_baseline_path_that_does_not_exist_is_an_error_not_a_silent_pass(pytes
     assert written.ret == 0
     compared = pytester.runpytest("-p", "no:cacheprovider", "--kolena-baseline=kolena-baseline/")
     compared.stdout.fnmatch_lines(["kolena: compared with the baseline */kolena-baseline/"])
+
+
+def test_a_pattern_that_matches_no_test_case_is_a_collection_error_listing_them(pytester, suite_copy):
+    suite_copy(lambda frame: None)
+    pytester.makeini("[pytest]\nkolena_data = data\nkolena_suite = 300-W\nkolena_stratify = mirrored\n")
+    pytester.makepyfile(test_kp=MODULE.replace('{"mean_nme": "<= 0.5"}', '{"*mirored True": {"mean_nme": "<= 0.5"}}'))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*test_kp: the thresholds pattern '*mirored True' matches no test case of the selected suites; "
+            "test cases: 300-W :: basic, 300-W :: mirrored False, 300-W :: mirrored True, 300-W (suite metrics)"
+        ]
+    )

@@ -81,9 +81,14 @@ class Rules:
         """The rules of a test case: the default ones, each replaced by the last matching override."""
         by_metric = {t.metric: t for t in self.default}
         for pattern, rules in self.per_case:
-            if fnmatch.fnmatchcase(case_name, pattern) or case_name.endswith(f" :: {pattern}"):
+            if _matches(case_name, pattern):
                 by_metric.update({t.metric: t for t in rules})
         return list(by_metric.values())
+
+    def unmatched(self, case_names: Iterable[str]) -> list[str]:
+        """The test case patterns that match none of `case_names` (a misspelt pattern would silently do nothing)."""
+        names = list(case_names)
+        return [pattern for pattern, _ in self.per_case if not any(_matches(name, pattern) for name in names)]
 
     def check_known(self, known: Iterable[str], where: str) -> None:
         """Fail on a rule naming a metric that is not among `known`, listing those that are."""
@@ -91,6 +96,10 @@ class Rules:
         unknown = sorted(self.metrics() - known)
         if unknown:
             raise RuleError(f"{where}: unknown metric '{unknown[0]}'; metrics: {', '.join(sorted(known)) or 'none'}")
+
+
+def _matches(case_name: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(case_name, pattern) or case_name.endswith(f" :: {pattern}")
 
 
 @dataclasses.dataclass(frozen=True)
