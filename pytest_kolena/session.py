@@ -177,7 +177,8 @@ class KolenaSession:
         try:
             return self.item_result(self.spec_for(request.node), param, model)
         except ItemError as error:
-            pytest.fail(str(error), pytrace=False)
+            problem = str(error)
+        pytest.fail(problem, pytrace=False)  # outside the except block: the traceback in the text is shown once
 
     def verdict(self, item: pytest.Item, param: KolenaParam, result: ItemResult) -> Verdict:
         """Decide the item's verdict, once, and keep it on the item for its report."""

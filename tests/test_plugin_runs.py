@@ -141,6 +141,8 @@ def test_flaky(kolena_result):
             "*RuntimeError: GPU fell off the bus",
         ]
     )
+    assert "During handling of the above exception" not in result.stdout.str()  # each error shown once
+    assert result.stdout.str().count("RuntimeError: GPU fell off the bus") == 2  # once for each of the two items
 
 
 def test_evaluator_exception_is_an_error_of_the_case_it_touches(pytester):
