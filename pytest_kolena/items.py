@@ -86,12 +86,28 @@ class ItemResult:
         return SUITE_ITEM if self.test_case is None else "test case"
 
 
-def applicable_rules(spec: KolenaSpec, param: KolenaParam, metrics: Any) -> list[Threshold]:
+def _fields(metrics: Any) -> set[str]:
+    return {f.name for f in dataclasses.fields(metrics)} if dataclasses.is_dataclass(metrics) else set()
+
+
+def metric_levels(spec: KolenaSpec, run: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """Case and suite metric names: from the evaluator's return annotations, else from the metrics objects it
+    returned in this run (an evaluator written without annotations, as the quickstart's)."""
+    case, suite = spec.case_metrics, spec.suite_metrics
+    if not case and run is not None:
+        case = frozenset().union(*(_fields(c.metrics) for c in run.cases))
+    if not suite and run is not None:
+        suite = frozenset().union(*(_fields(m) for m in run.suite_metrics.values()))
+    return case, suite
+
+
+def applicable_rules(spec: KolenaSpec, param: KolenaParam, metrics: Any, run: Any = None) -> list[Threshold]:
     """The thresholds an item is judged by: case-level rules on a test case, suite-level ones on the suite item."""
-    present = {f.name for f in dataclasses.fields(metrics)} if dataclasses.is_dataclass(metrics) else set()
+    present = _fields(metrics)
+    case_metrics, suite_metrics = metric_levels(spec, run)
     rules = []
     for rule in spec.rules.for_case(param.place):
-        suite_level = rule.metric in spec.suite_metrics and rule.metric not in spec.case_metrics
+        suite_level = rule.metric in suite_metrics and rule.metric not in case_metrics
         applies = (suite_level or rule.metric in present) if param.test_case is None else not suite_level
         if applies:
             rules.append(rule)
@@ -128,7 +144,7 @@ def decide(
     spec: KolenaSpec, param: KolenaParam, result: ItemResult, regression: tuple[str | None, list[Any], str]
 ) -> Verdict:
     """Thresholds, then the regression verdict (`regression`: outcome, comparisons, what the baseline was)."""
-    rules = applicable_rules(spec, param, result.metrics)
+    rules = applicable_rules(spec, param, result.metrics, result.run)
     broken = breaches(result.metrics, rules)
     regressed, comparisons, source = regression
     where = f" at {param.configuration}" if param.configuration else ""

@@ -125,3 +125,21 @@ def test_a_pattern_that_matches_no_test_case_is_a_collection_error_listing_them(
             "test cases: 300-W :: basic, 300-W :: mirrored False, 300-W :: mirrored True, 300-W (suite metrics)"
         ]
     )
+
+
+def test_an_unannotated_evaluator_holds_suite_metrics_to_their_thresholds_on_the_suite_item_only(pytester, suite_copy):
+    suite_copy(lambda frame: None)
+    pytester.makepyfile(
+        test_kp="""
+import pytest
+from examples.quickstart.quickstart import KeypointsEvaluator, NmeThreshold, infer, Model
+
+@pytest.mark.kolena(models=[Model("template", infer=infer)], evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]),
+                    thresholds={"mean_nme": "<= 100", "variance_mean_nme": "<= 1"}, columns={"points": "keypoints"})
+def test_kp(kolena_result):
+    pass
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=2)
