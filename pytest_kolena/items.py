@@ -132,6 +132,7 @@ class Verdict:
         row = param.row(result.model.name, outcome or self.outcome)
         row.metrics = scalar_metrics(result.metrics)
         row.thresholded = [r.metric for r in self.rules]
+        row.inference = result.run.inference_note if param.test_case is None else ""
         row.deltas = {c.metric: c.short() for c in self.comparisons}
         row.note = "; ".join(
             [f"{c.metric} not judged: {c.reason}" for c in self.comparisons if c.test is None]

@@ -148,12 +148,15 @@ class KolenaSession:
             yield
             return
         from .store import InferenceCache
+        from .store.cache import code_fingerprint
         from .store.lock import machine_lock
 
         with machine_lock(f"{self.settings.store}|{model.name}|{version}|{suite.name}"):
             decode = model.workflow.inference_type.from_dict
             options = store_options(self.settings, self.storage)
-            run.cache = InferenceCache(self.settings.store, model.name, str(version), suite.name, decode, options)
+            code = code_fingerprint(model.infer)
+            store = self.settings.store
+            run.cache = InferenceCache(store, model.name, str(version), suite.name, decode, options, code=code)
             yield
 
     # fixtures and verdicts -----------------------------------------------------------------------------------

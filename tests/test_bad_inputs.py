@@ -143,3 +143,43 @@ def test_kp(kolena_result):
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret == 0, result.stdout.str()
     result.assert_outcomes(passed=2)
+
+
+def test_the_inference_cache_says_what_it_served_and_ignores_inferences_of_changed_code(
+    pytester, suite_copy, monkeypatch
+):
+    suite_copy(lambda frame: None)
+    pytester.makepyfile(
+        test_kp="""
+import os
+import pytest
+from examples.facial_keypoints.workflow import KeypointsEvaluator, NmeThreshold, mean_shape_model
+from examples.quickstart.quickstart import Model
+
+def before(test_sample):
+    return mean_shape_model.infer(test_sample)
+
+def after(test_sample):  # the model's code changed; its version did not
+    inference = mean_shape_model.infer(test_sample)
+    return inference
+
+MODEL = Model("cached", infer=before if os.environ["CODE"] == "before" else after, metadata={"version": "1"})
+
+@pytest.mark.kolena(models=[MODEL], evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]), columns={"points": "keypoints"})
+def test_kp(kolena_result):
+    pass
+"""
+    )
+    monkeypatch.setenv("CODE", "before")
+    pytester.runpytest("-p", "no:cacheprovider").stdout.fnmatch_lines(
+        ["inference of cached: 300 inferred, 0 from the cache"]
+    )
+    pytester.runpytest("-p", "no:cacheprovider").stdout.fnmatch_lines(
+        ["inference of cached: 0 inferred, 300 from the cache"]
+    )
+    monkeypatch.setenv("CODE", "after")
+    pytester.runpytest("-p", "no:cacheprovider").stdout.fnmatch_lines(
+        [
+            "inference of cached: 300 inferred, 0 from the cache (300 cached by other code of infer ignored: the code changed)"
+        ]
+    )

@@ -92,6 +92,16 @@ class RunResults:
     failures: list[SampleFailure]
     n_samples: int
     from_cache: int = 0  # inferences read from the inference cache rather than computed
+    cache_ignored: int = 0  # cached inferences not served: made by other infer code of the same model version
+
+    @property
+    def inference_note(self) -> str:
+        """How the inferences came: `300 inferred, 0 from the cache (300 made by other infer code ignored)`."""
+        inferred = self.n_samples - self.from_cache - self.n_failed
+        note = f"{inferred} inferred, {self.from_cache} from the cache"
+        if self.cache_ignored:
+            note += f" ({self.cache_ignored} cached by other code of infer ignored: the code changed)"
+        return note
 
     @property
     def n_failed(self) -> int:

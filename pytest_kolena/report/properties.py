@@ -30,6 +30,7 @@ class ItemRow:
     thresholded: list[str] = dataclasses.field(default_factory=list)
     deltas: dict[str, str] = dataclasses.field(default_factory=dict)  # metric -> "delta [interval]"
     note: str = ""  # why a regression check was not judged, or was underpowered
+    inference: str = ""  # how the model's inferences came: made, or read from the inference cache
 
     def to_properties(self) -> list[tuple[str, Any]]:
         properties: list[tuple[str, Any]] = [
@@ -45,6 +46,8 @@ class ItemRow:
             properties.append(("kolena.thresholded", ",".join(self.thresholded)))
         if self.note:
             properties.append(("kolena.note", self.note))
+        if self.inference:
+            properties.append(("kolena.inference", self.inference))
         properties += [(METRIC + name, value) for name, value in self.metrics.items()]
         properties += [(DELTA + name, value) for name, value in self.deltas.items()]
         return properties
@@ -67,6 +70,7 @@ class ItemRow:
             thresholded=[m for m in str(values.get("kolena.thresholded", "")).split(",") if m],
             deltas={k[len(DELTA) :]: str(v) for k, v in values.items() if k.startswith(DELTA)},
             note=str(values.get("kolena.note", "")),
+            inference=str(values.get("kolena.inference", "")),
         )
 
 

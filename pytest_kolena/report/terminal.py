@@ -81,5 +81,6 @@ def summary_lines(rows: list[ItemRow], verbosity: int) -> list[str]:
         for test, test_rows in by_test.items():
             lines.append(f"{test}: {tally(test_rows)}")
             lines.extend(table_lines(test_rows, verbosity))
+            lines.extend(dict.fromkeys(f"inference of {r.model}: {r.inference}" for r in test_rows if r.inference))
             lines.append("")
     return lines

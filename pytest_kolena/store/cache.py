@@ -1,4 +1,6 @@
-"""The inference cache: inferences kept per model name, version and suite, keyed by the test sample's id.
+"""The inference cache: inferences kept per model name, version and suite, keyed by the test sample's id, each
+with a fingerprint of the model's infer code: an inference made by other code is not served (a model whose code
+changed while its `version` did not is inferred again, and the run says so).
 
 Each writer appends its own Parquet chunks (flushed every few seconds and at the end, also on Ctrl-C), so that
 concurrent writers never touch one file and an interrupted run keeps what it inferred.
@@ -13,6 +15,27 @@ import uuid
 from typing import Any
 
 from ._fs import filesystem, join
+
+
+def code_fingerprint(function: Any) -> str:
+    """A digest of the code of `function` (and of the functions and lambdas it defines): its bytecode, constants
+    and names. What a closure captured (weights, a shape) is not code: give the model a new `version` for that."""
+    code = getattr(function, "__code__", None) or getattr(type(function).__call__, "__code__", None)
+    if code is None:
+        return ""
+    digest = hashlib.blake2b(digest_size=8)
+
+    def add(code: Any) -> None:
+        digest.update(code.co_code)
+        digest.update(repr(code.co_names).encode())
+        for constant in code.co_consts:
+            if hasattr(constant, "co_code"):
+                add(constant)
+            else:
+                digest.update(repr(constant).encode())
+
+    add(code)
+    return digest.hexdigest()
 
 
 def model_key(name: str, version: str, suite: str) -> str:
@@ -31,10 +54,13 @@ class InferenceCache:
         decode: Any,
         storage_options: dict | None = None,
         flush_seconds: float = 2.0,
+        code: str = "",
     ) -> None:
         self.fs, root = filesystem(store_url, storage_options)
         self.folder = join(root, "cache", model_key(model_name, version, suite))
         self.decode = decode  # plain dict -> Inference
+        self.code = code  # the fingerprint of the model's infer code; other code's inferences are not served
+        self.ignored = 0  # cached inferences made by other code
         self.flush_seconds = flush_seconds
         self._known: dict[str, Any] = {}
         self._pending: list[tuple[str, str]] = []
@@ -52,8 +78,14 @@ class InferenceCache:
                 continue
             with self.fs.open(path, "rb") as handle:
                 table = pq.read_table(handle)
-            for digest, text in zip(table.column("sample").to_pylist(), table.column("inference").to_pylist()):
-                self._known.setdefault(digest, text)
+            codes = table.column("code").to_pylist() if "code" in table.column_names else [""] * table.num_rows
+            for sample, text, code in zip(
+                table.column("sample").to_pylist(), table.column("inference").to_pylist(), codes
+            ):
+                if code == self.code:
+                    self._known.setdefault(sample, text)
+                else:
+                    self.ignored += 1
 
     def get(self, sample_id: str) -> Any | None:
         text = self._known.get(sample_id)
@@ -74,7 +106,7 @@ class InferenceCache:
         import pyarrow.parquet as pq
 
         digests, texts = zip(*self._pending)
-        table = pa.table({"sample": list(digests), "inference": list(texts)})
+        table = pa.table({"sample": list(digests), "inference": list(texts), "code": [self.code] * len(digests)})
         self.fs.makedirs(self.folder, exist_ok=True)
         path = join(self.folder, f"{time.time_ns()}-{uuid.uuid4().hex[:12]}.parquet")
         with self.fs.open(path, "wb") as handle:

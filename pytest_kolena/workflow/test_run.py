@@ -102,6 +102,7 @@ class TestRun:
             failures=list(failed.values()),
             n_samples=len(inferences) + len(failures),
             from_cache=inferred.from_cache,
+            cache_ignored=getattr(self.cache, "ignored", 0) if not self.reset else 0,
         )
         if self.warn:
             _warn_about_failures(results)
