@@ -88,8 +88,11 @@ def _pairs(case: Any, entry: Any) -> list[tuple[Any, dict]]:
 
 def _case_checks(spec: KolenaSpec, case: Any, entry: Any, judging: Judging) -> list[Comparison]:
     pairs = _pairs(case, entry)
+    allowances = spec.regression.for_case(case.name)
+    numbers = [a.metric for a in allowances if _is_number(getattr(case.metrics, a.metric, None))]
+    links = _means_of(spec, case, numbers) if pairs else {}
     comparisons, resampled = [], []
-    for allowance in spec.regression.for_case(case.name):
+    for allowance in allowances:
         metric, lower = allowance.metric, spec.lower_is_better[allowance.metric]
         baseline_value = entry.case_metrics[case.name].get(metric)
         candidate_value = getattr(case.metrics, metric, None)
@@ -103,7 +106,7 @@ def _case_checks(spec: KolenaSpec, case: Any, entry: Any, judging: Judging) -> l
         if not pairs:
             comparisons.append(not_judged(*values, "no sample of this test case is in the baseline"))
             continue
-        column = _mean_of(spec, case, metric)
+        column = links[metric]
         if column is not None:
             candidate = sample_columns([s.metrics for s, _ in pairs], [column]).get(column)
             baseline = sample_columns([b for _, b in pairs], [column]).get(column)
@@ -129,37 +132,47 @@ def _case_checks(spec: KolenaSpec, case: Any, entry: Any, judging: Judging) -> l
     return comparisons
 
 
-def _mean_of(spec: KolenaSpec, case: Any, metric: str) -> str | None:
-    """The sample metric whose plain mean the case metric is, on this test case: declared on the metrics class
+def _means_of(spec: KolenaSpec, case: Any, metrics: list[str]) -> dict[str, str | None]:
+    """The sample metric whose plain mean each case metric is, on this test case: declared on the metrics class
     field, or found by the evaluator itself: the one column (or identical columns) whose mean equals the metric on
-    the test case and on two random halves of it, and that is not constant (a constant column tells nothing)."""
-    declared = next((f.metadata.get("mean_of") for f in fields_of(type(case.metrics)) if f.name == metric), None)
-    if declared is not None or not isinstance(spec.evaluator, Evaluator):
-        return declared
+    the test case and on two random halves of it, and that is not constant (a constant column tells nothing).
+    The columns and the two halves serve every metric of the test case."""
+    declared = {f.name: f.metadata.get("mean_of") for f in fields_of(type(case.metrics))}
+    links = {metric: declared.get(metric) for metric in metrics}
+    if not isinstance(spec.evaluator, Evaluator):
+        return links
     samples = [s for s in case.samples if s.metrics is not None]
     columns = sample_columns([s.metrics for s in samples])
-    value = float(getattr(case.metrics, metric))
     agree = {
-        name
-        for name, column in columns.items()
-        if _close(np.nanmean(column), value) and np.nanmin(column) != np.nanmax(column)
+        metric: {
+            name
+            for name, column in columns.items()
+            if _close(np.nanmean(column), float(getattr(case.metrics, metric)))
+            and np.nanmin(column) != np.nanmax(column)
+        }
+        for metric, link in links.items()
+        if link is None
     }
     rng = np.random.default_rng(len(samples))
     for _ in range(2):
-        if not agree or len(samples) < 4:
-            return None
+        if not any(agree.values()) or len(samples) < 4:
+            break
         half = np.sort(rng.choice(len(samples), len(samples) // 2, replace=False))
         chosen = [samples[i] for i in half]
         rows = [(s.test_sample, s.ground_truth, s.inference) for s in chosen]
         try:
-            metrics = spec.evaluator.compute_test_case_metrics(
+            on_half = spec.evaluator.compute_test_case_metrics(
                 case.test_case, rows, [s.metrics for s in chosen], case.configuration
             )
         except Exception:  # an evaluator that cannot take a subset: judge by recomputing it
-            return None
-        value = float(getattr(metrics, metric))
-        agree = {name for name in agree if _close(np.nanmean(columns[name][half]), value)}
-    return sorted(agree)[0] if len(agree) == 1 or _identical(columns, agree) else None
+            return links
+        for metric, names in agree.items():
+            value = float(getattr(on_half, metric))
+            agree[metric] = {name for name in names if _close(np.nanmean(columns[name][half]), value)}
+    for metric, names in agree.items():
+        if len(samples) >= 4 and (len(names) == 1 or _identical(columns, names)):
+            links[metric] = sorted(names)[0]
+    return links
 
 
 def _recompute(spec: KolenaSpec, case: Any, entry: Any, pairs: list[tuple[Any, dict]]) -> tuple[Any, str]:
