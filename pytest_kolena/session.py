@@ -39,9 +39,7 @@ class KolenaSession:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.storage = StorageOptions.from_environment(
-            endpoint_url=settings.s3_endpoint, anonymous=True if settings.s3_anon else None, profile=settings.s3_profile
-        )
+        self.storage = storage_of(settings)
         self._specs: dict[str, KolenaSpec] = {}
         self._suites: dict[tuple, Any] = {}
         self._runs: dict[tuple, RunResults] = {}
@@ -251,14 +249,19 @@ class KolenaSession:
         return self._judgements[key].of(param.test_case, param.configuration)
 
 
+def storage_of(settings: Settings) -> StorageOptions:
+    """S3 access from the ini keys, else from the environment."""
+    anonymous = True if settings.s3_anon else None
+    return StorageOptions.from_environment(
+        endpoint_url=settings.s3_endpoint, anonymous=anonymous, profile=settings.s3_profile
+    )
+
+
 def store_options(settings: Settings, storage: StorageOptions | None = None) -> dict[str, Any]:
     """fsspec options of the store's URL (S3 access from the ini keys and the environment)."""
     if "://" not in settings.store:
         return {}
-    storage = storage or StorageOptions.from_environment(
-        endpoint_url=settings.s3_endpoint, anonymous=True if settings.s3_anon else None, profile=settings.s3_profile
-    )
-    return storage.for_protocol(settings.store.split("://", 1)[0])
+    return (storage or storage_of(settings)).for_protocol(settings.store.split("://", 1)[0])
 
 
 def open_store(settings: Settings, storage: StorageOptions | None = None) -> Any:

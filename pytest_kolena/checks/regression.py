@@ -23,7 +23,6 @@ from . import paired
 from .thresholds import RuleError
 
 _ALLOWANCE = re.compile(r"^\s*\+?\s*((?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
-ERROR_CONTROLS = ("bh", "holm", "none")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +131,11 @@ class Comparison:
         return text
 
 
+def worsening(baseline: float, candidate: float, lower_is_better: bool) -> float:
+    """How much worse the candidate is than the baseline (negative: better)."""
+    return (candidate - baseline) if lower_is_better else (baseline - candidate)
+
+
 def _p(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.2g}"
 
@@ -174,7 +178,7 @@ def judge_mean(
         return Comparison(**compared, reason=reason, dropped=dropped)
     base, cand = base[valid], cand[valid]
     binary = bool(np.isin(base, (0.0, 1.0)).all() and np.isin(cand, (0.0, 1.0)).all())
-    diffs = (cand - base) if lower_is_better else (base - cand)
+    diffs = worsening(base, cand, lower_is_better)
     test = paired.mean_test(diffs, compared["allowed"], judging.confidence, binary)
     improved = paired.mean_test(-diffs, 0.0, judging.confidence, binary).p_value
     return Comparison(**compared, test=test, dropped=dropped, p_improved=improved, confidence=judging.confidence)
@@ -191,7 +195,7 @@ class Resampled:
 
     @property
     def observed(self) -> float:
-        return (self.candidate - self.baseline) if self.lower_is_better else (self.baseline - self.candidate)
+        return worsening(self.baseline, self.candidate, self.lower_is_better)
 
 
 BATCH = 50  # resamples drawn at a time; the bootstrap stops early when no verdict is in reach
@@ -220,7 +224,7 @@ def bootstrap_worsenings(
             values = recompute(indices)
             for metric, m in metrics.items():
                 baseline, candidate = values[metric]
-                out[metric][r] = (candidate - baseline) if m.lower_is_better else (baseline - candidate)
+                out[metric][r] = worsening(baseline, candidate, m.lower_is_better)
         done += size
         if done < judging.resamples and all(_far(out[k][:done], m) for k, m in metrics.items()):
             break
@@ -255,7 +259,7 @@ def judge_resampled(
         reason = f"{n} paired samples, fewer than kolena_min_samples ({judging.min_samples})"
         return Comparison(**compared, reason=reason)
     if observed is None:
-        observed = (candidate_value - baseline_value) if lower_is_better else (baseline_value - candidate_value)
+        observed = worsening(baseline_value, candidate_value, lower_is_better)
     test = paired.bootstrap_test(observed, worsenings, compared["allowed"], judging.confidence, n)
     if math.isnan(test.p_value):
         return Comparison(**compared, reason="the metric is undefined on the resamples (NaN)")
