@@ -4,8 +4,11 @@ child timed to its exit (os.wait4: the child's own CPU time and peak RSS)."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import pstats
+import re
 import shutil
 import subprocess
 import sys
@@ -59,3 +62,25 @@ def run_child(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> 
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
     lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
     return Child(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode, lines)
+
+
+def print_top(path: Path, phase: str, top: int, own: str, label: str) -> dict:
+    """A profile's top functions by cumulative and by own time, then those whose file matches `own` by cumulative
+    time; returns the profile's raw stats for more."""
+    for order in ("cumulative", "tottime"):
+        text = io.StringIO()
+        pstats.Stats(str(path), stream=text).strip_dirs().sort_stats(order).print_stats(top)
+        body = text.getvalue()
+        print(f"\n--- profile of phase {phase}, top {top} by {order} ---")
+        print(body[body.find("   ncalls") :].rstrip() if "   ncalls" in body else body)
+    stats = pstats.Stats(str(path)).stats
+    rows = []
+    for (file, line, function), (_, calls, tottime, cumtime, _) in stats.items():
+        found = re.search(own, file)
+        if found:
+            rows.append((cumtime, tottime, calls, f"{found.group(1)}:{line}({function})"))
+    print(f"\n--- profile of phase {phase}, top {top} functions of {label} by cumulative ---")
+    print(f"{'ncalls':>10} {'tottime':>8} {'cumtime':>8}  function")
+    for cumtime, tottime, calls, name in sorted(rows, reverse=True)[:top]:
+        print(f"{calls:>10} {tottime:>8.3f} {cumtime:>8.3f}  {name}")
+    return stats

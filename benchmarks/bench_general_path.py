@@ -30,11 +30,9 @@ broken down (baseline, judge_run, bootstrap, evaluator calls, decoding, mean det
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
-import pstats
 import re
 import shlex
 import shutil
@@ -49,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _child import add_common_arguments, run_child, suite_in
+from _child import add_common_arguments, print_top, run_child, suite_in
 
 SUITE = "classes"
 SEED = 0
@@ -325,22 +323,8 @@ def _short(value: str) -> str:
 def print_profile(path: Path, top: int) -> None:
     """Top functions by cumulative and own time; the plugin's and the benchmark module's own by cumulative; the
     regression work broken down by the functions that do it (a function a checkout lacks shows as -)."""
-    for order in ("cumulative", "tottime"):
-        text = io.StringIO()
-        pstats.Stats(str(path), stream=text).strip_dirs().sort_stats(order).print_stats(top)
-        body = text.getvalue()
-        print(f"\n--- profile of phase c, top {top} by {order} ---")
-        print(body[body.find("   ncalls") :].rstrip() if "   ncalls" in body else body)
-    stats = pstats.Stats(str(path)).stats
-    own = []
-    for (file, line, function), (_, calls, tottime, cumtime, _) in stats.items():
-        found = re.search(r"(pytest_kolena/.*|tests/test_bench\.py)$", file)
-        if found:
-            own.append((cumtime, tottime, calls, f"{found.group(1)}:{line}({function})"))
-    print(f"\n--- profile of phase c, top {top} functions of pytest_kolena and the benchmark's test by cumulative ---")
-    print(f"{'ncalls':>10} {'tottime':>8} {'cumtime':>8}  function")
-    for cumtime, tottime, calls, name in sorted(own, reverse=True)[:top]:
-        print(f"{calls:>10} {tottime:>8.3f} {cumtime:>8.3f}  {name}")
+    own = r"(pytest_kolena/.*|tests/test_bench\.py)$"
+    stats = print_top(path, "c", top, own, "pytest_kolena and the benchmark's test")
 
     total = max((value[3] for value in stats.values()), default=float("nan"))  # the outermost call: the child
     wanted = [

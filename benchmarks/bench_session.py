@@ -24,11 +24,9 @@ start, imports and conftests before the session, unconfigure, cleanup and interp
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
-import pstats
 import re
 import shlex
 import shutil
@@ -41,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _child import add_common_arguments, run_child, suite_in
+from _child import add_common_arguments, print_top, run_child, suite_in
 
 SUITE = "synthetic"
 SEED = 0
@@ -265,21 +263,7 @@ def print_table(phases: list[Phase]) -> None:
 
 def print_profile(path: Path, top: int) -> None:
     """The top functions by cumulative and own time, then the plugin's and the example's own by cumulative time."""
-    for order in ("cumulative", "tottime"):
-        text = io.StringIO()
-        pstats.Stats(str(path), stream=text).strip_dirs().sort_stats(order).print_stats(top)
-        body = text.getvalue()
-        print(f"\n--- profile of phase b, top {top} by {order} ---")
-        print(body[body.find("   ncalls") :].rstrip() if "   ncalls" in body else body)
-    own = []
-    for (file, line, function), (_, calls, tottime, cumtime, _) in pstats.Stats(str(path)).stats.items():
-        found = re.search(r"(pytest_kolena/.*|examples/.*|tests/test_bench\.py)$", file)
-        if found:
-            own.append((cumtime, tottime, calls, f"{found.group(1)}:{line}({function})"))
-    print(f"\n--- profile of phase b, top {top} functions of pytest_kolena and examples by cumulative ---")
-    print(f"{'ncalls':>10} {'tottime':>8} {'cumtime':>8}  function")
-    for cumtime, tottime, calls, name in sorted(own, reverse=True)[:top]:
-        print(f"{calls:>10} {tottime:>8.3f} {cumtime:>8.3f}  {name}")
+    print_top(path, "b", top, r"(pytest_kolena/.*|examples/.*|tests/test_bench\.py)$", "pytest_kolena and examples")
 
 
 def main() -> int:
