@@ -92,6 +92,34 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="LEVEL",
         help="confidence level of the regression intervals (default: the kolena_confidence ini key, 0.95)",
     )
+    option(
+        "--kolena-executor",
+        dest="kolena_executor",
+        metavar="KIND",
+        help="where inference runs: serial, threads, processes, dask (a local cluster) or dask://HOST:PORT (an "
+        "existing cluster); default: the kolena_executor ini key, else threads with --kolena-workers above 1, else "
+        "serial",
+    )
+    option(
+        "--kolena-workers",
+        dest="kolena_workers",
+        metavar="N",
+        help="threads or processes that infer at once (default: the kolena_workers ini key; 1 for serial and "
+        "threads, the CPU count for processes and dask)",
+    )
+    option(
+        "--kolena-batch-size",
+        dest="kolena_batch_size",
+        metavar="N",
+        help="samples per call of a model's infer_batch, and per task sent to a worker (default: the "
+        "kolena_batch_size ini key, 32)",
+    )
+    option(
+        "--kolena-progress",
+        dest="kolena_progress",
+        metavar="WHEN",
+        help="a progress line during inference and evaluation: auto (on a terminal, not with -q), on or off",
+    )
     ini = parser.addini
     ini("kolena_suite", type="args", help="default test suites (names under the data root)")
     ini("kolena_data", type="string", help="default data root, relative to the ini file or a URL")
@@ -127,6 +155,10 @@ def add_options(parser: pytest.Parser) -> None:
         default=20,
         help="test cases with fewer paired samples are not judged as regressions",
     )
+    ini("kolena_executor", type="string", help="default of --kolena-executor")
+    ini("kolena_workers", type="int", default=0, help="default of --kolena-workers (0: by executor)")
+    ini("kolena_batch_size", type="int", default=32, help="default of --kolena-batch-size (32)")
+    ini("kolena_progress", type="string", default="auto", help="default of --kolena-progress: auto, on or off")
 
 
 def resolve_location(value: str, base: str | Path) -> str:
@@ -165,6 +197,10 @@ class Settings:
     min_samples: int = 20
     error_control: str = "bh"
     force: bool = False
+    executor: str = "serial"  # serial, threads, processes, dask, or dask://HOST:PORT
+    workers: int = 1
+    batch_size: int = 32
+    progress: str = "auto"
     rootdir: str = "."
     run_id: str = ""
     writer: str = "main"  # "main", or the xdist worker id ("gw0", ...)
@@ -184,6 +220,7 @@ class Settings:
         if baseline is not None:
             local = resolve_location(baseline, rootdir)
             baseline = local if is_baseline_file(local) else baseline
+        executor, workers = _executor(config)
         settings = cls(
             suites=tuple(option("kolena_suite") or ini("kolena_suite") or ()),
             data_root=resolve_location(data_root, inidir) if data_root else None,
@@ -204,6 +241,10 @@ class Settings:
             min_samples=_number(config, "kolena_min_samples", int),
             error_control=str(ini("kolena_error_control") or "bh").strip().lower(),
             force=bool(option("kolena_force")),
+            executor=executor,
+            workers=workers,
+            batch_size=_number(config, "kolena_batch_size", int),
+            progress=str(option("kolena_progress") or ini("kolena_progress") or "auto").strip().lower(),
             rootdir=rootdir,
             run_id=workerinput.get("kolena_run_id") or new_run_id(),
             writer=workerinput.get("workerid", "main"),
@@ -225,6 +266,14 @@ class Settings:
             )
         if self.min_samples < 2:
             raise pytest.UsageError(f"kolena: kolena_min_samples is {self.min_samples}: give at least 2, e.g. 20")
+        if self.batch_size < 1:
+            raise pytest.UsageError(
+                f"kolena: --kolena-batch-size / kolena_batch_size is {self.batch_size}: give 1 or more"
+            )
+        if self.progress not in ("auto", "on", "off"):
+            raise pytest.UsageError(
+                f"kolena: --kolena-progress / kolena_progress is {self.progress!r}: give auto, on or off"
+            )
         if self.update_baseline and not (self.baseline and is_baseline_file(self.baseline)):
             raise pytest.UsageError(
                 "kolena: --kolena-update-baseline rewrites baseline files: give --kolena-baseline naming a .json "
@@ -241,11 +290,34 @@ def new_run_id() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S-") + os.urandom(4).hex()
 
 
+_WITH_OPTION = ("kolena_confidence", "kolena_workers", "kolena_batch_size")
+EXECUTORS = ("serial", "threads", "processes", "dask")
+
+
+def _executor(config: pytest.Config) -> tuple[str, int]:
+    """The executor kind and its number of workers: threads when only workers are given, all CPUs for processes
+    and a local Dask cluster unless told."""
+    given = str(config.getoption("kolena_executor") or config.getini("kolena_executor") or "").strip()
+    workers = _number(config, "kolena_workers", int)
+    if workers < 0:
+        raise pytest.UsageError(f"kolena: --kolena-workers / kolena_workers is {workers}: give 1 or more")
+    kind = given.lower() or ("threads" if workers > 1 else "serial")
+    if kind not in EXECUTORS and not kind.startswith("dask://"):
+        raise pytest.UsageError(
+            f"kolena: --kolena-executor / kolena_executor is {given!r}: give serial, threads, processes, dask or "
+            "dask://HOST:PORT"
+        )
+    if kind.startswith("dask://") and not kind[len("dask://") :].strip("/"):
+        raise pytest.UsageError(f"kolena: --kolena-executor {given!r} names no scheduler: give dask://HOST:PORT")
+    default = (os.cpu_count() or 1) if kind in ("processes", "dask") else 1
+    return (given if kind.startswith("dask://") else kind), (workers or default)
+
+
 def _number(config: pytest.Config, name: str, kind: type) -> Any:
     """An ini key of pytest's int or float type (the option of the same name first, where there is one)."""
-    where = f"--{name.replace('_', '-')} / {name}" if name == "kolena_confidence" else name
+    where = f"--{name.replace('_', '-')} / {name}" if name in _WITH_OPTION else name
     try:
-        value = config.getoption(name, None) if name == "kolena_confidence" else None
+        value = config.getoption(name, None) if name in _WITH_OPTION else None
         value = config.getini(name) if value is None else value
         return kind(value)
     except (TypeError, ValueError, pytest.UsageError) as error:  # pytest's own message names no key

@@ -67,9 +67,12 @@ class _ItemRows:
 def _session(config: pytest.Config) -> KolenaSession:
     """The session's work, started by the first kolena test collected."""
     if _SESSION not in config.stash:
+        from .report.progress import ProgressLine
         from .session import KolenaSession
 
-        config.stash[_SESSION] = KolenaSession(config.stash[_SETTINGS])
+        settings = config.stash[_SETTINGS]
+        progress = ProgressLine.of(config, settings.progress, settings.is_worker)
+        config.stash[_SESSION] = KolenaSession(settings, progress)
     return config.stash[_SESSION]
 
 

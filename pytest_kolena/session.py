@@ -6,6 +6,7 @@ Created when the first kolena test is collected; a pytest run without kolena tes
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from .items import MODEL_NAME, VERDICT, ItemResult, KolenaParam, Verdict, decide
 from .judge import RunJudgement, judge_run
 from .marker import KolenaSpec, MarkerError, read_marker
 from .options import Settings
+from .report.progress import ProgressLine
 from .workflow import Model
 from .workflow.test_run import TestRun
 
@@ -37,9 +39,12 @@ def function_id(item: pytest.Item) -> str:
 class KolenaSession:
     """Suites, model runs and regression judgements of one pytest session (of one xdist worker)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, progress: ProgressLine | None = None) -> None:
         self.settings = settings
+        self.progress = progress
         self.storage = storage_of(settings)
+        self._resources = contextlib.ExitStack()  # the executor, shut down at the end of the session
+        self._executor: Any = None
         self._specs: dict[str, KolenaSpec] = {}
         self._suites: dict[tuple, Any] = {}
         self._runs: dict[tuple, RunResults] = {}
@@ -118,9 +123,16 @@ class KolenaSession:
             if self.settings.data_root is None:
                 raise SuiteError("no data root: give --kolena-data ROOT or set kolena_data in the pytest config")
             root, encoding = self.settings.data_root, self.settings.encoding
-            self._suites[key] = load_suite(
-                spec.workflow, name, root, columns=columns, stratify=stratify, options=self.storage, encoding=encoding
-            )
+            with no_cyclic_gc():
+                self._suites[key] = load_suite(
+                    spec.workflow,
+                    name,
+                    root,
+                    columns=columns,
+                    stratify=stratify,
+                    options=self.storage,
+                    encoding=encoding,
+                )
         return self._suites[key]
 
     def run(self, test: str, spec: KolenaSpec, model: Model, suite: Any) -> RunResults:
@@ -129,15 +141,52 @@ class KolenaSession:
         # within a test function a model is its name (its fixture may build a new Model object for every item);
         # across test functions, its name and its infer function (two functions may bind other models of one name)
         work = (id(spec.evaluator), tuple(spec.configuration_names), model.name, id(suite))
-        key, shared = (test, *work), (model.infer, *work)
+        key, shared = (test, *work), (model.infer, model.infer_batch, *work)
         if key not in self._runs and shared in self._runs:
             self._runs[key] = self._runs[shared]
         if key not in self._runs:
-            run = TestRun(model, suite, spec.evaluator, list(spec.configurations), self.settings.reset, warn=False)
-            with self._inference_cache(run, model, suite):
+            settings = self.settings
+            run = TestRun(
+                model,
+                suite,
+                spec.evaluator,
+                list(spec.configurations),
+                settings.reset,
+                warn=False,
+                executor=self.executor(),
+                workers=settings.workers,
+                batch_size=settings.batch_size,
+                progress=self.progress,
+            )
+            if self.progress is not None:
+                self.progress.start(f"{model.name} on {suite.name}")
+            with self._inference_cache(run, model, suite), no_cyclic_gc():
                 self._runs[key] = self._runs[shared] = run.run()
         self.computed[(test, id(self._runs[key]))] = (test, self._runs[key])
         return self._runs[key]
+
+    def executor(self) -> Any:
+        """The session's executor (None: serial), started by the first model run and shut down by `close`."""
+        if self._executor is None and self.settings.executor != "serial":
+            from .engine.executors import ExecutorError, open_executor
+
+            try:
+                self._executor = self._resources.enter_context(
+                    open_executor(self.settings.executor, self.settings.workers)
+                )
+            except ExecutorError as error:
+                raise ItemError(str(error)) from None
+        return self._executor
+
+    def close(self) -> None:
+        """Shut the executor down, and drop the session's data: pytest's own garbage collection at its end then
+        has little left to walk."""
+        self._resources.close()
+        self._executor = None
+        self._suites.clear()
+        self._runs.clear()
+        self._judgements.clear()
+        self.computed.clear()
 
     @contextlib.contextmanager
     def _inference_cache(self, run: TestRun, model: Model, suite: Any) -> Iterator[None]:
@@ -249,6 +298,20 @@ class KolenaSession:
         return self._judgements[key].of(param.test_case, param.configuration)
 
 
+@contextlib.contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a suite loads or a model run builds its results: they make hundreds of
+    thousands of objects and no cycles, and each full collection would walk all of them again (measured: 6.5 s of
+    a 28 s run on 100,000 samples). Reference counting still frees everything as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def storage_of(settings: Settings) -> StorageOptions:
     """S3 access from the ini keys, else from the environment."""
     anonymous = True if settings.s3_anon else None
@@ -283,6 +346,8 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
     store = open_store(settings, session.storage if session is not None else None)
     if record.rows:
         store.write(record)
+    if session is not None:
+        session.close()
     if settings.is_worker or not rows:  # a session without kolena items touches no store
         return []
     lines = [f"kolena: run {settings.run_id} stored in {settings.store}"]

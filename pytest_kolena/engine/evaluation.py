@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 from .failure import Failure
+from .inference import Progress
 from .results import SampleFailure, SampleResult, TestCaseResult, configuration_name
 
 Key = Callable[[Any], Hashable]
@@ -69,36 +70,71 @@ def _suite_step(
         evaluation.suite_errors[name] = Failure.from_exception("compute_test_suite_metrics", error)
 
 
+def once_per_sample(evaluator: Any) -> bool:
+    """Whether an evaluator's sample metrics are computed once per sample for the whole suite: it declares that they
+    do not depend on the test case (`once_per_sample = True`), or computes them on a DataFrame of the suite."""
+    return bool(getattr(evaluator, "once_per_sample", False)) or has_frame_form(evaluator)
+
+
+def has_frame_form(evaluator: Any) -> bool:
+    return callable(getattr(evaluator, "compute_test_sample_metrics_frame", None))
+
+
+def _suite_sample_metrics(evaluator: Any, cases: Sequence[InferredCase], configuration: Any, key: Key) -> Any:
+    """Sample metrics by sample id for the distinct samples of the suite, in one call; a Failure if it raised."""
+    distinct: dict[str, tuple[Any, Any, Any]] = {}
+    for case in cases:
+        for sample_id, row in zip(case.ids, case.rows):
+            distinct.setdefault(sample_id, row)
+    rows, ids = list(distinct.values()), list(distinct)
+    stage = "compute_test_sample_metrics"
+    try:
+        if has_frame_form(evaluator):
+            from .frame import samples_frame
+
+            stage = "compute_test_sample_metrics_frame"
+            metrics = _frame_metrics(evaluator, samples_frame(rows, ids), configuration)
+        else:
+            pairs = evaluator.compute_test_sample_metrics(None, rows, configuration)
+            metrics = _align_sample_metrics(pairs, rows, key)
+    except Exception as error:
+        return Failure.from_exception(stage, error)
+    return dict(zip(ids, metrics))
+
+
+def _frame_metrics(evaluator: Any, frame: Any, configuration: Any) -> list[Any]:
+    from ..workflow.evaluator import MetricsTestSample
+
+    metrics = list(evaluator.compute_test_sample_metrics_frame(frame, configuration))
+    if len(metrics) != len(frame):
+        raise ValueError(f"returned {len(metrics)} sample metrics for a frame of {len(frame)} samples")
+    for sample_id, value in zip(frame.index, metrics):
+        if not isinstance(value, MetricsTestSample):
+            raise TypeError(f"returned {type(value).__name__} for sample {sample_id}, not a MetricsTestSample")
+    return metrics
+
+
 def evaluate_per_case(
     evaluator: Any,
     test_suite: Any,
     cases: Sequence[InferredCase],
     configurations: Sequence[Any],
     key: Key,
+    progress: Progress | None = None,
 ) -> Evaluation:
-    """Run a class-based evaluator: each compute_* method once per test case and configuration."""
+    """Run a class-based evaluator: each compute_* method once per test case and configuration; the sample metrics
+    once per configuration for the whole suite when the evaluator computes them `once_per_sample`."""
     evaluation = Evaluation([], {}, {})
-    for configuration in configurations or [None]:
+    configurations = list(configurations or [None])
+    done, total = 0, len(configurations) * len(cases)
+    for configuration in configurations:
+        shared = _suite_sample_metrics(evaluator, cases, configuration, key) if once_per_sample(evaluator) else None
         results = []
         for case in cases:
-            result = _new_result(case, configuration)
-            stage = "compute_test_sample_metrics"
-            try:
-                pairs = evaluator.compute_test_sample_metrics(case.test_case, case.rows, configuration)
-                sample_metrics = _align_sample_metrics(pairs, case.rows, key)
-                for sample, metrics in zip(result.samples, sample_metrics):
-                    sample.metrics = metrics
-                stage = "compute_test_case_metrics"
-                result.metrics = evaluator.compute_test_case_metrics(
-                    case.test_case, case.rows, sample_metrics, configuration
-                )
-                stage = "compute_test_case_plots"
-                result.plots = list(
-                    evaluator.compute_test_case_plots(case.test_case, case.rows, sample_metrics, configuration) or []
-                )
-            except Exception as error:
-                result.error = Failure.from_exception(stage, error)
-            results.append(result)
+            results.append(_evaluate_case(evaluator, case, configuration, key, shared))
+            done += 1
+            if progress is not None:
+                progress("evaluation", done, total)
         evaluation.cases.extend(results)
         suite_input = [(r.test_case, r.metrics) for r in results]
         _suite_step(
@@ -111,6 +147,34 @@ def evaluate_per_case(
             configuration,
         )
     return evaluation
+
+
+def _evaluate_case(
+    evaluator: Any, case: InferredCase, configuration: Any, key: Key, shared: dict[str, Any] | Failure | None
+) -> TestCaseResult:
+    """One test case at one configuration; `shared`: the suite's sample metrics by sample id (or their failure)."""
+    result = _new_result(case, configuration)
+    if isinstance(shared, Failure):
+        result.error = shared
+        return result
+    stage = "compute_test_sample_metrics"
+    try:
+        if shared is None:
+            pairs = evaluator.compute_test_sample_metrics(case.test_case, case.rows, configuration)
+            sample_metrics = _align_sample_metrics(pairs, case.rows, key)
+        else:
+            sample_metrics = [shared[sample_id] for sample_id in case.ids]
+        for sample, metrics in zip(result.samples, sample_metrics):
+            sample.metrics = metrics
+        stage = "compute_test_case_metrics"
+        result.metrics = evaluator.compute_test_case_metrics(case.test_case, case.rows, sample_metrics, configuration)
+        stage = "compute_test_case_plots"
+        result.plots = list(
+            evaluator.compute_test_case_plots(case.test_case, case.rows, sample_metrics, configuration) or []
+        )
+    except Exception as error:
+        result.error = Failure.from_exception(stage, error)
+    return result
 
 
 class CaseGroups:

@@ -8,18 +8,20 @@ import traceback
 
 @dataclasses.dataclass(frozen=True)
 class Failure:
-    """An exception that a stage of a run raised: what, where (`stage`) and the formatted traceback."""
+    """An exception that a stage of a run raised: where (`stage`), what (`error`: its type and message) and the
+    formatted traceback. Text only, so that a failure in a worker process crosses to the session whatever the
+    exception was."""
 
     stage: str
-    error: BaseException
+    error: str
     traceback: str
 
     @classmethod
     def from_exception(cls, stage: str, error: BaseException) -> Failure:
-        return cls(stage, error, "".join(traceback.format_exception(error)))
+        return cls(stage, f"{type(error).__name__}: {error}", "".join(traceback.format_exception(error)))
 
     def __str__(self) -> str:
-        return f"{self.stage} raised {type(self.error).__name__}: {self.error}"
+        return f"{self.stage} raised {self.error}"
 
     def to_dict(self) -> dict[str, str]:
-        return {"stage": self.stage, "error": f"{type(self.error).__name__}: {self.error}", "traceback": self.traceback}
+        return {"stage": self.stage, "error": self.error, "traceback": self.traceback}

@@ -1,12 +1,16 @@
-"""Inference over the distinct samples of a run: each sample inferred once, failures kept per sample."""
+"""Inference over the distinct samples of a run: each sample inferred once, in batches, serially or on an executor
+(`concurrent.futures` interface); failures kept per sample; the results in sample order whatever the executor."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .failure import Failure
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
 @dataclasses.dataclass
@@ -18,31 +22,122 @@ class Inferred:
     from_cache: int = 0
 
 
+@dataclasses.dataclass(frozen=True)
+class Inferrer:
+    """What a worker runs on a batch of samples: the model's `infer_batch`, else its `infer` on each sample, and
+    the check of the inference's type. Picklable when the model's functions are (for processes and Dask)."""
+
+    infer: Callable[[Any], Any] | None
+    infer_batch: Callable[[list[Any]], Sequence[Any]] | None
+    expected: type
+
+    def __call__(self, samples: list[Any]) -> list[Any]:
+        """An inference or a Failure per sample, in order."""
+        if self.infer_batch is not None:
+            try:
+                inferences = list(self.infer_batch(samples))
+                if len(inferences) != len(samples):
+                    raise ValueError(f"infer_batch returned {len(inferences)} inferences for {len(samples)} samples")
+                return [self._checked(inference) for inference in inferences]
+            except Exception as error:
+                if self.infer is None:
+                    failure = Failure.from_exception(f"infer_batch (on a batch of {len(samples)})", error)
+                    return [failure] * len(samples)
+        return [self._one(sample) for sample in samples]
+
+    def _one(self, sample: Any) -> Any:
+        try:
+            return self._checked(self.infer(sample))
+        except Exception as error:
+            return Failure.from_exception("infer", error)
+
+    def _checked(self, inference: Any) -> Any:
+        if isinstance(inference, self.expected):
+            return inference
+        error = TypeError(f"infer returned {type(inference).__name__}, expected {self.expected.__name__}")
+        return Failure.from_exception("infer", error)
+
+
 def infer_distinct(
-    infer: Callable[[Any], Any],
+    inferrer: Callable[[list[Any]], list[Any]],
     samples: Sequence[Any],
     ids: Sequence[str],
     cache: Any = None,
+    executor: concurrent.futures.Executor | None = None,
+    batch_size: int = 32,
+    progress: Progress | None = None,
+    workers: int = 1,
 ) -> Inferred:
-    """Call `infer` on each distinct sample not in `cache` (get, put, flush by sample id); an exception on one
-    sample is recorded for that sample and the others go on. What was inferred is flushed even on Ctrl-C."""
+    """Infer each distinct sample not in `cache` (get, put, flush by sample id), `batch_size` samples per call, on
+    `executor` with `workers` workers (None: here, one batch after another). An exception on one sample is that sample's failure and the
+    others go on. What was inferred is flushed to the cache even on Ctrl-C."""
     out = Inferred({}, {})
-    try:
-        for position, (sample, sample_id) in enumerate(zip(samples, ids)):
-            cached = cache.get(sample_id) if cache is not None else None
-            if cached is not None:
-                out.inferences[position] = cached
-                out.from_cache += 1
+    todo = []
+    for position, sample_id in enumerate(ids):
+        cached = cache.get(sample_id) if cache is not None else None
+        if cached is None:
+            todo.append(position)
+        else:
+            out.inferences[position] = cached
+            out.from_cache += 1
+    batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
+    done = out.from_cache
+
+    def keep(batch: list[int], results: list[Any]) -> None:
+        nonlocal done
+        for position, result in zip(batch, results):
+            if isinstance(result, Failure):
+                out.failures[position] = result
                 continue
-            try:
-                inference = infer(sample)
-            except Exception as error:
-                out.failures[position] = Failure.from_exception("infer", error)
-                continue
-            out.inferences[position] = inference
+            out.inferences[position] = result
             if cache is not None:
-                cache.put(sample_id, inference)
+                cache.put(ids[position], result)
+        done += len(batch)
+        if progress is not None:
+            progress("inference", done, len(ids))
+
+    try:
+        if progress is not None:
+            progress("inference", done, len(ids))
+        if executor is None:
+            for batch in batches:
+                keep(batch, inferrer([samples[p] for p in batch]))
+        else:
+            _on_executor(executor, 4 * workers, inferrer, samples, batches, keep)
     finally:
         if cache is not None:
             cache.flush()
     return out
+
+
+def _on_executor(
+    executor: concurrent.futures.Executor,
+    window: int,
+    inferrer: Callable[[list[Any]], list[Any]],
+    samples: Sequence[Any],
+    batches: list[list[int]],
+    keep: Callable[[list[int], list[Any]], None],
+) -> None:
+    """Submit the batches, a bounded number at a time (memory, and Ctrl-C stops soon); keep each as it finishes. A
+    batch whose task itself failed (a model that does not pickle, a worker that died) fails its samples."""
+    pending: dict[concurrent.futures.Future, list[int]] = {}
+    queue = iter(batches)
+    try:
+        while True:
+            for batch in queue:
+                pending[executor.submit(inferrer, [samples[p] for p in batch])] = batch
+                if len(pending) >= window:
+                    break
+            if not pending:
+                return
+            finished, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in finished:
+                batch = pending.pop(future)
+                try:
+                    results = future.result()
+                except Exception as error:
+                    results = [Failure.from_exception("infer (task on the executor)", error)] * len(batch)
+                keep(batch, results)
+    finally:
+        for future in pending:
+            future.cancel()

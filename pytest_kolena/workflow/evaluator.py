@@ -6,7 +6,7 @@ import dataclasses
 import typing
 from abc import ABCMeta, abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _rules
 from ._dataobject import DataObject
@@ -84,10 +84,18 @@ class EvaluatorConfiguration(DataObject, metaclass=ABCMeta):
 class Evaluator(metaclass=ABCMeta):
     """Turns inferences into metrics: per test sample, per test case (with optional plots), per test suite.
 
-    Each `compute_*` method is called once per test case and configuration.
+    Each `compute_*` method is called once per test case and configuration, except (not in Kolena's client):
+    - with `once_per_sample = True` on the class (the sample metrics do not look at the test case), the sample
+      metrics are computed once per configuration for all the distinct samples of the suite, with
+      `test_case=None`, and shared by the test cases holding each sample;
+    - an evaluator may compute them vectorised instead: `compute_test_sample_metrics_frame(frame, configuration)`
+      gets a pandas DataFrame of all the distinct samples of the suite (a row per sample, a column per field:
+      `test_sample.normalization_factor`, `ground_truth.keypoints.points`, `inference.keypoints.points`, ...) and
+      returns one MetricsTestSample per row, in order.
     """
 
     configurations: list[EvaluatorConfiguration]
+    once_per_sample: ClassVar[bool] = False
 
     def __init__(self, configurations: Sequence[EvaluatorConfiguration] | None = None) -> None:
         if configurations is not None and len(configurations) == 0:
@@ -107,15 +115,24 @@ class Evaluator(metaclass=ABCMeta):
         """The name of this evaluator; defaults to its class name."""
         return type(self).__name__
 
-    @abstractmethod
     def compute_test_sample_metrics(
         self,
-        test_case: TestCase,
+        test_case: TestCase | None,
         inferences: list[tuple[TestSample, GroundTruth, Inference]],
         configuration: EvaluatorConfiguration | None = None,
     ) -> list[tuple[TestSample, MetricsTestSample]]:
-        """One MetricsTestSample per given test sample."""
-        raise NotImplementedError
+        """One MetricsTestSample per given test sample (`test_case` is None when `once_per_sample`). Required,
+        unless the evaluator computes them with `compute_test_sample_metrics_frame`."""
+        frame_form = getattr(self, "compute_test_sample_metrics_frame", None)
+        if frame_form is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} defines neither compute_test_sample_metrics nor "
+                "compute_test_sample_metrics_frame"
+            )
+        from ..engine.frame import samples_frame
+
+        frame = samples_frame(inferences, [str(i) for i in range(len(inferences))])
+        return list(zip((ts for ts, _, _ in inferences), frame_form(frame, configuration)))
 
     @abstractmethod
     def compute_test_case_metrics(

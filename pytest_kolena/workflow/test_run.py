@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from typing import Any, ClassVar
 
 from ..engine.evaluation import InferredCase, evaluate_per_case, evaluate_whole
-from ..engine.inference import infer_distinct
+from ..engine.inference import Inferrer, Progress, infer_distinct
 from ..engine.results import RunResults, SampleFailure
 from ._identity import SampleIndex
 from .evaluator import Evaluator, EvaluatorConfiguration
@@ -30,9 +31,15 @@ class TestRun:
         reset: bool = False,
         cache: Any = None,
         warn: bool = True,
+        executor: Executor | None = None,
+        workers: int = 1,
+        batch_size: int = 32,
+        progress: Progress | None = None,
     ) -> None:
         """`cache`: an inference cache (get, put, flush by sample id), used unless `reset`; `warn`: a RuntimeWarning
-        when samples failed to infer or test cases to evaluate (the plugin reports them on its items instead)."""
+        when samples failed to infer or test cases to evaluate (the plugin reports them on its items instead);
+        `executor` (with its number of `workers`): where batches of `batch_size` samples are inferred (None: here);
+        `progress`: called with (what, done, total) as inference and evaluation go."""
         if not isinstance(model, Model):
             raise TypeError(f"model must be a Model, got {type(model).__name__}")
         if not isinstance(test_suite, TestSuite):
@@ -41,7 +48,7 @@ class TestRun:
             raise TypeError(
                 f"model '{model.name}' is of workflow '{model.workflow.name}', test suite '{test_suite.name}' of '{test_suite.workflow.name}'"
             )
-        if model.infer is None:
+        if model.infer is None and getattr(model, "infer_batch", None) is None:
             raise ValueError(f"model '{model.name}' has no infer function: Model(name, infer=...)")
         if evaluator is None:
             raise ValueError("an evaluator is required: there is no server-side evaluator to fall back on")
@@ -57,19 +64,19 @@ class TestRun:
             raise TypeError(f"evaluator must be an Evaluator or a function, got {type(evaluator).__name__}")
         self.model, self.test_suite, self.evaluator, self.reset, self.cache = model, test_suite, evaluator, reset, cache
         self.warn = warn
-
-    def _infer(self, test_sample: Any) -> Any:
-        inference = self.model.infer(test_sample)
-        expected = self.model.workflow.inference_type
-        if not isinstance(inference, expected):
-            raise TypeError(f"infer returned {type(inference).__name__}, expected {expected.__name__}")
-        return inference
+        self.executor, self.workers, self.batch_size, self.progress = executor, workers, batch_size, progress
 
     def run(self) -> RunResults:
         """Infer every distinct sample once, evaluate every test case at every configuration."""
         index = SampleIndex.of(self.test_suite)
         cache = _Refresh(self.cache) if self.reset and self.cache is not None else self.cache
-        inferred = infer_distinct(self._infer, index.samples, index.ids, cache)
+        model = self.model
+        inferrer = Inferrer(model.infer, getattr(model, "infer_batch", None), model.workflow.inference_type)
+        # one sample at a time unless batches pay: on a Ctrl-C, every inference made so far reaches the cache
+        batch_size = self.batch_size if self.executor is not None or inferrer.infer_batch is not None else 1
+        inferred = infer_distinct(
+            inferrer, index.samples, index.ids, cache, self.executor, batch_size, self.progress, self.workers
+        )
         inferences, failures = inferred.inferences, inferred.failures
         cases = []
         failed: dict[int, SampleFailure] = {}
@@ -85,7 +92,9 @@ class TestRun:
             cases.append(InferredCase(tc, rows, ids, case_failures))
         key = index.position
         if isinstance(self.evaluator, Evaluator):
-            evaluation = evaluate_per_case(self.evaluator, self.test_suite, cases, self.configurations, key)
+            evaluation = evaluate_per_case(
+                self.evaluator, self.test_suite, cases, self.configurations, key, self.progress
+            )
             evaluator_name = self.evaluator.display_name()
         else:
             configured = is_configured(self.evaluator)
