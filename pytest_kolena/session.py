@@ -160,13 +160,20 @@ class KolenaSession:
             )
             if self.progress is not None:
                 self.progress.start(f"{model.name} on {suite.name}")
+            from .engine.executors import ExecutorError
+
             with self._inference_cache(run, model, suite), no_cyclic_gc():
-                self._runs[key] = self._runs[shared] = run.run()
+                try:
+                    self._runs[key] = self._runs[shared] = run.run()
+                except ExecutorError as error:
+                    raise ItemError(f"model '{model.name}': {error}") from None
         self.computed[(test, id(self._runs[key]))] = (test, self._runs[key])
         return self._runs[key]
 
     def executor(self) -> Any:
         """The session's executor (None: serial), started by the first model run and shut down by `close`."""
+        if isinstance(self._executor, ItemError):  # tried once: every item says why, without waiting again
+            raise self._executor
         if self._executor is None and self.settings.executor != "serial":
             from .engine.executors import ExecutorError, open_executor
 
@@ -175,7 +182,8 @@ class KolenaSession:
                     open_executor(self.settings.executor, self.settings.workers)
                 )
             except ExecutorError as error:
-                raise ItemError(str(error)) from None
+                self._executor = ItemError(str(error))
+                raise self._executor from None
         return self._executor
 
     def close(self) -> None:

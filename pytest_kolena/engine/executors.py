@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-from collections.abc import Iterator
+import pickle
+from collections.abc import Callable, Iterator
+from typing import Any
 
 
 class ExecutorError(Exception):
@@ -22,10 +24,40 @@ def open_executor(kind: str, workers: int) -> Iterator[concurrent.futures.Execut
             yield pool
     elif kind == "processes":
         with concurrent.futures.ProcessPoolExecutor(workers) as pool:
-            yield pool
+            yield _Pickled(pool)
     else:
         with _dask(kind, workers) as pool:
             yield pool
+
+
+def _call_pickled(payload: bytes, *args: Any) -> Any:
+    return pickle.loads(payload)(*args)
+
+
+class _Pickled(concurrent.futures.Executor):
+    """A process pool that sends the function with each task by cloudpickle when installed (closures and lambdas,
+    as Dask does), else by pickle; a function that cannot be sent is an ExecutorError at once, not a failure per
+    sample."""
+
+    def __init__(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+        self.pool = pool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        try:
+            import cloudpickle as dumper
+        except ImportError:
+            dumper = pickle
+        try:
+            payload = dumper.dumps(fn)
+        except Exception as error:
+            raise ExecutorError(
+                f"--kolena-executor processes: the model cannot be sent to worker processes ({type(error).__name__}: "
+                f"{error}); define its infer function at module level, install cloudpickle, or use threads"
+            ) from None
+        return self.pool.submit(_call_pickled, payload, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.pool.shutdown(wait, cancel_futures=cancel_futures)
 
 
 @contextlib.contextmanager

@@ -68,6 +68,7 @@ class ProgressLine:
     def _write(self, text: str, last: bool) -> None:
         with self._uncaptured():
             if not self.in_place:
+                self.reporter.ensure_newline()  # and pytest starts its next result on a line of its own
                 self.reporter.write_line(text)
                 return
             if not self._open:

@@ -1,0 +1,342 @@
+"""Inference on every executor, batched inference, and the evaluator's once-per-sample and DataFrame forms: the same
+results, the same errors, the same order, whatever runs them."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# imported once here: pytester's in-process runs forget modules they import, and NumPy cannot load twice
+from examples.facial_keypoints.workflow import (
+    KeypointsEvaluator,
+    NmeThreshold,
+    VectorisedKeypointsEvaluator,
+    mean_shape_model,
+    wf,
+)
+from examples.quickstart.quickstart import Inference, Model
+from pytest_kolena.data import load_suite
+from pytest_kolena.engine.executors import open_executor
+from pytest_kolena.workflow._identity import SampleIndex
+from pytest_kolena.workflow.annotation import Keypoints
+from pytest_kolena.workflow.test_run import TestRun
+
+DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
+CONFIGURATIONS = [NmeThreshold(0.05), NmeThreshold(0.08)]
+
+
+def broken(test_sample) -> bool:
+    """About one sample in seven, the same ones on every run."""
+    return zlib.crc32(test_sample.locator.encode()) % 7 == 0
+
+
+def flaky_infer(test_sample):
+    """The mean-shape model, failing on some samples with an error that names them."""
+    if broken(test_sample):
+        raise ValueError(f"cannot read {test_sample.locator}")
+    return mean_shape_model.infer(test_sample)
+
+
+def flaky_batch(test_samples):
+    """The same model, vectorised: a batch holding a broken sample raises as a whole."""
+    bad = [ts.locator for ts in test_samples if broken(ts)]
+    if bad:
+        raise ValueError(f"cannot read {bad[0]}")
+    return [mean_shape_model.infer(ts) for ts in test_samples]
+
+
+def wrong_type(test_sample):
+    return Keypoints([(0.0, 0.0)] * 5) if broken(test_sample) else mean_shape_model.infer(test_sample)
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return load_suite(wf, "300-W", DATA, columns={"points": "keypoints"}, stratify=["occlusion", "mirrored"])
+
+
+def outcome(results) -> dict:
+    """What a user sees of a run: every sample's inference or failure, every metric, in order."""
+    return {
+        "failures": [(f.test_sample.locator, str(f.failure)) for f in results.failures],
+        "cases": [
+            (c.name, c.configuration_name, c.metrics, [(s.sample_id, s.inference, s.metrics) for s in c.samples])
+            for c in results.cases
+        ],
+        "suite": results.suite_metrics,
+    }
+
+
+def run(suite, model, evaluator=None, executor=None, workers=1, batch_size=32):
+    evaluator = evaluator or KeypointsEvaluator(configurations=CONFIGURATIONS)
+    return TestRun(model, suite, evaluator, warn=False, executor=executor, workers=workers, batch_size=batch_size).run()
+
+
+@pytest.mark.parametrize("kind", ["threads", "processes", "dask"])
+def test_every_executor_gives_the_serial_results_and_errors(suite, kind):
+    model = Model("flaky", infer=flaky_infer)
+    serial = outcome(run(suite, model))
+    assert 20 < len(serial["failures"]) < 80  # some samples fail, each with its own message
+    assert all(locator in message for locator, message in serial["failures"])
+    with open_executor(kind, 2) as executor:
+        assert outcome(run(suite, model, executor=executor, workers=2, batch_size=7)) == serial
+
+
+def test_the_processes_executor_sends_closures_and_refuses_what_cannot_be_sent(suite):
+    import threading
+
+    shape = mean_shape_model.infer
+    closure = Model("closure", infer=lambda ts: shape(ts))
+    lock = threading.Lock()
+
+    def locked(ts):
+        with lock:  # a lock cannot be pickled
+            return shape(ts)
+
+    with open_executor("processes", 2) as executor:
+        assert outcome(run(suite, closure, executor=executor, workers=2)) == outcome(run(suite, closure))
+        with pytest.raises(Exception, match="cannot be sent to worker processes .*define its infer function"):
+            run(suite, Model("locked", infer=locked), executor=executor, workers=2)
+
+
+def test_a_batch_that_raises_is_retried_sample_by_sample(suite):
+    serial = outcome(run(suite, Model("flaky", infer=flaky_infer)))
+    both = Model("flaky", infer=flaky_infer, infer_batch=flaky_batch)
+    assert outcome(run(suite, both, batch_size=16)) == serial
+    with open_executor("threads", 3) as executor:
+        assert outcome(run(suite, both, executor=executor, workers=3, batch_size=16)) == serial
+
+
+def test_a_batch_only_model_fails_the_samples_of_a_batch_that_raises(suite):
+    sizes = []
+
+    def batch(test_samples):
+        sizes.append(len(test_samples))
+        return flaky_batch(test_samples)
+
+    results = run(suite, Model("batched", infer_batch=batch), batch_size=10)
+    assert max(sizes) == 10 and sum(sizes) == results.n_samples
+    samples = SampleIndex.of(suite).samples  # the order in which samples are inferred
+    batches = [samples[start : start + 10] for start in range(0, len(samples), 10)]
+    whole_batches = {ts.locator for b in batches if any(broken(ts) for ts in b) for ts in b}
+    assert {f.test_sample.locator for f in results.failures} == whole_batches
+    assert all("infer_batch (on a batch of" in str(f.failure) for f in results.failures)
+    good = [s for c in results.cases for s in c.samples]
+    assert all(s.inference == mean_shape_model.infer(s.test_sample) for s in good)
+
+
+def test_an_inference_of_the_wrong_type_is_that_samples_failure_on_any_executor(suite):
+    model = Model("wrong", infer=wrong_type)
+    serial = outcome(run(suite, model))
+    assert serial["failures"] and all("expected Inference" in m for _, m in serial["failures"])
+    with open_executor("threads", 2) as executor:
+        assert outcome(run(suite, model, executor=executor, workers=2)) == serial
+
+
+class Counting(KeypointsEvaluator):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = []
+
+    def compute_test_sample_metrics(self, test_case, inferences, configuration=None):
+        self.calls.append((test_case, len(inferences)))
+        return super().compute_test_sample_metrics(test_case, inferences, configuration)
+
+
+class OncePerSample(Counting):
+    once_per_sample = True
+
+
+def test_once_per_sample_gives_the_per_test_case_metrics_with_one_call_per_configuration(suite):
+    per_case, once = Counting(configurations=CONFIGURATIONS), OncePerSample(configurations=CONFIGURATIONS)
+    expected = outcome(run(suite, mean_shape_model, per_case))
+    assert outcome(run(suite, mean_shape_model, once)) == expected
+    n_cases = len(suite.test_cases)
+    assert len(per_case.calls) == n_cases * len(CONFIGURATIONS)
+    assert once.calls == [(None, 300)] * len(CONFIGURATIONS)  # the 300 distinct samples, no test case
+
+
+def test_the_dataframe_evaluator_equals_the_seed_style_one(suite):
+    model = Model("noisy", infer=noisy_infer)
+    seed = outcome(run(suite, model))
+    vectorised = outcome(run(suite, model, VectorisedKeypointsEvaluator(configurations=CONFIGURATIONS)))
+    assert [c[:2] for c in vectorised["cases"]] == [c[:2] for c in seed["cases"]]
+    for (_, _, metrics, samples), (_, _, seed_metrics, seed_samples) in zip(vectorised["cases"], seed["cases"]):
+        assert metrics.mean_nme == pytest.approx(seed_metrics.mean_nme, rel=1e-12)
+        assert metrics.alignment_failure_rate == seed_metrics.alignment_failure_rate
+        for (_, _, m), (_, _, s) in zip(samples, seed_samples):
+            assert m.normalized_mean_error == pytest.approx(s.normalized_mean_error, rel=1e-12)
+            assert m.alignment_failure == s.alignment_failure
+
+
+def test_the_dataframe_evaluator_names_the_sample_it_cannot_score(suite):
+    def short(test_sample):
+        inference = mean_shape_model.infer(test_sample)
+        return Inference(Keypoints(inference.keypoints.points[:4]), 1.0) if broken(test_sample) else inference
+
+    results = run(suite, Model("short", infer=short), VectorisedKeypointsEvaluator(configurations=CONFIGURATIONS))
+    first = next(ts.locator for ts in SampleIndex.of(suite).samples if broken(ts))
+    errors = {str(c.error) for c in results.cases}
+    assert errors == {
+        f"compute_test_sample_metrics_frame raised ValueError: {first}: 4 inferred keypoints for 5 ground truth "
+        "keypoints (or a number of keypoints other than the suite's first sample's)"
+    }
+
+
+def noisy_infer(test_sample):
+    rng = np.random.default_rng(zlib.crc32(test_sample.locator.encode()))
+    points = mean_shape_model.infer(test_sample).keypoints.points
+    return Inference(Keypoints([(x + rng.normal(0, 2), y + rng.normal(0, 2)) for x, y in points]), 1.0)
+
+
+# --- through pytest: the options, the cache, the progress line ------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+
+PLUGIN_MODULE = """
+import os
+import zlib
+
+import pytest
+
+from examples.facial_keypoints.workflow import KeypointsEvaluator, NmeThreshold, mean_shape_model
+from examples.quickstart.quickstart import Model
+
+
+def flaky(test_sample):
+    if zlib.crc32(test_sample.locator.encode()) % 7 == 0 and os.environ.get("KOLENA_FLAKY"):
+        raise ValueError("cannot read " + test_sample.locator)
+    return mean_shape_model.infer(test_sample)
+
+
+model = Model("flaky", infer=flaky, metadata={"version": "1"})
+
+
+@pytest.mark.kolena(models=[model], evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]), columns={"points": "keypoints"})
+def test_kp(kolena_result):
+    pass
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini(
+        f"[pytest]\nkolena_data = {DATA}\nkolena_suite = 300-W\nkolena_stratify = occlusion\nkolena_store = store\n"
+    )
+    pytester.makepyfile(test_kp=PLUGIN_MODULE)
+    pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
+    pytester.syspathinsert(ROOT)
+    return pytester
+
+
+def errors_and_summary(result: pytest.RunResult) -> list[str]:
+    """What a user reads of a run, less what differs between runs (run id, times)."""
+    varying = re.compile(r"run \d{8}T\d{6}-\w+ stored| in [\d.]+s|^platform |^rootdir|^plugins|^kolena: pytest-kolena")
+    return [line for line in result.stdout.lines if not varying.search(line)]
+
+
+@pytest.mark.parametrize(
+    "options", [["--kolena-workers", "4"], ["--kolena-executor", "processes", "--kolena-workers", "2"]]
+)
+def test_an_executor_shows_what_a_serial_run_shows(project, monkeypatch, options):
+    monkeypatch.setenv("KOLENA_FLAKY", "1")
+    serial = project.runpytest("-p", "no:cacheprovider", "--kolena-reset", "-rE")
+    assert serial.ret == 1
+    assert any("cannot read" in line for line in errors_and_summary(serial))
+    parallel = project.runpytest("-p", "no:cacheprovider", "--kolena-reset", "-rE", *options)
+    assert parallel.ret == 1
+    assert errors_and_summary(parallel) == errors_and_summary(serial)
+
+
+def test_dask_through_pytest_and_the_cache_on_threads(project):
+    first = project.runpytest_subprocess("-p", "no:cacheprovider", "--kolena-executor", "dask", "--kolena-workers", "2")
+    assert first.ret == 0, first.stdout.str()
+    first.stdout.fnmatch_lines(["inference of flaky: 300 inferred, 0 from the cache"])
+    again = project.runpytest("-p", "no:cacheprovider", "--kolena-workers", "3")
+    assert again.ret == 0
+    again.stdout.fnmatch_lines(["inference of flaky: 0 inferred, 300 from the cache"])
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--kolena-executor", "gpu"], "*--kolena-executor / kolena_executor is 'gpu': give serial, threads*"),
+        (["--kolena-workers", "-2"], "*--kolena-workers / kolena_workers is -2: give 1 or more*"),
+        (["--kolena-workers", "many"], "*--kolena-workers / kolena_workers: *expected an integer*"),
+        (["--kolena-batch-size", "0"], "*--kolena-batch-size / kolena_batch_size is 0: give 1 or more*"),
+        (["--kolena-progress", "maybe"], "*--kolena-progress / kolena_progress is 'maybe': give auto, on or off*"),
+        (["--kolena-executor", "dask://"], "*names no scheduler: give dask://HOST:PORT*"),
+    ],
+)
+def test_a_bad_executor_setting_stops_the_run_at_once(project, option, message):
+    result = project.runpytest("-p", "no:cacheprovider", *option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_a_dask_scheduler_that_does_not_answer_is_the_items_error(project):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "--kolena-executor", f"dask://127.0.0.1:{port}")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([f"*no Dask scheduler answers at tcp://127.0.0.1:{port}*"])
+
+
+def test_progress_lines_when_asked_and_none_otherwise(project):
+    on = project.runpytest("-p", "no:cacheprovider", "--kolena-reset", "--kolena-progress", "on")
+    on.stdout.fnmatch_lines(
+        [
+            "kolena: flaky on 300-W: inference 300/300 (100%), */s",
+            "kolena: flaky on 300-W: evaluation 6/6 (100%), */s",
+        ]
+    )
+    for quiet in ([], ["--kolena-progress", "off"], ["-q"]):  # not a terminal: auto is off
+        result = project.runpytest("-p", "no:cacheprovider", "--kolena-reset", *quiet)
+        assert result.ret == 0
+        assert "kolena: flaky on 300-W" not in result.stdout.str()
+
+
+def run_on_a_terminal(project: pytest.Pytester, *args: str) -> str:
+    """pytest in a child process whose output is a pseudo-terminal, as a developer runs it."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--kolena-reset", *args],
+        cwd=project.path,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    child.wait(timeout=120)
+    os.close(leader)
+    return output.decode(errors="replace")
+
+
+def test_on_a_terminal_the_line_is_redrawn_and_erased_and_quiet_with_q(project):
+    shown = run_on_a_terminal(project)
+    assert "\rkolena: flaky on 300-W: inference 300/300 (100%)" in shown  # redrawn in place
+    assert "7 passed" in shown
+    drawn = shown[shown.index("kolena: flaky on 300-W: evaluation 6/6") :]
+    assert drawn.split("\n", 1)[0].rstrip().endswith("\r") or "\r " in drawn.split("\n", 1)[0]  # then erased
+    assert "kolena: flaky on 300-W" not in run_on_a_terminal(project, "-q")
