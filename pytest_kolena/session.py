@@ -352,7 +352,7 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
     if not settings.is_worker:
         add_items(record, rows)
     store = open_store(settings, session.storage if session is not None else None)
-    if record.rows:
+    if len(record):
         store.write(record)
     if session is not None:
         session.close()

@@ -3,6 +3,7 @@ sample id), a column per leaf field, named by its path: `test_sample.normalizati
 `ground_truth.keypoints.points`, `inference.keypoints.points`, `test_sample.metadata.roll_deg`.
 
 Nested data objects and dicts are flattened; lists (points, a polygon's vertices, a list of boxes) stay one value.
+Built column by column (one list comprehension per field), not row by row.
 """
 
 from __future__ import annotations
@@ -14,26 +15,27 @@ from typing import Any
 ROLES = ("test_sample", "ground_truth", "inference")
 
 
-def _leaves(value: Any, path: str, out: dict[str, Any]) -> None:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            _leaves(getattr(value, field.name), f"{path}.{field.name}", out)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _leaves(item, f"{path}.{key}", out)
+def _columns(values: list[Any], path: str, out: dict[str, list[Any]]) -> None:
+    """The leaf columns of `values` (objects of one field, None where absent) under `path`."""
+    first = next((v for v in values if v is not None), None)
+    if dataclasses.is_dataclass(first) and not isinstance(first, type):
+        for field in dataclasses.fields(first):
+            name = field.name
+            _columns([getattr(v, name, None) for v in values], f"{path}.{name}", out)
+    elif isinstance(first, dict):
+        keys = dict.fromkeys(k for v in values if isinstance(v, dict) for k in v)
+        for key in keys:
+            _columns([v.get(key) if isinstance(v, dict) else None for v in values], f"{path}.{key}", out)
     else:
-        out[path] = value
+        out[path] = values
 
 
 def samples_frame(rows: Sequence[tuple[Any, Any, Any]], ids: Sequence[str]) -> Any:
-    """The (test sample, ground truth, inference) rows as a DataFrame; a data object that is None in a row (an
-    optional box) is None in its own column, and missing in its fields' columns."""
+    """The (test sample, ground truth, inference) rows as a DataFrame; where a nested data object is None in a row
+    (an optional box), its fields' columns hold None."""
     import pandas as pd
 
-    records = []
-    for row in rows:
-        record: dict[str, Any] = {}
-        for role, value in zip(ROLES, row):
-            _leaves(value, role, record)
-        records.append(record)
-    return pd.DataFrame.from_records(records, index=pd.Index(list(ids), name="sample_id"))
+    out: dict[str, list[Any]] = {}
+    for role, values in zip(ROLES, zip(*rows) if rows else ([], [], [])):
+        _columns(list(values), role, out)
+    return pd.DataFrame(out, index=pd.Index(list(ids), name="sample_id"))

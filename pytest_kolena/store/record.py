@@ -34,21 +34,23 @@ def add_results(record: RunRecord, test: str, run: Any) -> None:
     metrics."""
     suite, model = run.test_suite.name, run.model.name
     record.add("model", test, suite, model, run.model.metadata)
-    inferred: set[str] = set()
-    for case in run.cases:  # each sample's inference once: a baseline recomputes its metrics from them
+    inferences: dict[str, Any] = {}  # each sample's inference once: a baseline recomputes its metrics from them
+    for case in run.cases:
         for sample in case.samples:
-            if sample.sample_id not in inferred and sample.inference is not None:
-                inferred.add(sample.sample_id)
-                record.add("inference", test, suite, model, _plain(sample.inference), sample_id=sample.sample_id)
-    seen: set[tuple[str, str]] = set()
+            if sample.inference is not None and sample.sample_id not in inferences:
+                inferences[sample.sample_id] = sample.inference
+    record.add_samples("inference", test, suite, model, None, inferences)
+    sample_metrics: dict[str, dict[str, Any]] = {}  # per configuration, each sample's metrics once
     for case in run.cases:
         config = case.configuration_name or ""
         extra = {"plots": [p.to_dict() for p in case.plots]}
         record.add("case", test, suite, model, _plain(case.metrics), config, case.name, extra=extra)
+        known = sample_metrics.setdefault(config, {})
         for sample in case.samples:
-            if (config, sample.sample_id) not in seen and sample.metrics is not None:
-                seen.add((config, sample.sample_id))
-                record.add("sample", test, suite, model, _plain(sample.metrics), config, sample_id=sample.sample_id)
+            if sample.metrics is not None and sample.sample_id not in known:
+                known[sample.sample_id] = sample.metrics
+    for config, metrics in sample_metrics.items():
+        record.add_samples("sample", test, suite, model, config, metrics)
     for config, metrics in run.suite_metrics.items():
         record.add("suite", test, suite, model, _plain(metrics), config or "")
 

@@ -27,7 +27,10 @@ class RunRecord:
     tag: str | None = None
     git_commit: str | None = None
     versions: dict[str, str] = dataclasses.field(default_factory=dict)
-    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    columns: dict[str, list[Any]] = dataclasses.field(default_factory=lambda: {name: [] for name in COLUMNS})
+
+    def __len__(self) -> int:
+        return len(self.columns["level"])
 
     def add(
         self,
@@ -41,22 +44,39 @@ class RunRecord:
         sample_id: str | None = None,
         extra: Any = None,
     ) -> None:
-        self.rows.append(
-            {
-                "level": level,
-                "test": test,
-                "suite": suite,
-                "model": model,
-                "configuration": configuration,
-                "test_case": test_case,
-                "sample_id": sample_id,
-                "values": json.dumps(values, default=str),
-                "extra": json.dumps(extra, default=str) if extra is not None else None,
-            }
+        extra_text = json.dumps(extra, default=str) if extra is not None else None
+        row = (
+            level,
+            test,
+            suite,
+            model,
+            configuration,
+            test_case,
+            sample_id,
+            json.dumps(values, default=str),
+            extra_text,
         )
+        for name, value in zip(COLUMNS, row):
+            self.columns[name].append(value)
+
+    def add_samples(
+        self, level: str, test: str, suite: str, model: str, configuration: str | None, values: dict[str, Any]
+    ) -> None:
+        """Rows of one level for many samples at once: `values` maps sample id -> a data object (or plain values)."""
+        n = len(values)
+        for name, value in (("level", level), ("test", test), ("suite", suite), ("model", model)):
+            self.columns[name].extend([value] * n)
+        self.columns["configuration"].extend([configuration] * n)
+        self.columns["test_case"].extend([None] * n)
+        self.columns["sample_id"].extend(values)
+        from ..workflow._dataobject import json_default
+
+        dumps = json.JSONEncoder(default=json_default).encode
+        self.columns["values"].extend([dumps(v) for v in values.values()])
+        self.columns["extra"].extend([None] * n)
 
     def meta(self) -> dict[str, Any]:
-        models = sorted({r["model"] for r in self.rows})
+        models = sorted(set(self.columns["model"]))
         return {
             "run_id": self.run_id,
             "writer": self.writer,
@@ -90,8 +110,7 @@ class RunStore:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        columns = {name: [row[name] for row in record.rows] for name in COLUMNS}
-        table = pa.table(columns, schema=pa.schema([(name, pa.string()) for name in COLUMNS]))
+        table = pa.table(record.columns, schema=pa.schema([(name, pa.string()) for name in COLUMNS]))
         table = table.replace_schema_metadata({"kolena.run": json.dumps(record.meta())})
         folder = join(self.folder, record.run_id)
         self.fs.makedirs(folder, exist_ok=True)

@@ -108,11 +108,11 @@ class DataObject:
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-serializable dict of every field (derived ones included), with `data_type` if typed."""
-        out: dict[str, Any] = {}
-        for name in schema_of(type(self)).field_types:
-            out[name] = to_plain(self.__dict__[name])
-        for name, value in self.extras().items():
-            out[name] = to_plain(value)
+        names, values = schema_of(type(self)).field_types, self.__dict__
+        out = {name: to_plain(values[name]) for name in names}
+        if len(values) > len(names):  # attributes beyond the fields
+            for name, value in self.extras().items():
+                out[name] = to_plain(value)
         if self._data_type is not None:
             out[DATA_TYPE_FIELD] = self._data_type
         return out
@@ -143,6 +143,20 @@ class DataObject:
 
     def toDict(self) -> dict[str, Any]:  # noqa: N802 (pandas' JSON fallback looks for this name)
         return self.to_dict()
+
+
+def json_default(value: Any) -> Any:
+    """The `default` of a JSON encoder that writes data objects as `to_dict` does, without building the plain
+    copy first: the encoder (in C) walks the points, lists and dicts itself; it calls this for what it does not
+    know: a data object (its fields, one level), a NumPy array or scalar."""
+    if isinstance(value, DataObject):
+        out = dict(value.__dict__)
+        if value._data_type is not None:
+            out[DATA_TYPE_FIELD] = value._data_type
+        return out
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
 
 
 def to_plain(value: Any) -> Any:
