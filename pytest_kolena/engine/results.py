@@ -12,7 +12,7 @@ def configuration_name(configuration: Any) -> str | None:
     return None if configuration is None else configuration.display_name()
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)  # one per sample and test case holding it: 400,000 in a run of 100,000 samples
 class SampleResult:
     """One test sample of a test case with its ground truth, inference and sample metrics."""
 
