@@ -301,6 +301,13 @@ def test_progress_lines_when_asked_and_none_otherwise(project):
         assert "kolena: flaky on 300-W" not in result.stdout.str()
 
 
+def test_progress_stays_quiet_on_xdist_workers(project):
+    result = project.runpytest("-p", "no:cacheprovider", "--kolena-reset", "--kolena-progress", "on", "-n", "2")
+    assert result.ret == 0
+    result.assert_outcomes(passed=7)
+    assert "kolena: flaky on 300-W" not in result.stdout.str()
+
+
 def run_on_a_terminal(project: pytest.Pytester, *args: str) -> str:
     """pytest in a child process whose output is a pseudo-terminal, as a developer runs it."""
     import os

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gc
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
+from .._gc import no_cyclic_gc
 from ..workflow._identity import SampleIndex
 from .errors import SuiteError, located
 from .storage import METADATA_PATH, Storage, StorageOptions
@@ -88,7 +87,7 @@ def load_suite(
     if sample_columns:
         _check_unique(frame, sample_columns, url)
     specs = [Stratify.parse(spec) if isinstance(spec, str) else spec for spec in stratify]
-    with _no_cyclic_gc():  # millions of new objects, none of them in a cycle: spare the collector's passes
+    with no_cyclic_gc():
         pairs = build_rows(
             workflow.test_sample_type, workflow.ground_truth_type, frame, sources, url, storage.url(name)
         )
@@ -101,17 +100,6 @@ def load_suite(
         prefix = locator_prefix(storage.url(name))
         SampleIndex.of_distinct([ts for ts, _ in pairs], prefix).attach(suite)
     return suite
-
-
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def list_suites(root: str, options: StorageOptions | None = None) -> list[str]:

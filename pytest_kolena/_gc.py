@@ -1,0 +1,22 @@
+"""Pausing the cyclic garbage collector while large results are built."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a suite loads, a model run builds its results, a baseline is read, a run
+    judged or recorded: they make hundreds of thousands of objects and no cycles, and each full collection would
+    walk every live object again (measured: 6.5 s of a 28 s run on 100,000 samples). Reference counting still frees
+    everything as usual; cycles made meanwhile are collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
