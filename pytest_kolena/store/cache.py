@@ -17,6 +17,12 @@ from typing import Any
 from ._fs import filesystem, join
 
 
+def _encode(inference: Any) -> str:
+    from ..workflow._dataobject import json_default
+
+    return json.dumps(inference, default=json_default)
+
+
 def code_fingerprint(function: Any) -> str:
     """A digest of the code of `function` (and of the functions and lambdas it defines): its bytecode, constants
     and names. What a closure captured (weights, a shape) is not code: give the model a new `version` for that."""
@@ -92,7 +98,7 @@ class InferenceCache:
         return None if text is None else self.decode(json.loads(text))
 
     def put(self, sample_id: str, inference: Any) -> None:
-        text = json.dumps(inference.to_dict())
+        text = _encode(inference)
         self._known[sample_id] = text
         self._pending.append((sample_id, text))
         if time.monotonic() - self._last_flush >= self.flush_seconds:

@@ -7,6 +7,7 @@ Like Kolena's, annotations accept extra keyword arguments, kept as attributes an
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from typing import ClassVar
 
@@ -22,6 +23,8 @@ class Annotation(DataObject):
 
 def check_finite(owner: object, name: str, points: list[tuple[float, float]] | tuple[tuple[float, float], ...]) -> None:
     """Coordinates are finite numbers: an infinite one would make every distance or overlap on it meaningless."""
+    if math.isfinite(sum(itertools.chain.from_iterable(points))):  # the common case, summed in C; a NaN or an
+        return  # infinity makes the sum non-finite (so may finite numbers too large to add: then the loop finds none)
     for i, point in enumerate(points):
         if not (math.isfinite(point[0]) and math.isfinite(point[1])):
             raise ValueError(f"{type(owner).__name__}.{name}[{i}]: coordinates must be finite, got {tuple(point)}")
