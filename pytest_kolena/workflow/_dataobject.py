@@ -10,6 +10,7 @@ The first use also compiles one checker per field, so that making an instance co
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any, ClassVar, TypeVar
@@ -181,12 +182,21 @@ def registered_type(data_type: str) -> type[DataObject] | None:
     return _DATA_TYPES.get(data_type)
 
 
+@functools.cache
+def _origin_and_args(tp: Any) -> tuple[Any, tuple[Any, ...]]:
+    return typing.get_origin(tp), typing.get_args(tp)
+
+
 def from_plain(tp: Any, value: Any, where: str) -> Any:
     """Rebuild a field value of declared type `tp` from its plain form."""
     if value is None:
         return None
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
+    if tp is float:  # the most common leaf (every coordinate): no type inspection
+        return float(value) if type(value) is int else value
+    try:
+        origin, args = _origin_and_args(tp)
+    except TypeError:  # an unhashable annotation
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is typing.Annotated:
         return from_plain(args[0], value, where)
     if origin in (list, tuple) or tp in (list, tuple):
