@@ -27,6 +27,14 @@ def add_common_arguments(parser: argparse.ArgumentParser, samples: int, repo_hel
     parser.add_argument("--pytest-args", default="", help="more pytest arguments, e.g. '-n 2'")
 
 
+def add_child_arguments(parser: argparse.ArgumentParser, repo_help: str) -> None:
+    """add_common_arguments without --samples and --top, for a benchmark of several suite sizes and no profile."""
+    parser.add_argument("--workdir", type=Path, help="where to generate (kept; default: a temporary folder)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter of the pytest children")
+    parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parents[1], help=repo_help)
+    parser.add_argument("--pytest-args", default="", help="more pytest arguments, e.g. '-n 2'")
+
+
 def suite_in(data: Path, samples: int, seed: int, make_suite: Callable[[Path, int], None]) -> None:
     """Generate the suite under `data`, unless the one there was made with the same size and seed."""
     stamp = data.parent / "generated.json"

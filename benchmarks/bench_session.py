@@ -37,16 +37,8 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from _child import add_common_arguments, print_top, run_child, suite_in
-
-SUITE = "synthetic"
-SEED = 0
-OCCLUSIONS = np.array(["none", "left_eye", "right_eye", "nose", "mouth"])
-# the seed's 5 points in units of the inter-ocular distance, eye midpoint at the origin: outer eye corners, nose
-# bottom, mouth corners
-TEMPLATE = np.array([[-0.5, 0.0], [0.5, 0.0], [0.0, 0.55], [-0.35, 0.9], [0.35, 0.9]])
+from synthetic import SEED, SUITE, make_suite
 
 PYTEST_INI = """\
 [pytest]
@@ -162,61 +154,6 @@ class Phase:
         """The session time pytest reports itself (without interpreter start and plugin imports)."""
         found = re.search(r" in ([\d.]+)s", self.summary)
         return float(found.group(1)) if found else None
-
-
-def make_suite(data: Path, samples: int) -> None:
-    """The metadata CSV of the synthetic suite, in the columns of examples/data/300-W, and the predictions file."""
-    rng = np.random.default_rng(SEED)
-    n = samples
-    rotation = rng.uniform(-30, 30, n).round(1)
-    mirrored = rng.random(n) < 0.18
-    roll = np.where(mirrored, -rotation, rotation)
-    scale = rng.uniform(0.8, 1.25, n).round(3)
-    shift = rng.uniform(-10, 10, (n, 2)).round(1)
-    occlusion = OCCLUSIONS[rng.choice(5, n, p=[0.42, 0.15, 0.15, 0.14, 0.14])]
-    blur = rng.integers(0, 4, n).astype(float)
-    brightness = rng.uniform(0.5, 1.5, n).round(2)
-
-    theta = np.deg2rad(roll)
-    rot = np.stack([np.stack([np.cos(theta), -np.sin(theta)], -1), np.stack([np.sin(theta), np.cos(theta)], -1)], -2)
-    iod = 30.0 * scale
-    centre = np.array([64.0, 52.0]) + shift
-    jitter = rng.normal(0, 0.03, (n, 5, 2))  # each face a little different from the template
-    points = np.einsum("nij,nkj->nki", rot, TEMPLATE[None] + jitter) * iod[:, None, None] + centre[:, None, :]
-    points = points.round(3)
-    factor = np.linalg.norm(points[:, 1] - points[:, 0], axis=1).round(2)
-    low, high = points.min(axis=1), points.max(axis=1)
-    size = high - low
-    box = np.concatenate([low - [0.3, 0.8] * size, high + 0.3 * size], axis=1)
-    box = np.clip(box + rng.normal(0, 0.05, (n, 4)) * np.tile(size, 2), 0, 128).round(2)
-
-    locators = [f"images/s{i:06d}.jpg" for i in range(n)]
-    frame = pd.DataFrame(
-        {
-            "locator": locators,
-            "normalization_factor": factor,
-            "points": [json.dumps(p) for p in points.tolist()],
-            "bbox": [json.dumps(b) for b in box.tolist()],
-            "source": "synthetic",
-            "rotation_deg": rotation,
-            "roll_deg": roll.round(1),
-            "scale": scale,
-            "shift_x": shift[:, 0],
-            "shift_y": shift[:, 1],
-            "mirrored": mirrored,
-            "blur_radius": blur,
-            "occlusion": occlusion,
-            "occluded": occlusion != "none",
-            "brightness": brightness,
-        }
-    )
-    (data / SUITE / "meta").mkdir(parents=True, exist_ok=True)
-    frame.to_csv(data / SUITE / "meta" / "metadata.csv", index=False)
-
-    # predictions: ground truth plus noise, worse on occluded faces (mean NME about 0.06, 0.09 when occluded)
-    sigma = np.where(occlusion == "none", 0.05, 0.075) * factor
-    predicted = (points + rng.normal(0, 1, points.shape) * sigma[:, None, None]).round(3)
-    np.savez(data / "predictions.npz", locators=np.array(locators), points=predicted)
 
 
 def write_project(project: Path, data: Path, store: Path, repo: Path) -> None:
