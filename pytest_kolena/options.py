@@ -307,6 +307,11 @@ def _executor(config: pytest.Config) -> tuple[str, int]:
             f"kolena: --kolena-executor / kolena_executor is {given!r}: give serial, threads, processes, dask or "
             "dask://HOST:PORT"
         )
+    if kind == "serial" and workers > 1:
+        raise pytest.UsageError(
+            f"kolena: --kolena-workers {workers} with the serial executor: give --kolena-executor threads, processes "
+            "or dask, or leave the executor out (workers alone mean threads)"
+        )
     if kind.startswith("dask://") and not kind[len("dask://") :].strip("/"):
         raise pytest.UsageError(f"kolena: --kolena-executor {given!r} names no scheduler: give dask://HOST:PORT")
     default = (os.cpu_count() or 1) if kind in ("processes", "dask") else 1

@@ -72,7 +72,8 @@ def _session(config: pytest.Config) -> KolenaSession:
 
         settings = config.stash[_SETTINGS]
         progress = ProgressLine.of(config, settings.progress, settings.is_worker)
-        config.stash[_SESSION] = KolenaSession(settings, progress)
+        session = config.stash[_SESSION] = KolenaSession(settings, progress)
+        config.add_cleanup(session.close)  # the executor is shut down even if the session ends on an error
     return config.stash[_SESSION]
 
 

@@ -42,6 +42,7 @@ class KolenaSession:
     def __init__(self, settings: Settings, progress: ProgressLine | None = None) -> None:
         self.settings = settings
         self.progress = progress
+        self.current_nodeid = ""
         self.storage = storage_of(settings)
         self._resources = contextlib.ExitStack()  # the executor, shut down at the end of the session
         self._executor: Any = None
@@ -145,7 +146,7 @@ class KolenaSession:
         if key not in self._runs and shared in self._runs:
             self._runs[key] = self._runs[shared]
         if key not in self._runs:
-            settings = self.settings
+            settings, pool = self.settings, self.executor()
             run = TestRun(
                 model,
                 suite,
@@ -153,16 +154,16 @@ class KolenaSession:
                 list(spec.configurations),
                 settings.reset,
                 warn=False,
-                executor=self.executor(),
-                workers=settings.workers,
+                executor=pool.executor if pool is not None else None,
+                workers=pool.capacity if pool is not None else 1,
                 batch_size=settings.batch_size,
                 progress=self.progress,
             )
             if self.progress is not None:
-                self.progress.start(f"{model.name} on {suite.name}")
+                self.progress.start(f"{model.name} on {suite.name}", self.current_nodeid)
             from .engine.executors import ExecutorError
 
-            with self._inference_cache(run, model, suite), no_cyclic_gc():
+            with self._inference_cache(run, model, suite):
                 try:
                     self._runs[key] = self._runs[shared] = run.run()
                 except ExecutorError as error:
@@ -171,7 +172,7 @@ class KolenaSession:
         return self._runs[key]
 
     def executor(self) -> Any:
-        """The session's executor (None: serial), started by the first model run and shut down by `close`."""
+        """The session's executor Pool (None: serial), started by the first model run and shut down by `close`."""
         if isinstance(self._executor, ItemError):  # tried once: every item says why, without waiting again
             raise self._executor
         if self._executor is None and self.settings.executor != "serial":
@@ -209,7 +210,7 @@ class KolenaSession:
         with machine_lock(f"{self.settings.store}|{model.name}|{version}|{suite.name}"):
             decode = model.workflow.inference_type.from_dict
             options = store_options(self.settings, self.storage)
-            code = code_fingerprint(model.infer)
+            code = code_fingerprint(model.infer) + code_fingerprint(model.infer_batch)
             store = self.settings.store
             run.cache = InferenceCache(store, model.name, str(version), suite.name, decode, options, code=code)
             yield
@@ -232,6 +233,7 @@ class KolenaSession:
         if not isinstance(model, Model):
             pytest.fail(f"fixture '{param.model.fixture}' returned {type(model).__name__}, not a Model", pytrace=False)
         request.node.stash[MODEL_NAME] = model.name
+        self.current_nodeid = request.node.nodeid  # where a progress line is written
         try:
             return self.item_result(self.spec_for(request.node), param, model)
         except ItemError as error:

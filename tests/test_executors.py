@@ -4,6 +4,7 @@ results, the same errors, the same order, whatever runs them."""
 from __future__ import annotations
 
 import re
+import sys
 import zlib
 from pathlib import Path
 
@@ -81,8 +82,8 @@ def test_every_executor_gives_the_serial_results_and_errors(suite, kind):
     serial = outcome(run(suite, model))
     assert 20 < len(serial["failures"]) < 80  # some samples fail, each with its own message
     assert all(locator in message for locator, message in serial["failures"])
-    with open_executor(kind, 2) as executor:
-        assert outcome(run(suite, model, executor=executor, workers=2, batch_size=7)) == serial
+    with open_executor(kind, 2) as pool:
+        assert outcome(run(suite, model, executor=pool.executor, workers=2, batch_size=7)) == serial
 
 
 def test_the_processes_executor_sends_closures_and_refuses_what_cannot_be_sent(suite):
@@ -96,18 +97,18 @@ def test_the_processes_executor_sends_closures_and_refuses_what_cannot_be_sent(s
         with lock:  # a lock cannot be pickled
             return shape(ts)
 
-    with open_executor("processes", 2) as executor:
-        assert outcome(run(suite, closure, executor=executor, workers=2)) == outcome(run(suite, closure))
+    with open_executor("processes", 2) as pool:
+        assert outcome(run(suite, closure, executor=pool.executor, workers=2)) == outcome(run(suite, closure))
         with pytest.raises(Exception, match="cannot be sent to worker processes .*define its infer function"):
-            run(suite, Model("locked", infer=locked), executor=executor, workers=2)
+            run(suite, Model("locked", infer=locked), executor=pool.executor, workers=2)
 
 
 def test_a_batch_that_raises_is_retried_sample_by_sample(suite):
     serial = outcome(run(suite, Model("flaky", infer=flaky_infer)))
     both = Model("flaky", infer=flaky_infer, infer_batch=flaky_batch)
     assert outcome(run(suite, both, batch_size=16)) == serial
-    with open_executor("threads", 3) as executor:
-        assert outcome(run(suite, both, executor=executor, workers=3, batch_size=16)) == serial
+    with open_executor("threads", 3) as pool:
+        assert outcome(run(suite, both, executor=pool.executor, workers=3, batch_size=16)) == serial
 
 
 def test_a_batch_only_model_fails_the_samples_of_a_batch_that_raises(suite):
@@ -132,8 +133,8 @@ def test_an_inference_of_the_wrong_type_is_that_samples_failure_on_any_executor(
     model = Model("wrong", infer=wrong_type)
     serial = outcome(run(suite, model))
     assert serial["failures"] and all("expected Inference" in m for _, m in serial["failures"])
-    with open_executor("threads", 2) as executor:
-        assert outcome(run(suite, model, executor=executor, workers=2)) == serial
+    with open_executor("threads", 2) as pool:
+        assert outcome(run(suite, model, executor=pool.executor, workers=2)) == serial
 
 
 class Counting(KeypointsEvaluator):
@@ -172,18 +173,25 @@ def test_the_dataframe_evaluator_equals_the_seed_style_one(suite):
             assert m.alignment_failure == s.alignment_failure
 
 
-def test_the_dataframe_evaluator_names_the_sample_it_cannot_score(suite):
-    def short(test_sample):
-        inference = mean_shape_model.infer(test_sample)
-        return Inference(Keypoints(inference.keypoints.points[:4]), 1.0) if broken(test_sample) else inference
+@pytest.mark.parametrize("evaluator", [OncePerSample, VectorisedKeypointsEvaluator])
+def test_a_sample_that_cannot_be_scored_fails_the_test_cases_holding_it_as_the_default_path_does(suite, evaluator):
+    nose = next(tc for tc in suite.test_cases if tc.name.endswith("occlusion nose"))
+    bad = next(iter(nose.iter_test_samples()))[0].locator
 
-    results = run(suite, Model("short", infer=short), VectorisedKeypointsEvaluator(configurations=CONFIGURATIONS))
-    first = next(ts.locator for ts in SampleIndex.of(suite).samples if broken(ts))
-    errors = {str(c.error) for c in results.cases}
-    assert errors == {
-        f"compute_test_sample_metrics_frame raised ValueError: {first}: 4 inferred keypoints for 5 ground truth "
-        "keypoints (or a number of keypoints other than the suite's first sample's)"
-    }
+    def short(test_sample):  # one sample with 4 keypoints for 5
+        inference = mean_shape_model.infer(test_sample)
+        return Inference(Keypoints(inference.keypoints.points[:4]), 1.0) if test_sample.locator == bad else inference
+
+    model = Model("short", infer=short)
+    default = run(suite, model)  # per test case: the cases holding the sample fail
+    failing = {(c.name, c.configuration_name) for c in default.cases if c.error is not None}
+    assert ("300-W :: occlusion nose", "nme-threshold-0.08") in failing
+    assert len(failing) < len(default.cases)
+    results = run(suite, model, evaluator(configurations=CONFIGURATIONS))
+    assert {(c.name, c.configuration_name) for c in results.cases if c.error is not None} == failing
+    assert all(bad in str(c.error) for c in results.cases if c.error is not None)
+    kept = [c for c in results.cases if c.error is None]
+    assert kept and all(c.metrics.n_samples == len(c.samples) for c in kept)
 
 
 def noisy_infer(test_sample):
@@ -302,18 +310,24 @@ def test_progress_lines_when_asked_and_none_otherwise(project):
 
 
 def test_progress_stays_quiet_on_xdist_workers(project):
+    from pytest_kolena.report.progress import ProgressLine
+
+    config = project.parseconfigure("-p", "no:cacheprovider")
+    assert ProgressLine.of(config, "on", is_worker=False) is not None
+    assert ProgressLine.of(config, "on", is_worker=True) is None  # a worker's output is not a terminal
     result = project.runpytest("-p", "no:cacheprovider", "--kolena-reset", "--kolena-progress", "on", "-n", "2")
     assert result.ret == 0
     result.assert_outcomes(passed=7)
-    assert "kolena: flaky on 300-W" not in result.stdout.str()
 
 
 def run_on_a_terminal(project: pytest.Pytester, *args: str) -> str:
     """pytest in a child process whose output is a pseudo-terminal, as a developer runs it."""
     import os
     import pty
+    import select
     import subprocess
     import sys
+    import time
 
     leader, follower = pty.openpty()
     env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
@@ -326,8 +340,12 @@ def run_on_a_terminal(project: pytest.Pytester, *args: str) -> str:
         env=env,
     )
     os.close(follower)
-    output = b""
-    while True:
+    output, deadline = b"", time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if not select.select([leader], [], [], 1)[0]:
+            if child.poll() is not None:
+                break
+            continue
         try:
             chunk = os.read(leader, 65536)
         except OSError:  # the child closed the terminal
@@ -335,15 +353,82 @@ def run_on_a_terminal(project: pytest.Pytester, *args: str) -> str:
         if not chunk:
             break
         output += chunk
-    child.wait(timeout=120)
+    child.wait(timeout=10)
     os.close(leader)
     return output.decode(errors="replace")
 
 
-def test_on_a_terminal_the_line_is_redrawn_and_erased_and_quiet_with_q(project):
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is POSIX")
+def test_on_a_terminal_the_line_is_redrawn_in_place_and_quiet_with_q(project):
     shown = run_on_a_terminal(project)
     assert "\rkolena: flaky on 300-W: inference 300/300 (100%)" in shown  # redrawn in place
+    lines = shown.replace("\r\n", "\n").split("\n")
+    final = [line for line in lines if "evaluation 6/6 (100%)" in line]
+    assert len(final) == 1 and final[0].rstrip().endswith("/s")  # its last state kept, on its own line
+    assert any(line.startswith("test_kp.py .......") for line in lines), repr(shown)  # pytest's line, below it
     assert "7 passed" in shown
-    drawn = shown[shown.index("kolena: flaky on 300-W: evaluation 6/6") :]
-    assert drawn.split("\n", 1)[0].rstrip().endswith("\r") or "\r " in drawn.split("\n", 1)[0]  # then erased
     assert "kolena: flaky on 300-W" not in run_on_a_terminal(project, "-q")
+
+
+def test_ctrl_c_on_threads_keeps_the_finished_batches_in_the_cache(suite):
+    from pytest_kolena.engine.inference import Inferrer, infer_distinct
+
+    class Cache(dict):
+        flushed = False
+
+        def put(self, sample_id, inference):
+            self[sample_id] = inference
+
+        def flush(self):
+            self.flushed = True
+
+    def interrupt(what, done, total):  # the user presses Ctrl-C once 40 samples are in
+        if done >= 40:
+            raise KeyboardInterrupt
+
+    index, cache = SampleIndex.of(suite), Cache()
+    inferrer = Inferrer(mean_shape_model.infer, None, Inference)
+    with open_executor("threads", 4) as pool, pytest.raises(KeyboardInterrupt):
+        infer_distinct(inferrer, index.samples, index.ids, cache, pool.executor, 8, interrupt, pool.capacity)
+    assert cache.flushed and 40 <= len(cache) < 300
+    by_id = dict(zip(index.ids, index.samples))
+    assert all(cache[i] == mean_shape_model.infer(by_id[i]) for i in cache)
+
+
+BATCH_MODULE = """
+import os
+
+import pytest
+
+from examples.facial_keypoints.workflow import KeypointsEvaluator, NmeThreshold, mean_shape_model
+from examples.quickstart.quickstart import Model
+
+
+def batch(test_samples):
+    with open("calls.txt", "a") as out:
+        out.write(f"{{len(test_samples)}}\\n")
+    revision = {revision}  # the code's own constant: another revision is other code
+    return [mean_shape_model.infer(ts) for ts in test_samples]
+
+
+model = Model("batched", infer_batch=batch, metadata={{"version": "1"}})
+
+
+@pytest.mark.kolena(models=[model], evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]), columns={{"points": "keypoints"}})
+def test_kp(kolena_result):
+    pass
+"""
+
+
+def test_the_cache_knows_when_infer_batch_changed(project):
+    project.makepyfile(test_kp=BATCH_MODULE.format(revision=1))
+    first = project.runpytest("-p", "no:cacheprovider", "--kolena-batch-size", "50")
+    assert first.ret == 0
+    first.stdout.fnmatch_lines(["inference of batched: 300 inferred, 0 from the cache"])
+    calls = (project.path / "calls.txt").read_text().split()
+    assert calls == ["50"] * 6
+    assert project.runpytest("-p", "no:cacheprovider").ret == 0  # the same code: all from the cache
+    assert (project.path / "calls.txt").read_text().split() == calls
+    project.makepyfile(test_kp=BATCH_MODULE.format(revision=2))  # new code, same version
+    again = project.runpytest("-p", "no:cacheprovider")
+    again.stdout.fnmatch_lines(["inference of batched: 300 inferred, 0 from the cache (300 cached by other code*"])

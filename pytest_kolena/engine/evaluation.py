@@ -10,8 +10,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 from .failure import Failure
-from .inference import Progress
-from .results import SampleFailure, SampleResult, TestCaseResult, configuration_name
+from .results import Progress, SampleFailure, SampleResult, TestCaseResult, configuration_name
 
 Key = Callable[[Any], Hashable]
 
@@ -80,26 +79,28 @@ def has_frame_form(evaluator: Any) -> bool:
     return callable(getattr(evaluator, "compute_test_sample_metrics_frame", None))
 
 
-def _suite_sample_metrics(evaluator: Any, cases: Sequence[InferredCase], configuration: Any, key: Key) -> Any:
-    """Sample metrics by sample id for the distinct samples of the suite, in one call; a Failure if it raised."""
+def _distinct(cases: Sequence[InferredCase]) -> tuple[list[tuple[Any, Any, Any]], list[str]]:
+    """The (test sample, ground truth, inference) rows of the distinct samples of the suite, and their ids."""
     distinct: dict[str, tuple[Any, Any, Any]] = {}
     for case in cases:
         for sample_id, row in zip(case.ids, case.rows):
             distinct.setdefault(sample_id, row)
-    rows, ids = list(distinct.values()), list(distinct)
-    stage = "compute_test_sample_metrics"
-    try:
-        if has_frame_form(evaluator):
-            from .frame import samples_frame
+    return list(distinct.values()), list(distinct)
 
-            stage = "compute_test_sample_metrics_frame"
-            metrics = _frame_metrics(evaluator, samples_frame(rows, ids), configuration)
-        else:
-            pairs = evaluator.compute_test_sample_metrics(None, rows, configuration)
-            metrics = _align_sample_metrics(pairs, rows, key)
-    except Exception as error:
-        return Failure.from_exception(stage, error)
-    return dict(zip(ids, metrics))
+
+def _sample_metrics(
+    evaluator: Any, rows: list, ids: list[str], test_case: Any, configuration: Any, key: Key, frame: Any = None
+) -> list[Any]:
+    """The evaluator's sample metrics of `rows`, in their order: on a DataFrame of them (`frame`, when already
+    built) if it has the frame form, else from compute_test_sample_metrics."""
+    if has_frame_form(evaluator):
+        from .frame import samples_frame
+
+        if not rows:
+            return []
+        return _frame_metrics(evaluator, frame if frame is not None else samples_frame(rows, ids), configuration)
+    pairs = evaluator.compute_test_sample_metrics(test_case, rows, configuration)
+    return _align_sample_metrics(pairs, rows, key)
 
 
 def _frame_metrics(evaluator: Any, frame: Any, configuration: Any) -> list[Any]:
@@ -123,15 +124,29 @@ def evaluate_per_case(
     progress: Progress | None = None,
 ) -> Evaluation:
     """Run a class-based evaluator: each compute_* method once per test case and configuration; the sample metrics
-    once per configuration for the whole suite when the evaluator computes them `once_per_sample`."""
+    once per configuration for the distinct samples of the whole suite when the evaluator computes them
+    `once_per_sample` (where that call raises, per test case, so that the error lands on the test cases holding
+    the sample, as on the default path)."""
     evaluation = Evaluation([], {}, {})
     configurations = list(configurations or [None])
     done, total = 0, len(configurations) * len(cases)
+    once = once_per_sample(evaluator)
+    rows, ids = _distinct(cases) if once else ([], [])
+    frame = None  # the suite's DataFrame, built once for every configuration
     for configuration in configurations:
-        shared = _suite_sample_metrics(evaluator, cases, configuration, key) if once_per_sample(evaluator) else None
+        shared = None
+        if once:
+            try:
+                if has_frame_form(evaluator) and frame is None and rows:
+                    from .frame import samples_frame
+
+                    frame = samples_frame(rows, ids)
+                shared = dict(zip(ids, _sample_metrics(evaluator, rows, ids, None, configuration, key, frame)))
+            except Exception:
+                shared = None
         results = []
         for case in cases:
-            results.append(_evaluate_case(evaluator, case, configuration, key, shared))
+            results.append(_evaluate_case(evaluator, case, configuration, key, shared, once))
             done += 1
             if progress is not None:
                 progress("evaluation", done, total)
@@ -150,18 +165,15 @@ def evaluate_per_case(
 
 
 def _evaluate_case(
-    evaluator: Any, case: InferredCase, configuration: Any, key: Key, shared: dict[str, Any] | Failure | None
+    evaluator: Any, case: InferredCase, configuration: Any, key: Key, shared: dict[str, Any] | None, once: bool
 ) -> TestCaseResult:
-    """One test case at one configuration; `shared`: the suite's sample metrics by sample id (or their failure)."""
+    """One test case at one configuration; `shared`: the suite's sample metrics by sample id, when computed."""
     result = _new_result(case, configuration)
-    if isinstance(shared, Failure):
-        result.error = shared
-        return result
-    stage = "compute_test_sample_metrics"
+    stage = "compute_test_sample_metrics" + ("_frame" if has_frame_form(evaluator) else "")
     try:
         if shared is None:
-            pairs = evaluator.compute_test_sample_metrics(case.test_case, case.rows, configuration)
-            sample_metrics = _align_sample_metrics(pairs, case.rows, key)
+            test_case = None if once else case.test_case
+            sample_metrics = _sample_metrics(evaluator, case.rows, case.ids, test_case, configuration, key)
         else:
             sample_metrics = [shared[sample_id] for sample_id in case.ids]
         for sample, metrics in zip(result.samples, sample_metrics):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
+import logging
 import pickle
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,17 +16,28 @@ class ExecutorError(Exception):
     """An executor that cannot be started: a missing extra, a scheduler that does not answer."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Pool:
+    """An executor and how many tasks it runs at once (its workers; a Dask cluster's threads)."""
+
+    executor: concurrent.futures.Executor
+    capacity: int
+
+
 @contextlib.contextmanager
-def open_executor(kind: str, workers: int) -> Iterator[concurrent.futures.Executor | None]:
+def open_executor(kind: str, workers: int) -> Iterator[Pool | None]:
     """The executor of `kind` with `workers` workers, shut down on exit; None for serial."""
     if kind == "serial":
         yield None
-    elif kind == "threads":
-        with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="kolena-infer") as pool:
-            yield pool
-    elif kind == "processes":
-        with concurrent.futures.ProcessPoolExecutor(workers) as pool:
-            yield _Pickled(pool)
+    elif kind in ("threads", "processes"):
+        if kind == "threads":
+            pool: concurrent.futures.Executor = concurrent.futures.ThreadPoolExecutor(workers, "kolena-infer")
+        else:
+            pool = _Pickled(concurrent.futures.ProcessPoolExecutor(workers))
+        try:
+            yield Pool(pool, workers)
+        finally:  # batches not started are dropped; those running end (a thread cannot be stopped)
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         with _dask(kind, workers) as pool:
             yield pool
@@ -61,7 +74,7 @@ class _Pickled(concurrent.futures.Executor):
 
 
 @contextlib.contextmanager
-def _dask(kind: str, workers: int) -> Iterator[concurrent.futures.Executor]:
+def _dask(kind: str, workers: int) -> Iterator[Pool]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -71,16 +84,22 @@ def _dask(kind: str, workers: int) -> Iterator[concurrent.futures.Executor]:
     with contextlib.ExitStack() as stack:
         if kind == "dask":
             cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
             )
             client = stack.enter_context(Client(stack.enter_context(cluster)))
         else:
-            address = "tcp://" + kind.split("://", 1)[1].strip("/")
+            address = kind.split("://", 1)[1].strip("/")
+            address = address if "://" in address else "tcp://" + address  # dask://tls://host:port keeps its scheme
             try:
                 client = stack.enter_context(Client(address, timeout="10s"))
-            except OSError as error:
+            except (OSError, ValueError) as error:
                 raise ExecutorError(
                     f"--kolena-executor {kind}: no Dask scheduler answers at {address}: {error}"
                 ) from None
+        capacity = sum(client.nthreads().values()) or workers  # an existing cluster: all its threads
         # pure=False: a model need not be deterministic for its tasks to run (Dask would merge equal tasks)
-        yield client.get_executor(pure=False)
+        yield Pool(client.get_executor(pure=False), capacity)

@@ -1,5 +1,5 @@
 """The suite's samples as one pandas DataFrame, for vectorised evaluators: a row per distinct sample (indexed by its
-sample id), a column per leaf field, named by its path: `test_sample.normalization_factor`,
+sample id), a column per leaf field, named by its path: `test_sample.locator`,
 `ground_truth.keypoints.points`, `inference.keypoints.points`, `test_sample.metadata.roll_deg`.
 
 Nested data objects and dicts are flattened; lists (points, a polygon's vertices, a list of boxes) stay one value.
@@ -32,7 +32,7 @@ def _columns(values: list[Any], path: str, out: dict[str, list[Any]]) -> None:
 
 def samples_frame(rows: Sequence[tuple[Any, Any, Any]], ids: Sequence[str]) -> Any:
     """The (test sample, ground truth, inference) rows as a DataFrame; where a nested data object is None in a row
-    (an optional box), its fields' columns hold None."""
+    (an optional box), its fields' columns hold a missing value (None, or NaN in a numeric column)."""
     import pandas as pd
 
     out: dict[str, list[Any]] = {}

@@ -9,8 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .failure import Failure
-
-Progress = Callable[[str, int, int], None]  # (what, done, total)
+from .results import Progress
 
 
 @dataclasses.dataclass
@@ -119,13 +118,23 @@ def _on_executor(
     keep: Callable[[list[int], list[Any]], None],
 ) -> None:
     """Submit the batches, a bounded number at a time (memory, and Ctrl-C stops soon); keep each as it finishes. A
-    batch whose task itself failed (a model that does not pickle, a worker that died) fails its samples."""
+    batch whose task failed (a worker that died, a broken pool) fails its samples. On Ctrl-C the batches already
+    finished are kept (they reach the cache) and those not started are cancelled."""
     pending: dict[concurrent.futures.Future, list[int]] = {}
     queue = iter(batches)
+
+    def task_failed(batch: list[int], error: BaseException) -> None:
+        keep(batch, [Failure.from_exception("infer (task on the executor)", error)] * len(batch))
+
     try:
         while True:
             for batch in queue:
-                pending[executor.submit(inferrer, [samples[p] for p in batch])] = batch
+                try:
+                    pending[executor.submit(inferrer, [samples[p] for p in batch])] = batch
+                except concurrent.futures.BrokenExecutor as error:  # no batch can run any more
+                    for rest in [batch, *queue]:
+                        task_failed(rest, error)
+                    break
                 if len(pending) >= window:
                     break
             if not pending:
@@ -133,11 +142,15 @@ def _on_executor(
             finished, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
             for future in finished:
                 batch = pending.pop(future)
-                try:
-                    results = future.result()
-                except Exception as error:
-                    results = [Failure.from_exception("infer (task on the executor)", error)] * len(batch)
-                keep(batch, results)
-    finally:
-        for future in pending:
-            future.cancel()
+                error = future.exception()
+                if error is None:
+                    keep(batch, future.result())
+                else:
+                    task_failed(batch, error)
+    except BaseException:
+        for future, batch in pending.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                keep(batch, future.result())
+            else:
+                future.cancel()
+        raise

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from .failure import Failure
+
+Progress = Callable[[str, int, int], None]  # how a run reports its progress: (what, done, total)
 
 
 def configuration_name(configuration: Any) -> str | None:

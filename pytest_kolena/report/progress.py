@@ -1,8 +1,8 @@
 """A progress line during inference and evaluation, through pytest's own terminal reporter (its width, its
 colours, its capture: the line reaches the terminal while a test's output is captured).
 
-On a terminal the line is rewritten in place and erased when done; with `--kolena-progress on` elsewhere (a CI
-log), a line is written every few seconds and at the end. Quiet with -q, when not a terminal (auto), and on
+On a terminal the line is rewritten in place, its last state kept when done; with `--kolena-progress on` elsewhere
+(a CI log), a line is written every few seconds and at the end. Quiet with -q, when not a terminal (auto), and on
 pytest-xdist workers, whose output is not a terminal.
 """
 
@@ -32,8 +32,8 @@ class ProgressLine:
 
     def __init__(self, reporter: Any, capture: Any, in_place: bool) -> None:
         self.reporter, self.capture, self.in_place = reporter, capture, in_place
-        self.label = ""
-        self._started: dict[str, float] = {}
+        self.label, self.nodeid = "", ""
+        self._started: dict[str, tuple[float, int]] = {}  # per phase: when, and how many were done then
         self._shown = 0.0
         self._open = False  # a line is on the terminal, to rewrite or erase
 
@@ -48,20 +48,21 @@ class ProgressLine:
             return None
         return cls(reporter, config.pluginmanager.get_plugin("capturemanager"), in_place=tty)
 
-    def start(self, label: str) -> None:
-        self.label, self._started = label, {}
+    def start(self, label: str, nodeid: str = "") -> None:
+        """A model run begins, in the setup of the item `nodeid` (whose file name pytest has just written)."""
+        self.label, self._started, self.nodeid = label, {}, nodeid
 
     def __call__(self, what: str, done: int, total: int) -> None:
         now = time.monotonic()
-        started = self._started.setdefault(what, now)
+        started, done_then = self._started.setdefault(what, (now, done))  # samples from the cache count no time
         last = done >= total
         if not last and now - self._shown < (REDRAW_EVERY_S if self.in_place else LOG_EVERY_S):
             return
         self._shown = now
         elapsed = now - started
         text = f"kolena: {self.label}: {what} {done:,}/{total:,} ({100 * done // max(total, 1)}%)"
-        if elapsed > 0 and done:
-            rate = done / elapsed
+        if elapsed > 0 and done > done_then:
+            rate = (done - done_then) / elapsed
             text += f", {rate:,.0f}/s" + (f", {duration((total - done) / rate)} left" if not last else "")
         self._write(text, last)
 
@@ -72,12 +73,18 @@ class ProgressLine:
                 self.reporter.write_line(text)
                 return
             if not self._open:
-                self.reporter.ensure_newline()
+                self.reporter.ensure_newline()  # pytest's current line stays as it is
                 self._open = True
-            self.reporter.rewrite(text[: shutil.get_terminal_size().columns - 1], erase=True)
-            if last:
-                self.reporter.rewrite("", erase=True)
+            self.reporter.rewrite(text[: self._width() - 1], erase=True)
+            if last:  # the last state stays on its own line; pytest's line of results starts again below it
+                self.reporter.write("\n")
                 self._open = False
+                if self.nodeid and self.reporter.verbosity <= 0:  # (verbose lines write their own prefix)
+                    self.reporter.write_fspath_result(self.nodeid, "")
+
+    def _width(self) -> int:
+        writer = getattr(self.reporter, "_tw", None)  # pytest's terminal writer knows the terminal's width
+        return getattr(writer, "fullwidth", 0) or shutil.get_terminal_size().columns
 
     def _uncaptured(self) -> Any:
         import contextlib

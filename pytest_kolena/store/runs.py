@@ -17,6 +17,19 @@ from ._fs import filesystem, join
 COLUMNS = ("level", "test", "suite", "model", "configuration", "test_case", "sample_id", "values", "extra")
 
 
+def _record_default(default: Any) -> Any:
+    """What the run record writes of a value JSON does not know: a data object's fields, else its text (as rows
+    written one by one do, with default=str)."""
+
+    def encode(value: Any) -> Any:
+        try:
+            return default(value)
+        except TypeError:
+            return str(value)
+
+    return encode
+
+
 @dataclasses.dataclass
 class RunRecord:
     """One writer's part of a run."""
@@ -71,7 +84,7 @@ class RunRecord:
         self.columns["sample_id"].extend(values)
         from ..workflow._dataobject import json_default
 
-        dumps = json.JSONEncoder(default=json_default).encode
+        dumps = json.JSONEncoder(default=_record_default(json_default)).encode
         self.columns["values"].extend([dumps(v) for v in values.values()])
         self.columns["extra"].extend([None] * n)
 

@@ -157,7 +157,7 @@ def json_default(value: Any) -> Any:
         return out
     if hasattr(value, "tolist"):
         return value.tolist()
-    return str(value)
+    raise TypeError(f"cannot serialize {describe(value)}")  # as to_dict: never a lossy text in its place
 
 
 def to_plain(value: Any) -> Any:

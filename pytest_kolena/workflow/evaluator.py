@@ -90,7 +90,7 @@ class Evaluator(metaclass=ABCMeta):
       `test_case=None`, and shared by the test cases holding each sample;
     - an evaluator may compute them vectorised instead: `compute_test_sample_metrics_frame(frame, configuration)`
       gets a pandas DataFrame of all the distinct samples of the suite (a row per sample, a column per field:
-      `test_sample.normalization_factor`, `ground_truth.keypoints.points`, `inference.keypoints.points`, ...) and
+      `test_sample.locator`, `ground_truth.keypoints.points`, `inference.keypoints.points`, ...) and
       returns one MetricsTestSample per row, in order.
     """
 

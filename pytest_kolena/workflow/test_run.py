@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from typing import Any, ClassVar
 
+from .._gc import no_cyclic_gc
 from ..engine.evaluation import InferredCase, evaluate_per_case, evaluate_whole
-from ..engine.inference import Inferrer, Progress, infer_distinct
-from ..engine.results import RunResults, SampleFailure
+from ..engine.inference import Inferred, Inferrer, infer_distinct
+from ..engine.results import Progress, RunResults, SampleFailure
 from ._identity import SampleIndex
 from .evaluator import Evaluator, EvaluatorConfiguration
 from .evaluator_function import is_configured
@@ -72,11 +73,16 @@ class TestRun:
         cache = _Refresh(self.cache) if self.reset and self.cache is not None else self.cache
         model = self.model
         inferrer = Inferrer(model.infer, getattr(model, "infer_batch", None), model.workflow.inference_type)
-        # one sample at a time unless batches pay: on a Ctrl-C, every inference made so far reaches the cache
+        # one sample at a time unless batches pay: on a Ctrl-C, every inference made so far reaches the cache (on an
+        # executor: every batch finished so far)
         batch_size = self.batch_size if self.executor is not None or inferrer.infer_batch is not None else 1
         inferred = infer_distinct(
             inferrer, index.samples, index.ids, cache, self.executor, batch_size, self.progress, self.workers
         )
+        with no_cyclic_gc():  # the model ran with the collector on; the results are many objects and no cycles
+            return self._evaluate(index, inferred)
+
+    def _evaluate(self, index: SampleIndex, inferred: Inferred) -> RunResults:
         inferences, failures = inferred.inferences, inferred.failures
         cases = []
         failed: dict[int, SampleFailure] = {}
