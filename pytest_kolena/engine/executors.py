@@ -54,20 +54,26 @@ class _Pickled(concurrent.futures.Executor):
 
     def __init__(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
         self.pool = pool
+        self._sent: tuple[Any, bytes] | None = None  # the last function and its bytes: a model is pickled once
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        if self._sent is None or self._sent[0] is not fn:
+            self._sent = (fn, self._dumps(fn))
+        return self.pool.submit(_call_pickled, self._sent[1], *args, **kwargs)
+
+    @staticmethod
+    def _dumps(fn: Callable[..., Any]) -> bytes:
         try:
             import cloudpickle as dumper
         except ImportError:
             dumper = pickle
         try:
-            payload = dumper.dumps(fn)
+            return dumper.dumps(fn)
         except Exception as error:
             raise ExecutorError(
                 f"--kolena-executor processes: the model cannot be sent to worker processes ({type(error).__name__}: "
                 f"{error}); define its infer function at module level, install cloudpickle, or use threads"
             ) from None
-        return self.pool.submit(_call_pickled, payload, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self.pool.shutdown(wait, cancel_futures=cancel_futures)
