@@ -124,16 +124,9 @@ class KolenaSession:
             if self.settings.data_root is None:
                 raise SuiteError("no data root: give --kolena-data ROOT or set kolena_data in the pytest config")
             root, encoding = self.settings.data_root, self.settings.encoding
-            with no_cyclic_gc():
-                self._suites[key] = load_suite(
-                    spec.workflow,
-                    name,
-                    root,
-                    columns=columns,
-                    stratify=stratify,
-                    options=self.storage,
-                    encoding=encoding,
-                )
+            self._suites[key] = load_suite(  # (which pauses the collector itself)
+                spec.workflow, name, root, columns=columns, stratify=stratify, options=self.storage, encoding=encoding
+            )
         return self._suites[key]
 
     def run(self, test: str, spec: KolenaSpec, model: Model, suite: Any) -> RunResults:

@@ -68,8 +68,8 @@ def infer_distinct(
     workers: int = 1,
 ) -> Inferred:
     """Infer each distinct sample not in `cache` (get, put, flush by sample id), `batch_size` samples per call, on
-    `executor` with `workers` workers (None: here, one batch after another). An exception on one sample is that sample's failure and the
-    others go on. What was inferred is flushed to the cache even on Ctrl-C."""
+    `executor` with `workers` workers (None: here, one batch after another). An exception on one sample is that
+    sample's failure and the others go on. What was inferred is flushed to the cache even on Ctrl-C."""
     out = Inferred({}, {})
     todo = []
     for position, sample_id in enumerate(ids):
