@@ -1,0 +1,100 @@
+"""The suite as a DataFrame for vectorised evaluators, data objects written to JSON by the C encoder, and the
+collector's pause: what a vectorised evaluator reads, what the store and the cache keep."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+from typing import List, Optional
+
+import numpy as np
+import pytest
+
+from pytest_kolena._gc import no_cyclic_gc
+from pytest_kolena.engine.frame import samples_frame
+from pytest_kolena.workflow import GroundTruth, Image, Inference, Metadata
+from pytest_kolena.workflow._dataobject import json_default
+from pytest_kolena.workflow.annotation import BoundingBox, Keypoints, LabeledBoundingBox, Polygon
+
+
+class Sample(Image):
+    bbox: Optional[BoundingBox] = None
+    metadata: Metadata = dataclasses.field(default_factory=dict)
+
+
+class Truth(GroundTruth):
+    keypoints: Keypoints
+    factor: float
+
+
+class Guess(Inference):
+    keypoints: Keypoints
+    boxes: List[LabeledBoundingBox] = dataclasses.field(default_factory=list)
+
+
+def rows():
+    return [
+        (
+            Sample("a.jpg", bbox=BoundingBox((0, 0), (2, 4)), metadata={"roll": 3.0, "camera": "x"}),
+            Truth(Keypoints([(0.0, 1.0), (2.0, 3.0)]), 2.0),
+            Guess(Keypoints([(0.5, 1.0), (2.0, 3.5)]), [LabeledBoundingBox((0, 0), (1, 1), "cat")]),
+        ),
+        (
+            Sample("b.jpg", metadata={"roll": -1.0}),  # no box, no camera
+            Truth(Keypoints([(1.0, 1.0), (1.0, 1.0)]), 4.0),
+            Guess(Keypoints([(1.0, 1.0), (1.0, 2.0)])),
+        ),
+    ]
+
+
+def test_the_frame_has_a_column_per_leaf_field_named_by_its_path():
+    frame = samples_frame(rows(), ["a", "b"])
+    assert list(frame.index) == ["a", "b"] and frame.index.name == "sample_id"
+    assert frame["test_sample.locator"].tolist() == ["a.jpg", "b.jpg"]
+    assert frame["ground_truth.factor"].tolist() == [2.0, 4.0]
+    assert frame["test_sample.metadata.roll"].tolist() == [3.0, -1.0]
+    assert (
+        frame["test_sample.metadata.camera"].tolist()[0] == "x" and frame["test_sample.metadata.camera"].isna().iloc[1]
+    )
+    assert frame["test_sample.bbox.width"].tolist()[0] == 2.0 and np.isnan(frame["test_sample.bbox.width"].iloc[1])
+    points = np.array(frame["inference.keypoints.points"].tolist())  # lists stay one value: stack them
+    assert points.shape == (2, 2, 2)
+    assert frame["inference.boxes"].iloc[0][0].label == "cat"
+
+
+def test_an_empty_suite_gives_an_empty_frame():
+    assert len(samples_frame([], [])) == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Guess(Keypoints([(0.5, 1.0), (2.0, 3.5)]), [LabeledBoundingBox((0, 0), (1, 1), "cat")]),
+        BoundingBox((0, 0), (3, 4)),
+        Polygon([(0, 0), (1, 0), (1, 1)]),
+        Truth(Keypoints([(0.0, 1.0)]), np.float64(2.5)),
+    ],
+)
+def test_json_of_a_data_object_holds_what_to_dict_holds(value):
+    assert json.loads(json.dumps(value, default=json_default)) == value.to_dict()
+
+
+def test_json_refuses_what_to_dict_refuses():
+    with pytest.raises(TypeError, match="cannot serialize"):
+        json.dumps({"when": {1, 2}}, default=json_default)  # a set: never a lossy text in its place
+
+
+def test_the_collector_is_paused_inside_and_back_after_an_error():
+    assert gc.isenabled()
+    with pytest.raises(ValueError), no_cyclic_gc():
+        assert not gc.isenabled()
+        raise ValueError("an evaluator's error")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with no_cyclic_gc():
+            pass
+        assert not gc.isenabled()  # a caller's own pause is kept
+    finally:
+        gc.enable()
