@@ -106,7 +106,12 @@ def test_the_processes_executor_sends_closures_and_refuses_what_cannot_be_sent(s
 def test_a_batch_that_raises_is_retried_sample_by_sample(suite):
     serial = outcome(run(suite, Model("flaky", infer=flaky_infer)))
     both = Model("flaky", infer=flaky_infer, infer_batch=flaky_batch)
-    assert outcome(run(suite, both, batch_size=16)) == serial
+    results = run(suite, both, batch_size=16)
+    assert outcome(results) == serial
+    samples = SampleIndex.of(suite).samples
+    raising = sum(any(broken(ts) for ts in samples[i : i + 16]) for i in range(0, len(samples), 16))
+    assert f"infer_batch raised on {raising} batches, each retried sample by sample by infer" in results.inference_note
+    assert "(first: infer_batch (on a batch of 16) raised ValueError: cannot read " in results.inference_note
     with open_executor("threads", 3) as pool:
         assert outcome(run(suite, both, executor=pool.executor, workers=3, batch_size=16)) == serial
 

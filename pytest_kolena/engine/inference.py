@@ -19,6 +19,8 @@ class Inferred:
     inferences: dict[int, Any]
     failures: dict[int, Failure]
     from_cache: int = 0
+    retried_batches: int = 0  # batches on which infer_batch raised and infer retried each sample
+    retried_because: Failure | None = None  # the first of those errors
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,19 +32,21 @@ class Inferrer:
     infer_batch: Callable[[list[Any]], Sequence[Any]] | None
     expected: type
 
-    def __call__(self, samples: list[Any]) -> list[Any]:
-        """An inference or a Failure per sample, in order."""
+    def __call__(self, samples: list[Any]) -> tuple[list[Any], Failure | None]:
+        """An inference or a Failure per sample, in order; and the error of infer_batch when `infer` retried the
+        batch sample by sample."""
+        retried = None
         if self.infer_batch is not None:
             try:
                 inferences = list(self.infer_batch(samples))
                 if len(inferences) != len(samples):
                     raise ValueError(f"infer_batch returned {len(inferences)} inferences for {len(samples)} samples")
-                return [self._checked(inference) for inference in inferences]
+                return [self._checked(inference) for inference in inferences], None
             except Exception as error:
+                retried = Failure.from_exception(f"infer_batch (on a batch of {len(samples)})", error)
                 if self.infer is None:
-                    failure = Failure.from_exception(f"infer_batch (on a batch of {len(samples)})", error)
-                    return [failure] * len(samples)
-        return [self._one(sample) for sample in samples]
+                    return [retried] * len(samples), None
+        return [self._one(sample) for sample in samples], retried
 
     def _one(self, sample: Any) -> Any:
         try:
@@ -58,7 +62,7 @@ class Inferrer:
 
 
 def infer_distinct(
-    inferrer: Callable[[list[Any]], list[Any]],
+    inferrer: Callable[[list[Any]], tuple[list[Any], Failure | None]],
     samples: Sequence[Any],
     ids: Sequence[str],
     cache: Any = None,
@@ -82,8 +86,12 @@ def infer_distinct(
     batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
     done = out.from_cache
 
-    def keep(batch: list[int], results: list[Any]) -> None:
+    def keep(batch: list[int], outcome: tuple[list[Any], Failure | None]) -> None:
         nonlocal done
+        results, retried = outcome
+        if retried is not None:
+            out.retried_batches += 1
+            out.retried_because = out.retried_because or retried
         for position, result in zip(batch, results):
             if isinstance(result, Failure):
                 out.failures[position] = result
@@ -112,10 +120,10 @@ def infer_distinct(
 def _on_executor(
     executor: concurrent.futures.Executor,
     window: int,
-    inferrer: Callable[[list[Any]], list[Any]],
+    inferrer: Callable[[list[Any]], tuple[list[Any], Failure | None]],
     samples: Sequence[Any],
     batches: list[list[int]],
-    keep: Callable[[list[int], list[Any]], None],
+    keep: Callable[[list[int], tuple[list[Any], Failure | None]], None],
 ) -> None:
     """Submit the batches, a bounded number at a time (memory, and Ctrl-C stops soon); keep each as it finishes. A
     batch whose task failed (a worker that died, a broken pool) fails its samples. On Ctrl-C the batches already
@@ -124,7 +132,7 @@ def _on_executor(
     queue = iter(batches)
 
     def task_failed(batch: list[int], error: BaseException) -> None:
-        keep(batch, [Failure.from_exception("infer (task on the executor)", error)] * len(batch))
+        keep(batch, ([Failure.from_exception("infer (task on the executor)", error)] * len(batch), None))
 
     try:
         while True:

@@ -96,6 +96,8 @@ class RunResults:
     n_samples: int
     from_cache: int = 0  # inferences read from the inference cache rather than computed
     cache_ignored: int = 0  # cached inferences not served: made by other infer code of the same model version
+    retried_batches: int = 0  # batches on which infer_batch raised, retried sample by sample by infer
+    retried_because: str = ""  # the first of those errors
 
     @property
     def inference_note(self) -> str:
@@ -104,6 +106,11 @@ class RunResults:
         note = f"{inferred} inferred, {self.from_cache} from the cache"
         if self.cache_ignored:
             note += f" ({self.cache_ignored} cached by other code of infer ignored: the code changed)"
+        if self.retried_batches:
+            note += (
+                f"; infer_batch raised on {self.retried_batches} batches, each retried sample by sample by infer "
+                f"(first: {self.retried_because})"
+            )
         return note
 
     @property

@@ -118,6 +118,8 @@ class TestRun:
             n_samples=len(inferences) + len(failures),
             from_cache=inferred.from_cache,
             cache_ignored=getattr(self.cache, "ignored", 0) if not self.reset else 0,
+            retried_batches=inferred.retried_batches,
+            retried_because=str(inferred.retried_because or ""),
         )
         if self.warn:
             _warn_about_failures(results)
