@@ -96,12 +96,15 @@ def _dask(kind: str, workers: int) -> Iterator[Pool]:
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
             )
-            client = stack.enter_context(Client(stack.enter_context(cluster)))
+            stack.callback(_close, cluster)
+            client = Client(cluster)
+            stack.callback(_close, client)
         else:
             address = kind.split("://", 1)[1].strip("/")
             address = address if "://" in address else "tcp://" + address  # dask://tls://host:port keeps its scheme
             try:
-                client = stack.enter_context(Client(address, timeout="10s"))
+                client = Client(address, timeout="10s")
+                stack.callback(_close, client)
             except (OSError, ValueError) as error:
                 raise ExecutorError(
                     f"--kolena-executor {kind}: no Dask scheduler answers at {address}: {error}"
@@ -109,3 +112,13 @@ def _dask(kind: str, workers: int) -> Iterator[Pool]:
         capacity = sum(client.nthreads().values()) or workers  # an existing cluster: all its threads
         # pure=False: a model need not be deterministic for its tasks to run (Dask would merge equal tasks)
         yield Pool(client.get_executor(pure=False), capacity)
+
+
+def _close(closable: Any, timeout: float = 20) -> None:
+    """Close a Dask client or cluster, waiting at most `timeout` s: a cluster whose workers do not answer the close
+    (seen after other asyncio loops ran in the process) must not hang the pytest session; its processes end with
+    it."""
+    try:
+        closable.close(timeout=timeout)
+    except Exception as error:  # a timeout: say so, go on
+        logging.getLogger(__name__).warning("kolena: Dask did not close within %s s (%s)", timeout, error)
