@@ -222,6 +222,7 @@ def evaluate_whole(
     configurations: Sequence[Any],
     key: Key,
     groups: Callable[[Sequence[InferredCase], Key], CaseGroups] = CaseGroups,
+    progress: Progress | None = None,
 ) -> Evaluation:
     """Run a function-style evaluator once per configuration over the distinct samples of the suite."""
     distinct: dict[Hashable, tuple[Any, Any, Any]] = {}
@@ -230,7 +231,8 @@ def evaluate_whole(
             distinct.setdefault(key(row[0]), row)
     test_samples, ground_truths, inferences = (list(c) for c in zip(*distinct.values())) if distinct else ([], [], [])
     evaluation = Evaluation([], {}, {})
-    for configuration in configurations if configured else [None]:
+    runs = list(configurations) if configured else [None]
+    for done, configuration in enumerate(runs, 1):
         results = [_new_result(case, configuration) for case in cases]
         args = [test_samples, ground_truths, inferences, groups(cases, key)] + ([configuration] if configured else [])
         output = None
@@ -243,6 +245,8 @@ def evaluate_whole(
                 result.error = failure
         evaluation.cases.extend(results)
         _suite_step(evaluation, results, configuration, getattr, output, "metrics_test_suite", None)
+        if progress is not None:
+            progress("evaluation", done, len(runs))
     return evaluation
 
 

@@ -8,6 +8,7 @@ pytest-xdist workers, whose output is not a terminal.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from typing import Any
@@ -35,7 +36,7 @@ class ProgressLine:
         self.label, self.nodeid = "", ""
         self._started: dict[str, tuple[float, int]] = {}  # per phase: when, and how many were done then
         self._shown = 0.0
-        self._open = False  # a line is on the terminal, to rewrite or erase
+        self._open = False  # a line of ours is on the terminal, to rewrite
 
     @classmethod
     def of(cls, config: Any, mode: str, is_worker: bool) -> ProgressLine | None:
@@ -64,29 +65,29 @@ class ProgressLine:
         if elapsed > 0 and done > done_then:
             rate = (done - done_then) / elapsed
             text += f", {rate:,.0f}/s" + (f", {duration((total - done) / rate)} left" if not last else "")
-        self._write(text, last)
+        self._write(text, what, last)
 
-    def _write(self, text: str, last: bool) -> None:
+    def _write(self, text: str, what: str, last: bool) -> None:
         with self._uncaptured():
             if not self.in_place:
-                self.reporter.ensure_newline()  # and pytest starts its next result on a line of its own
+                self.reporter.ensure_newline()
                 self.reporter.write_line(text)
-                return
-            if not self._open:
-                self.reporter.ensure_newline()  # pytest's current line stays as it is
-                self._open = True
-            self.reporter.rewrite(text[: self._width() - 1], erase=True)
-            if last:  # the last state stays on its own line; pytest's line of results starts again below it
-                self.reporter.write("\n")
-                self._open = False
-                if self.nodeid and self.reporter.verbosity <= 0:  # (verbose lines write their own prefix)
-                    self.reporter.write_fspath_result(self.nodeid, "")
+            else:
+                if not self._open:
+                    self.reporter.ensure_newline()  # pytest's current line stays as it is
+                    self._open = True
+                self.reporter.rewrite(text[: self._width() - 1], erase=True)
+                if last:  # the last state stays on its own line
+                    self.reporter.write("\n")
+                    self._open = False
+            if last and what == "evaluation" and self.nodeid and self.reporter.verbosity <= 0:
+                # the run is done (evaluation is its last phase): pytest's line of results starts again (a verbose
+                # line writes its own prefix)
+                self.reporter.write_fspath_result(self.nodeid, "")
 
     def _width(self) -> int:
         writer = getattr(self.reporter, "_tw", None)  # pytest's terminal writer knows the terminal's width
         return getattr(writer, "fullwidth", 0) or shutil.get_terminal_size().columns
 
     def _uncaptured(self) -> Any:
-        import contextlib
-
         return self.capture.global_and_fixture_disabled() if self.capture is not None else contextlib.nullcontext()

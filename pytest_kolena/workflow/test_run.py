@@ -104,7 +104,9 @@ class TestRun:
             evaluator_name = self.evaluator.display_name()
         else:
             configured = is_configured(self.evaluator)
-            evaluation = evaluate_whole(self.evaluator, configured, self.test_suite, cases, self.configurations, key)
+            evaluation = evaluate_whole(
+                self.evaluator, configured, self.test_suite, cases, self.configurations, key, progress=self.progress
+            )
             evaluator_name = getattr(self.evaluator, "__name__", type(self.evaluator).__name__)
         results = RunResults(
             model=self.model,
