@@ -41,6 +41,7 @@ class KolenaSpec:
     regression: Rules = dataclasses.field(default_factory=lambda: Rules(()))
     lower_is_better: Mapping[str, bool] = dataclasses.field(default_factory=dict)
     baseline_models: Mapping[str, str] = dataclasses.field(default_factory=dict)  # challenger -> champion
+    suites: tuple[str, ...] | None = None  # the suites the test runs on; None: every selected suite
 
     @property
     def configuration_names(self) -> list[str | None]:
@@ -95,6 +96,7 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
         "stratify",
         "worst",
         "baseline_models",
+        "suites",
     }
     unknown = sorted(set(kwargs) - known)
     if unknown:
@@ -134,6 +136,7 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
     baseline_models = _baseline_models(kwargs.get("baseline_models"), where)
     worst = kwargs.get("worst", 5)
     stratify = kwargs.get("stratify")
+    suites = _suites(kwargs.get("suites"), where)
     return KolenaSpec(
         models=tuple(models),
         evaluator=evaluator,
@@ -148,7 +151,18 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
         regression=regression,
         lower_is_better=lower_is_better,
         baseline_models=baseline_models,
+        suites=suites,
     )
+
+
+def _suites(value: Any, where: str) -> tuple[str, ...] | None:
+    """`suites=["300-W"]`: the suites a test is written for (its workflow's data); None: any selected suite."""
+    if value is None:
+        return None
+    names = _as_list(value)
+    if not names or not all(isinstance(name, str) and name for name in names):
+        raise MarkerError(f"{where}: suites must be suite names, e.g. suites=['300-W']; got {value!r}")
+    return tuple(names)
 
 
 def _baseline_models(value: Any, where: str) -> dict[str, str]:

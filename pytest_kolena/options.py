@@ -15,11 +15,12 @@ import pytest
 
 MARKER_HELP = (
     "kolena(models, evaluator, thresholds=None, regression=None, better=None, baseline_models=None, "
-    "configurations=None, workflow=None, columns=None, stratify=None, worst=5): expand the test into one item per "
+    "configurations=None, workflow=None, columns=None, stratify=None, suites=None, worst=5): expand the test into one item per "
     "model x test case x configuration of each --kolena-suite (plus one per model x configuration for suite "
     "metrics); an item fails when a metric breaches its threshold (e.g. thresholds={'mean_nme': '<= 0.08'}) or, "
     "against --kolena-baseline, worsens beyond its allowance (e.g. regression={'mean_nme': '+2%'}). models: Model "
-    "objects or fixture names; baseline_models: {'challenger': 'champion'} compares a model with another's run."
+    "objects or fixture names; baseline_models: {'challenger': 'champion'} compares a model with another's run; "
+    "suites: the suites the test runs on (others selected are skipped for it)."
 )
 
 

@@ -86,11 +86,22 @@ class KolenaSession:
             )
             metafunc.parametrize("_kolena_param", [problem], ids=["no-suite"])
             return
-        selected = ", ".join(sorted(self.settings.models or []))
-        reason = f"--kolena-model {selected} selects none of the models: {', '.join(r.name for r in spec.models)}"
+        if not self.suites_of(spec):
+            selected = ", ".join(self.settings.suites)
+            reason = f"runs on suites {', '.join(spec.suites or ())}; --kolena-suite selects {selected}"
+            skip_id = "other-suite"
+        else:
+            selected = ", ".join(sorted(self.settings.models or []))
+            reason = f"--kolena-model {selected} selects none of the models: {', '.join(r.name for r in spec.models)}"
+            skip_id = "no-model"
         metafunc.parametrize(
-            "_kolena_param", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=["no-model"]
+            "_kolena_param", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=[skip_id]
         )
+
+    def suites_of(self, spec: KolenaSpec) -> list[str]:
+        """The selected suites a test runs on: all of them, or those its marker's `suites=` names."""
+        selected = list(self.settings.suites)
+        return selected if spec.suites is None else [name for name in selected if name in spec.suites]
 
     def params(self, test: str, spec: KolenaSpec) -> list[KolenaParam]:
         """The items of a test function; loading its suites (and the baseline) here makes their errors collection
@@ -100,7 +111,7 @@ class KolenaSession:
         def test_cases_of(suite_name: str) -> list[str]:
             return [tc.name for tc in self.suite(spec, suite_name).test_cases]
 
-        params = expand(test, spec, list(self.settings.suites), test_cases_of, self.settings.models)
+        params = expand(test, spec, self.suites_of(spec), test_cases_of, self.settings.models)
         places = [p.place for p in params]
         for kind, rules in (("thresholds", spec.rules), ("regression", spec.regression)):
             unmatched = rules.unmatched(places)

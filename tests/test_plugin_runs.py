@@ -255,6 +255,41 @@ def test_model_filter(pytester):
     assert "mean-shape-degraded" not in result.stdout.str()
 
 
+def test_marker_suites_binds_a_test_to_its_suites(pytester):
+    """Two workflows in one project: `--kolena-suite` selects suites, `suites=` keeps each test on its own data."""
+    data = pytester.path / "data"
+    (data / "tiny" / "meta").mkdir(parents=True)
+    (data / "300-W").symlink_to(DATA / "300-W")
+    rows = (DATA / "300-W" / "meta" / "metadata.csv").read_text().splitlines()[:4]
+    (data / "tiny" / "meta" / "metadata.csv").write_text("\n".join(rows).replace("images/", "../300-W/images/") + "\n")
+    extra = """
+@pytest.mark.kolena(models=[mean_shape_model], evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]), columns={"points": "keypoints"}, suites=["300-W"])
+def test_only_300w(kolena_result):
+    assert kolena_result.suite.name == "300-W"
+"""
+    write_project(pytester, thresholds="{}", extra=extra)
+    pytester.makeini(f"[pytest]\nkolena_data = {data}\nkolena_stratify = mirrored\n")
+    both = run(pytester, "--kolena-suite=tiny", "-v")
+    both.assert_outcomes(passed=11)  # test_keypoints: 4 items on 300-W, 3 on tiny; test_only_300w: 4, on 300-W only
+    assert "test_only_300w[mean-shape-tiny" not in both.stdout.str()
+    alone = pytester.runpytest("--kolena-suite=tiny", "-rs", "-k", "test_only_300w")
+    alone.assert_outcomes(skipped=1)
+    alone.stdout.fnmatch_lines(["SKIPPED*runs on suites 300-W; --kolena-suite selects tiny"])
+
+
+def test_marker_suites_must_be_names(pytester):
+    extra = """
+@pytest.mark.kolena(models=[mean_shape_model], evaluator=KeypointsEvaluator(), suites=[3])
+def test_bad(kolena_result):
+    pass
+"""
+    write_project(pytester, extra=extra)
+    result = run(pytester, "-k", "test_bad")
+    result.stdout.fnmatch_lines(
+        ["kolena: test_kp.py::test_bad: suites must be suite names, e.g. suites=?'300-W'?; got ?3?"]
+    )
+
+
 def _summary(output: str) -> list[str]:
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if "kolena summary" in line)

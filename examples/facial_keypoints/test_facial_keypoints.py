@@ -19,6 +19,7 @@ THRESHOLDS = {
     thresholds=THRESHOLDS,
     regression={"mean_nme": "+2%", "ced_auc": "+0.01"},  # against --kolena-baseline, when given
     columns={"points": "keypoints"},
+    suites=["300-W"],  # the keypoints workflow's suites: another --kolena-suite (breast-cancer) skips this test
 )
 def test_facial_keypoints(kolena_result):
     if kolena_result.test_case is not None:
