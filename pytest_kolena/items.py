@@ -134,6 +134,8 @@ class Verdict:
         row.thresholded = [r.metric for r in self.rules]
         row.inference = result.run.inference_note if param.test_case is None else ""
         row.deltas = {c.metric: c.short() for c in self.comparisons}
+        row.rules = {r.metric: str(r) for r in self.rules}
+        row.checks = [c.to_dict() for c in self.comparisons]
         row.note = "; ".join(
             [f"{c.metric} not judged: {c.reason}" for c in self.comparisons if c.test is None]
             + [f"{c.metric} underpowered" for c in self.comparisons if c.underpowered]

@@ -70,6 +70,15 @@ def add_options(parser: pytest.Parser) -> None:
         help="name this run in the store (e.g. 'main'), so that later runs can use it as their baseline",
     )
     option(
+        "--kolena-report",
+        dest="kolena_report",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="write a report of the run after it, in the format of the suffix: .md (also to $GITHUB_STEP_SUMMARY "
+        "when set), .json (with the sample metrics), .html (self-contained; extra 'html'); repeatable",
+    )
+    option(
         "--kolena-update-baseline",
         dest="kolena_update_baseline",
         action="store_true",
@@ -192,6 +201,7 @@ class Settings:
     baseline: str | None = None
     tag: str | None = None
     update_baseline: bool = False
+    reports: tuple[str, ...] = ()  # --kolena-report paths, resolved against the invocation folder
     reset: bool = False
     confidence: float = 0.95
     resamples: int = 200
@@ -236,6 +246,7 @@ class Settings:
             baseline=baseline,
             tag=option("kolena_tag") or None,
             update_baseline=bool(option("kolena_update_baseline")),
+            reports=tuple(str(config.invocation_params.dir / path) for path in option("kolena_report") or ()),
             reset=bool(option("kolena_reset")),
             confidence=_number(config, "kolena_confidence", float),
             resamples=_number(config, "kolena_resamples", int),
@@ -275,6 +286,13 @@ class Settings:
             raise pytest.UsageError(
                 f"kolena: --kolena-progress / kolena_progress is {self.progress!r}: give auto, on or off"
             )
+        from .report.writers import ReportError, check_path
+
+        for path in self.reports:
+            try:
+                check_path(path)
+            except ReportError as error:
+                raise pytest.UsageError(f"kolena: --kolena-{error}") from None
         if self.update_baseline and not (self.baseline and is_baseline_file(self.baseline)):
             raise pytest.UsageError(
                 "kolena: --kolena-update-baseline rewrites baseline files: give --kolena-baseline naming a .json "

@@ -56,12 +56,17 @@ class _ItemRows:
     def __init__(self) -> None:
         self.rows: list[Any] = []
         self.finish_lines: list[str] = []
+        self._messages: dict[str, str] = {}  # node id -> the text of its failed setup or call
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and report.when != "teardown":
+            self._messages[report.nodeid] = report.longreprtext
         if report.when == "teardown" and any(k == "kolena.suite" for k, _ in report.user_properties):
             from .report.properties import ItemRow
 
-            self.rows.append(ItemRow.from_properties(list(report.user_properties)))
+            row = ItemRow.from_properties(list(report.user_properties))
+            row.message = self._messages.pop(report.nodeid, "")
+            self.rows.append(row)
 
 
 def _session(config: pytest.Config) -> KolenaSession:

@@ -342,12 +342,16 @@ def open_store(settings: Settings, storage: StorageOptions | None = None) -> Any
 def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -> list[str]:
     """Write this process's part of the run (the model runs it computed; on the controller, the item rows it saw);
     on the controller, say where the run is and rewrite the baseline files if asked."""
-    from .store.record import add_items, add_results, new_record
+    from .store.record import add_items, add_results, add_suite, new_record
 
     record = new_record(settings.run_id, settings.writer, settings.tag, settings.rootdir)
     with no_cyclic_gc():
+        suites_added = set()
         for test, run in session.computed.values() if session is not None else []:
             add_results(record, test, run)
+            if (test, run.test_suite.name) not in suites_added:
+                suites_added.add((test, run.test_suite.name))
+                add_suite(record, test, run)
     if not settings.is_worker:
         add_items(record, rows)
     store = open_store(settings, session.storage if session is not None else None)
@@ -360,6 +364,8 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
     lines = [f"kolena: run {settings.run_id} stored in {settings.store}"]
     if session is not None and session._baseline is not None:  # (under xdist the workers resolved it)
         lines.append(f"kolena: compared with the baseline {session._baseline.source}")
+    if settings.reports:
+        lines += write_reports(settings, store)
     if settings.update_baseline:
         failed = sorted({row.verdict for row in rows} & {"failed", "regressed", "error"})
         if failed and not settings.force:
@@ -369,6 +375,27 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
             )
         else:
             lines += _update_baseline(settings, store)
+    return lines
+
+
+def write_reports(settings: Settings, store: Any) -> list[str]:
+    """The --kolena-report files, from the run as stored (every xdist worker's part included); a report that
+    cannot be written is said, and the others are still written."""
+    from .report.document import run_document
+    from .report.writers import write_report, write_step_summary
+
+    document = run_document(store.info(settings.run_id), store.rows(settings.run_id))
+    lines = []
+    for path in settings.reports:
+        try:
+            write_report(document, path)
+            lines.append(f"kolena: report {path}")
+        except (ImportError, OSError, ValueError) as error:
+            lines.append(f"kolena: report {path} NOT written: {error}")
+    if any(path.lower().endswith(".md") for path in settings.reports):
+        summary = write_step_summary(document)
+        if summary:
+            lines.append(f"kolena: Markdown summary added to $GITHUB_STEP_SUMMARY ({summary})")
     return lines
 
 

@@ -104,6 +104,47 @@ class Comparison:
         low, high = sorted(sign * -v for v in self.test.interval)
         return low + 0.0, high + 0.0
 
+    def raw_verdict(self) -> str:
+        """The decision before the run's correction: its own one-sided p-value against alpha."""
+        if self.test is None:
+            return "not judged"
+        alpha = round((1 - self.confidence) / 2, 12)
+        if self.test.p_value <= alpha:
+            return "regressed"
+        return "improved" if self.p_improved <= alpha else "passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure of the check, for reports: plain numbers (None where not judged) and words."""
+        interval = self.delta_interval()
+        test = self.test
+
+        def number(value: float | None) -> float | None:
+            return None if value is None or math.isnan(value) else float(value)
+
+        return {
+            "metric": self.metric,
+            "baseline": number(self.baseline),
+            "candidate": number(self.candidate),
+            "delta": number(self.delta),
+            "low": interval[0] if interval else None,
+            "high": interval[1] if interval else None,
+            "confidence": self.confidence,
+            "better": "lower" if self.lower_is_better else "higher",
+            "allowance": str(self.allowance),
+            "allowed": number(self.allowed),
+            "method": test.method if test else None,
+            "n": test.n if test else None,
+            "dropped": self.dropped,
+            "p": number(test.p_value) if test else None,
+            "p_adjusted": number(self.p_adjusted),
+            "family": self.family,
+            "raw_verdict": self.raw_verdict(),
+            "verdict": self.verdict,
+            "underpowered": self.underpowered,
+            "detectable": number(self.detectable),
+            "reason": self.reason,
+        }
+
     def short(self) -> str:
         """`+0.0554 [+0.0357, +0.0763] p=0.0001 (adj 0.0012)`: delta, interval, raw and adjusted p, for tables."""
         interval = self.delta_interval()

@@ -8,6 +8,7 @@ Standard library only: the controller reads them without loading the rest of the
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 PREFIX = "kolena."
@@ -31,6 +32,9 @@ class ItemRow:
     deltas: dict[str, str] = dataclasses.field(default_factory=dict)  # metric -> "delta [interval]"
     note: str = ""  # why a regression check was not judged, or was underpowered
     inference: str = ""  # how the model's inferences came: made, or read from the inference cache
+    rules: dict[str, str] = dataclasses.field(default_factory=dict)  # metric -> its threshold, "mean_nme <= 0.25"
+    checks: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # regression checks (Comparison.to_dict)
+    message: str = ""  # the text of a failed or erroring item (set on the controller, from its report)
 
     def to_properties(self) -> list[tuple[str, Any]]:
         properties: list[tuple[str, Any]] = [
@@ -48,6 +52,10 @@ class ItemRow:
             properties.append(("kolena.note", self.note))
         if self.inference:
             properties.append(("kolena.inference", self.inference))
+        if self.rules:
+            properties.append(("kolena.rules", json.dumps(self.rules)))
+        if self.checks:
+            properties.append(("kolena.checks", json.dumps(self.checks)))
         properties += [(METRIC + name, value) for name, value in self.metrics.items()]
         properties += [(DELTA + name, value) for name, value in self.deltas.items()]
         return properties
@@ -71,6 +79,8 @@ class ItemRow:
             deltas={k[len(DELTA) :]: str(v) for k, v in values.items() if k.startswith(DELTA)},
             note=str(values.get("kolena.note", "")),
             inference=str(values.get("kolena.inference", "")),
+            rules=json.loads(values.get("kolena.rules", "{}")),
+            checks=json.loads(values.get("kolena.checks", "[]")),
         )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..options import is_baseline_file
-from .runs import RunStore
+from .runs import RunInfo, RunStore
 
 
 class BaselineError(ValueError):
@@ -151,7 +151,18 @@ def resolve(ref: str, store: RunStore, suites: list[str], cwd: str | None = None
     """A baseline from a file, a run id, a tag (latest), a model name (latest run with it), or a git ref."""
     if is_baseline_file(ref):
         return read_file(ref, suites, must_exist)
+    chosen = find_run(ref, store, cwd, "baseline")
+    return Baseline.from_rows(
+        store.rows(chosen.run_id), f"run {chosen.run_id}" + (f" (tag {chosen.tag})" if chosen.tag else "")
+    )
+
+
+def find_run(ref: str, store: RunStore, cwd: str | None = None, what: str = "run") -> RunInfo:
+    """The run a reference names: a run id, else the latest run with that tag, that model, or that git commit;
+    `latest` is the latest run. A BaselineError lists the store's tags when nothing matches."""
     runs = store.runs()
+    if ref == "latest" and runs:
+        return runs[-1]
     by_id = [r for r in runs if r.run_id == ref]
     by_tag = [r for r in runs if r.tag == ref]
     by_model = [r for r in runs if ref in r.models]
@@ -160,10 +171,9 @@ def resolve(ref: str, store: RunStore, suites: list[str], cwd: str | None = None
     chosen = (by_id or by_tag or by_model or by_commit or [None])[-1]
     if chosen is None:
         tags = sorted({r.tag for r in runs if r.tag})
+        kinds = "baseline file, run id" if what == "baseline" else "run id"
         raise BaselineError(
-            f"baseline {ref!r} is no baseline file, run id, tag, model name or git ref with a run in {store.url}; "
+            f"{what} {ref!r} is no {kinds}, tag, model name or git ref with a run in {store.url}; "
             f"{len(runs)} runs there, tags: {', '.join(tags) or 'none'}"
         )
-    return Baseline.from_rows(
-        store.rows(chosen.run_id), f"run {chosen.run_id}" + (f" (tag {chosen.tag})" if chosen.tag else "")
-    )
+    return chosen

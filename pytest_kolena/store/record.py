@@ -55,6 +55,42 @@ def add_results(record: RunRecord, test: str, run: Any) -> None:
         record.add("suite", test, suite, model, _plain(metrics), config or "")
 
 
+def add_suite(record: RunRecord, test: str, run: Any) -> None:
+    """What a report needs of the suite a test function ran on, once (under model ""): each sample's test sample
+    and ground truth, the samples of each test case, and the workflow's data types (`module:qualname`)."""
+    suite = run.test_suite.name
+    samples: dict[str, Any] = {}
+    for case in run.cases:
+        if case.configuration_name != run.cases[0].configuration_name:
+            continue  # every configuration holds the same samples
+        for sample in case.samples:
+            if sample.sample_id not in samples:
+                samples[sample.sample_id] = {"test_sample": sample.test_sample, "ground_truth": sample.ground_truth}
+        record.add("membership", test, suite, "", [s.sample_id for s in case.samples], test_case=case.name)
+    record.add_samples("test_sample", test, suite, "", None, samples)
+    record.add("types", test, suite, "", _types(run))
+
+
+def _types(run: Any) -> dict[str, str]:
+    """The data types of a run's results, by import path, so that a stored run can be read back into them."""
+    workflow = run.model.workflow
+    found = {
+        "test_sample": workflow.test_sample_type,
+        "ground_truth": workflow.ground_truth_type,
+        "inference": workflow.inference_type,
+    }
+    case = next(iter(run.cases), None)
+    sample = next((s for c in run.cases for s in c.samples if s.metrics is not None), None)
+    if sample is not None:
+        found["sample_metrics"] = type(sample.metrics)
+    if case is not None and case.metrics is not None:
+        found["case_metrics"] = type(case.metrics)
+    suite_metrics = next((m for m in run.suite_metrics.values() if m is not None), None)
+    if suite_metrics is not None:
+        found["suite_metrics"] = type(suite_metrics)
+    return {name: f"{kind.__module__}:{kind.__qualname__}" for name, kind in found.items()}
+
+
 def add_items(record: RunRecord, rows: Iterable[Any]) -> None:
     """What the items showed (report.properties.ItemRow): the rows of the terminal summary."""
     for row in rows:

@@ -142,12 +142,22 @@ class RunStore:
         pattern = join(folder, "*.parquet") if run_id else join(folder, "*", "*.parquet")
         return sorted(self.fs.glob(pattern))
 
+    def info(self, run_id: str) -> RunInfo:
+        """One run's metadata (its files only); a KeyError naming the store if it has no such run."""
+        found = self._infos(self._files(run_id))
+        if not found:
+            raise KeyError(f"no run {run_id!r} in the store {self.url}")
+        return found[0]
+
     def runs(self) -> list[RunInfo]:
         """Every run in the store, oldest first."""
+        return self._infos(self._files())
+
+    def _infos(self, paths: list[str]) -> list[RunInfo]:
         import pyarrow.parquet as pq
 
         by_id: dict[str, dict[str, Any]] = {}
-        for path in self._files():
+        for path in paths:
             with self.fs.open(path, "rb") as handle:
                 meta = json.loads(pq.read_schema(handle).metadata[b"kolena.run"])
             known = by_id.setdefault(meta["run_id"], {**meta, "models": set()})

@@ -1,0 +1,42 @@
+"""The report command: documents from the store, written in every format asked for."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from .document import run_document, side_by_side
+from .writers import ReportError, check_path, write_report
+
+
+def load_document(store: Any, ref: str) -> dict[str, Any]:
+    """The document of the run a reference names (see `find_run`)."""
+    from ..store.baseline import find_run
+
+    info = find_run(ref, store)
+    return run_document(info, store.rows(info.run_id))
+
+
+def report_main(store_url: str, refs: list[str], outputs: list[str]) -> int:
+    """Exit status 0 when every report was written, 2 on a usage error (an unknown run, a bad suffix)."""
+    from ..store import RunStore
+    from ..store.baseline import BaselineError
+
+    try:
+        for path in outputs:
+            check_path(path)
+        store = RunStore(store_url)
+        documents = [load_document(store, ref) for ref in refs]
+    except (ReportError, BaselineError) as error:
+        print(f"kolena report: {error}", file=sys.stderr)
+        return 2
+    document = documents[0] if len(documents) == 1 else side_by_side(documents[0], documents[1])
+    status = 0
+    for path in outputs:
+        try:
+            write_report(document, path)
+            print(f"kolena: report {path}")
+        except (ImportError, OSError, ValueError) as error:
+            print(f"kolena report: {path} NOT written: {error}", file=sys.stderr)
+            status = 1
+    return status

@@ -1,0 +1,144 @@
+"""The report document: one stored run as plain, JSON-ready data, the single source of every report format.
+
+Its shape is `schema.json` beside this module (versioned by `VERSION`). Samples are columnar, per test function and
+suite: one list of sample ids, the test samples and ground truths in that order, each test case's samples as
+indices into it, and per model its inferences and, per configuration, a list per sample metric.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+VERSION = 1
+VERDICT_ORDER = ("error", "failed", "regressed", "new", "improved", "passed", "skipped")
+FAILED = ("error", "failed", "regressed")
+SAMPLE_LEVELS = ("test_sample", "inference", "sample")
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+def _order(item: dict[str, Any]) -> tuple:
+    """Failures first (errors, breached thresholds, regressions); then as the items ran."""
+    return item["verdict"] not in FAILED, item["test"], item["order"]
+
+
+def run_document(info: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report document of a stored run: `info` its RunInfo-like metadata, `rows` its rows (RunStore.rows)."""
+    items, cases, suite_metrics, models = [], [], [], []
+    suites: dict[tuple[str, str], dict[str, Any]] = {}
+    sample_rows: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+
+    def suite_of(row: dict[str, Any]) -> dict[str, Any]:
+        key = (row["test"], row["suite"])
+        if key not in suites:
+            suites[key] = {"test": key[0], "suite": key[1], "types": {}, "test_cases": {}, "samples": None}
+        return suites[key]
+
+    for row in rows:
+        level = row["level"]
+        if level in SAMPLE_LEVELS:
+            sample_rows[(row["test"], row["suite"])].append(row)
+        elif level == "item":
+            items.append(_loads(row["values"]))
+        elif level == "case":
+            extra = _loads(row["extra"]) or {}
+            cases.append(_place(row) | {"metrics": _loads(row["values"]), "plots": extra.get("plots", [])})
+        elif level == "suite":
+            suite_metrics.append(_place(row) | {"metrics": _loads(row["values"])})
+        elif level == "model":
+            models.append(
+                {"test": row["test"], "suite": row["suite"], "model": row["model"]}
+                | {"metadata": _loads(row["values"]) or {}}
+            )
+        elif level == "types":
+            suite_of(row)["types"] = _loads(row["values"])
+        elif level == "membership":
+            suite_of(row)["test_cases"][row["test_case"]] = _loads(row["values"])
+    for key, found in sample_rows.items():
+        suite_of({"test": key[0], "suite": key[1]})["samples"] = _samples(found, suite_of(found[0])["test_cases"])
+    for suite in suites.values():  # membership by index into the suite's sample list
+        ids = {sample_id: i for i, sample_id in enumerate((suite["samples"] or {}).get("ids", []))}
+        suite["test_cases"] = {
+            name: [ids[s] for s in members if s in ids] for name, members in suite["test_cases"].items()
+        }
+    items.sort(key=_order)
+    return {
+        "format": "pytest-kolena-report",
+        "version": VERSION,
+        "run": {
+            "id": info.run_id,
+            "time": info.time,
+            "tag": info.tag,
+            "git_commit": info.git_commit,
+        },
+        "totals": _totals(items),
+        "items": items,
+        "models": models,
+        "cases": cases,
+        "suite_metrics": suite_metrics,
+        "suites": list(suites.values()),
+    }
+
+
+def _place(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "test": row["test"],
+        "suite": row["suite"],
+        "model": row["model"],
+        "configuration": row["configuration"] or "",
+        "test_case": row["test_case"] or "",
+    }
+
+
+def _totals(items: list[dict[str, Any]]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for item in items:
+        totals[item["verdict"]] = totals.get(item["verdict"], 0) + 1
+    return dict(
+        sorted(totals.items(), key=lambda pair: VERDICT_ORDER.index(pair[0]) if pair[0] in VERDICT_ORDER else 0)
+    )
+
+
+def _samples(rows: list[dict[str, Any]], membership: dict[str, list[str]]) -> dict[str, Any]:
+    """The samples of one test function on one suite, columnar (see the module's docstring)."""
+    described = {r["sample_id"]: _loads(r["values"]) for r in rows if r["level"] == "test_sample"}
+    ids = list(described) or list(dict.fromkeys(s for members in membership.values() for s in members))
+    position = {sample_id: i for i, sample_id in enumerate(ids)}
+    inferences: dict[str, list[Any]] = {}
+    metrics: dict[str, dict[str, dict[str, list[Any]]]] = {}
+    for row in rows:
+        i = position.get(row["sample_id"])
+        if i is None or row["level"] == "test_sample":
+            continue
+        values = _loads(row["values"])
+        if row["level"] == "inference":
+            inferences.setdefault(row["model"], [None] * len(ids))[i] = values
+            continue
+        columns = metrics.setdefault(row["model"], {}).setdefault(row["configuration"] or "", {})
+        for name, value in (values or {}).items():
+            columns.setdefault(name, [None] * len(ids))[i] = value
+    return {
+        "ids": ids,
+        "test_samples": [described.get(s, {}).get("test_sample") for s in ids],
+        "ground_truths": [described.get(s, {}).get("ground_truth") for s in ids],
+        "inferences": inferences,
+        "metrics": metrics,
+    }
+
+
+def item_key(item: dict[str, Any]) -> tuple[str, ...]:
+    return item["test"], item["suite"], item["model"], item["test_case"], item["configuration"]
+
+
+def side_by_side(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The document of `after`, each item with `other`: the same item's verdict and metrics in `before`."""
+    earlier = {item_key(item): item for item in before["items"]}
+    items = []
+    for item in after["items"]:
+        other = earlier.get(item_key(item))
+        items.append(item | ({"other": {"verdict": other["verdict"], "metrics": other["metrics"]}} if other else {}))
+    return after | {"compared_with": before["run"], "items": items}
