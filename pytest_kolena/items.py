@@ -128,6 +128,18 @@ class Verdict:
     def failed(self) -> bool:
         return self.outcome in ("failed", "regressed")
 
+    def worst(self, result: ItemResult) -> dict[str, Any]:
+        """The worst samples behind the first breached threshold, else the first regressed check."""
+        from .report.text import worst_of
+
+        if self.broken:
+            rule = self.broken[0].threshold
+            return worst_of(result.samples, result.metrics, rule.metric, rule.lower_is_better)
+        regressed = next((c for c in self.comparisons if c.verdict == "regressed"), None)
+        if regressed is None:
+            return {}
+        return worst_of(result.samples, result.metrics, regressed.metric, regressed.lower_is_better)
+
     def row(self, param: KolenaParam, result: ItemResult, outcome: str | None = None) -> ItemRow:
         row = param.row(result.model.name, outcome or self.outcome)
         row.metrics = scalar_metrics(result.metrics)
@@ -136,6 +148,8 @@ class Verdict:
         row.deltas = {c.metric: c.short() for c in self.comparisons}
         row.rules = {r.metric: str(r) for r in self.rules}
         row.checks = [c.to_dict() for c in self.comparisons]
+        if self.failed and param.test_case is not None:
+            row.worst = self.worst(result)
         row.note = "; ".join(
             [f"{c.metric} not judged: {c.reason}" for c in self.comparisons if c.test is None]
             + [f"{c.metric} underpowered" for c in self.comparisons if c.underpowered]

@@ -190,3 +190,58 @@ def test_reports_are_the_same_under_xdist(project):
     by_key = [sorted(d["items"], key=lambda i: (i["model"], i["test_case"])) for d in (one, two)]
     assert by_key[0] == by_key[1]
     assert one["suites"][0]["samples"]["metrics"] == two["suites"][0]["samples"]["metrics"]
+
+
+class RunRecorder:
+    """A plugin keeping the RunResults each kolena item saw (the objects `test()` returns)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[tuple[str, str], object] = {}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(self, item):
+        result = item.funcargs.get("kolena_result")
+        if result is not None:
+            self.runs[(item.nodeid.split("[")[0], result.model.name)] = result.run
+
+
+def test_a_stored_run_reads_back_into_the_results_the_tests_saw(project):
+    from pytest_kolena.store.readback import load_runs
+
+    write_test(project, "mean_shape_model, degraded_model")
+    recorder = RunRecorder()
+    project.runpytest("--kolena-suite=300-W", plugins=[recorder]).assert_outcomes(passed=8)
+    stored = load_runs(str(project.path / ".kolena"), "latest")
+    assert (
+        set(stored)
+        == set(recorder.runs)
+        == {("test_kp.py::test_keypoints", m) for m in ("mean-shape", "mean-shape-degraded")}
+    )
+    for key, live in recorder.runs.items():
+        back = stored[key]
+        assert back.model.name == live.model.name and back.model.metadata == live.model.metadata
+        assert [t.name for t in back.test_suite.test_cases] == [t.name for t in live.test_suite.test_cases]
+        assert back.suite_metrics == live.suite_metrics
+        assert len(back.cases) == len(live.cases) == 3
+        for b, c in zip(back.cases, live.cases):
+            assert (b.name, b.configuration_name, b.metrics, b.plots) == (
+                c.name,
+                c.configuration_name,
+                c.metrics,
+                c.plots,
+            )
+            assert [(s.sample_id, s.test_sample, s.ground_truth, s.inference, s.metrics) for s in b.samples] == [
+                (s.sample_id, s.test_sample, s.ground_truth, s.inference, s.metrics) for s in c.samples
+            ]
+
+
+def test_verbose_summary_shows_the_worst_samples_of_each_failing_test_case(project):
+    result = champion_then_challenger(project, "-v")
+    result.stdout.fnmatch_lines(
+        [
+            "worst samples of mean-shape-degraded on 300-W :: mirrored False at nme-threshold-0.08 by normalized_mean_error:",
+            "*0.* */300-W/images/einstein-*.jpg",
+        ]
+    )
+    quiet = champion_then_challenger(project)
+    assert "worst samples of" not in quiet.stdout.str().split("kolena summary")[1]

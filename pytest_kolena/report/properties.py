@@ -35,6 +35,7 @@ class ItemRow:
     rules: dict[str, str] = dataclasses.field(default_factory=dict)  # metric -> its threshold, "mean_nme <= 0.25"
     checks: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # regression checks (Comparison.to_dict)
     message: str = ""  # the text of a failed or erroring item (set on the controller, from its report)
+    worst: dict[str, Any] = dataclasses.field(default_factory=dict)  # a failing test case's worst samples
 
     def to_properties(self) -> list[tuple[str, Any]]:
         properties: list[tuple[str, Any]] = [
@@ -56,6 +57,8 @@ class ItemRow:
             properties.append(("kolena.rules", json.dumps(self.rules)))
         if self.checks:
             properties.append(("kolena.checks", json.dumps(self.checks)))
+        if self.worst:
+            properties.append(("kolena.worst", json.dumps(self.worst)))
         properties += [(METRIC + name, value) for name, value in self.metrics.items()]
         properties += [(DELTA + name, value) for name, value in self.deltas.items()]
         return properties
@@ -81,6 +84,7 @@ class ItemRow:
             inference=str(values.get("kolena.inference", "")),
             rules=json.loads(values.get("kolena.rules", "{}")),
             checks=json.loads(values.get("kolena.checks", "[]")),
+            worst=json.loads(values.get("kolena.worst", "{}")),
         )
 
 

@@ -81,6 +81,19 @@ def summary_lines(rows: list[ItemRow], verbosity: int) -> list[str]:
         for test, test_rows in by_test.items():
             lines.append(f"{test}: {tally(test_rows)}")
             lines.extend(table_lines(test_rows, verbosity))
+            if verbosity > 0:
+                lines.extend(worst_lines(test_rows))
             lines.extend(dict.fromkeys(f"inference of {r.model}: {r.inference}" for r in test_rows if r.inference))
             lines.append("")
+    return lines
+
+
+def worst_lines(rows: list[ItemRow]) -> list[str]:
+    """-v: the worst samples of each failing test case, by the sample metric behind its failure."""
+    lines = []
+    for row in rows:
+        if row.worst.get("samples"):
+            at = f" at {row.configuration}" if row.configuration else ""
+            lines.append(f"worst samples of {row.model} on {row.test_case}{at} by {row.worst['metric']}:")
+            lines.extend(f"  {_format(value):>10}  {label}" for value, label in row.worst["samples"])
     return lines

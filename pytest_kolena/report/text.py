@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from ..checks import Breach
+from ..checks.thresholds import Threshold
 
 
 def _number_fields(metrics: Any) -> list[str]:
@@ -57,6 +58,15 @@ def worst_samples(
     nans = [(v, label) for v, label in values if math.isnan(v)]
     ordered = sorted(nan_last, key=lambda pair: pair[0], reverse=breach.threshold.lower_is_better)
     return name, (nans + ordered)[:count]
+
+
+def worst_of(samples: list[Any], metrics: Any, metric: str, lower_is_better: bool, count: int = 3) -> dict[str, Any]:
+    """The samples that pulled a case metric the wrong way: `{"metric": sample metric, "samples": [[value, label]]}`
+    (empty when no numeric sample metric stands behind it)."""
+    name = sample_metric_behind(metrics, metric, samples)
+    direction = Breach(Threshold(metric, "<=" if lower_is_better else ">=", 0.0), math.nan)
+    ranked = worst_samples(samples, direction, count, name)
+    return {"metric": ranked[0], "samples": [list(pair) for pair in ranked[1]]} if ranked else {}
 
 
 def failure_text(
