@@ -206,7 +206,9 @@ def test_unknown_suite_fails_at_once_listing_the_suites(pytester):
     result = pytester.runpytest("--kolena-suite=AFLW")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
-        [f"kolena: suite 'AFLW' not found: {DATA}/AFLW/meta/metadata.csv does not exist; suites under {DATA}: 300-W"]
+        [
+            f"kolena: suite 'AFLW' not found: {DATA}/AFLW/meta/metadata.csv does not exist; suites under {DATA}: 300-W, breast-cancer"
+        ]
     )
 
 
