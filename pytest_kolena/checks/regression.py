@@ -137,6 +137,7 @@ class Comparison:
             "dropped": self.dropped,
             "p": number(test.p_value) if test else None,
             "p_adjusted": number(self.p_adjusted),
+            "p_improved": number(self.p_improved),  # one-sided p-value of an improvement (unadjusted)
             "family": self.family,
             "raw_verdict": self.raw_verdict(),
             "verdict": self.verdict,

@@ -116,11 +116,15 @@ def _samples(rows: list[dict[str, Any]], membership: dict[str, list[str]]) -> di
             continue
         values = _loads(row["values"])
         if row["level"] == "inference":
-            inferences.setdefault(row["model"], [None] * len(ids))[i] = values
+            if row["model"] not in inferences:
+                inferences[row["model"]] = [None] * len(ids)
+            inferences[row["model"]][i] = values
             continue
         columns = metrics.setdefault(row["model"], {}).setdefault(row["configuration"] or "", {})
         for name, value in (values or {}).items():
-            columns.setdefault(name, [None] * len(ids))[i] = value
+            if name not in columns:
+                columns[name] = [None] * len(ids)
+            columns[name][i] = value
     return {
         "ids": ids,
         "test_samples": [described.get(s, {}).get("test_sample") for s in ids],

@@ -1,0 +1,310 @@
+"""The HTML report of a real run, opened in a real headless Chromium: the overview, a chart, the drill-down of a test
+case with its annotated thumbnails, sorting, paging, and user strings shown as text, never run as markup."""
+
+from __future__ import annotations
+
+import copy
+import html.parser
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_kolena.report.html import HtmlDependencyError, render_html, script_json, write_html
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "facial_keypoints" / "test_champion_challenger.py"
+BROWSER = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+HOSTILE = "<script>alert(1)</script>"
+WAIT = 10  # seconds, at most, for the page to render or an image to load
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The champion/challenger example on the embedded 300-W suite, run twice in a child pytest (tagged, then
+    against the tag: regression checks, and the challenger's regressed test case), read back from its store."""
+    store = tmp_path_factory.mktemp("store")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    for extra in ("--kolena-tag=main", "--kolena-baseline=main"):
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
+        command += ["--kolena-suite=300-W", f"--kolena-store={store}", extra, str(EXAMPLE)]
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode in (0, 1), result.stdout[-4000:] + result.stderr[-4000:]
+    from pytest_kolena.report.document import run_document
+    from pytest_kolena.store import RunStore
+
+    runs = RunStore(str(store))
+    info = runs.runs()[-1]
+    return run_document(info, runs.rows(info.run_id))
+
+
+def hostile(document: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The document with `<script>` in the run's tag, a model's metadata and the worst sample's id and locator (a
+    real image, copied to a path holding the string)."""
+    changed = copy.deepcopy(document)
+    changed["run"]["tag"] = HOSTILE
+    changed["models"][0]["metadata"]["description"] = HOSTILE
+    samples = changed["suites"][0]["samples"]
+    image = folder / "<script>alert(1)<" / "script>.jpg"
+    image.parent.mkdir(parents=True)
+    shutil.copy(samples["test_samples"][0]["locator"], image)
+    samples["test_samples"][0]["locator"] = str(image)
+    samples["ids"][0] = f"images/{HOSTILE}.jpg"
+    for by_configuration in samples["metrics"].values():  # the worst sample of every model: on the first page
+        for columns in by_configuration.values():
+            columns["normalized_mean_error"][0] = 9.0
+    return changed
+
+
+@pytest.fixture(scope="module")
+def report(document: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("report")
+    target = folder / "report.html"
+    write_html(hostile(document, folder), target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    if not (Path(BROWSER).exists() and Path(DRIVER).exists()):
+        pytest.skip(f"needs Chromium and its driver ({BROWSER}, {DRIVER}): apt-get install chromium chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = BROWSER
+    profile = tempfile.mkdtemp(dir=tmp_path_factory.mktemp("chromium"))
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def page(browser: Any, report: Path) -> Any:
+    """The report freshly loaded, rendered by its script."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get("about:blank")
+    browser.get_log("browser")  # drop what came before
+    browser.get(report.as_uri())
+    WebDriverWait(browser, WAIT).until(lambda d: d.execute_script("return document.body.dataset.rendered"))
+    return browser
+
+
+def by_css(driver: Any, selector: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def loaded(driver: Any, image: Any) -> int:
+    """The natural width of an image once it has loaded (0: it did not)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return arguments[0].complete", image))
+    return driver.execute_script("return arguments[0].naturalWidth", image)
+
+
+def open_case(driver: Any, label: str) -> Any:
+    """Click the test case's link in the test cases table; its section, once shown."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    link = next(a for a in by_css(driver, "table.cases a") if a.text == label)
+    target = link.get_attribute("href").rsplit("#", 1)[1]
+    link.click()
+    WebDriverWait(driver, WAIT).until(lambda d: by_css(d, f"#{target}")[0].is_displayed())
+    return by_css(driver, f"#{target}")[0]
+
+
+def column_values(section: Any, name: str) -> list[float]:
+    """The numbers shown in a column of the section's samples table (by its header), missing values left out."""
+    headers = [th.text for th in by_css(section, ".samples thead tr:last-child th")]
+    at = headers.index(name) + 1
+    cells = [td.text for td in by_css(section, f".samples tbody td:nth-child({at})")]
+    return [float(text) for text in cells if text != "\u2013"]
+
+
+class TestInTheBrowser:
+    def test_overview_lists_every_item_failures_first(self, page, document):
+        rows = by_css(page, "table.items tbody tr")
+        assert len(rows) == len(document["items"])
+        shown = [row.find_elements("css selector", ".v")[0].text for row in rows]
+        assert shown == [item["verdict"] for item in document["items"]]
+        failed = [verdict in ("error", "failed", "regressed") for verdict in shown]
+        assert failed == sorted(failed, reverse=True)
+        totals = by_css(page, ".totals")[0].text
+        assert all(f"{verdict} {count}" in totals for verdict, count in document["totals"].items())
+
+    def test_drill_down_chart_thumbnails_and_samples(self, page, document, tmp_path):
+        first = document["items"][0]["test_case"] or "(suite metrics: every sample)"
+        shown = [section for section in by_css(page, "section.case") if section.is_displayed()]
+        assert [by_css(section, "h2")[0].text for section in shown] == [first]  # on load: the first item's
+        case = open_case(page, "300-W :: mirrored True")
+        assert [section for section in by_css(page, "section.case") if section.is_displayed()] == [case]
+        chart = by_css(case, "img.chart")[0]
+        assert loaded(page, chart) > 0
+        thumbnails = by_css(case, ".gallery img")
+        assert thumbnails and all(loaded(page, image) > 0 for image in thumbnails[:3])
+        size = len(document["suites"][0]["test_cases"]["300-W :: mirrored True"])
+        assert len(by_css(case, ".samples tbody tr")) == min(50, size)
+        assert f"of {size}" in by_css(case, ".page-label")[0].text
+        if any(item["checks"] for item in document["items"]):
+            assert by_css(case, "table.checks tbody tr")
+        page.save_screenshot(str(tmp_path / "report.png"))
+        assert (tmp_path / "report.png").stat().st_size > 10_000
+        errors = [entry for entry in page.get_log("browser") if entry["level"] == "SEVERE"]
+        assert not errors  # a content security policy violation would be one
+
+    def test_sorting_by_a_sample_metric(self, page):
+        case = open_case(page, "300-W :: basic")
+        values = column_values(case, "normalized_mean_error")
+        assert values == sorted(values, reverse=True)  # worst first, by default
+        header = next(th for th in by_css(case, ".samples thead th") if th.text == "normalized_mean_error")
+        header.click()
+        ascending = column_values(case, "normalized_mean_error")
+        assert ascending == sorted(ascending) and ascending[0] < values[-1]
+        header = next(th for th in by_css(case, ".samples thead th") if th.text.startswith("normalized_mean_error"))
+        header.click()
+        assert column_values(case, "normalized_mean_error") == values
+
+    def test_paging(self, page):
+        case = open_case(page, "300-W :: basic")
+        first = [td.text for td in by_css(case, ".samples tbody td.sample")]
+        by_css(case, ".page-next")[0].click()
+        second = [td.text for td in by_css(case, ".samples tbody td.sample")]
+        assert len(second) == 50 and not set(first) & set(second)
+        assert "rows 51\u2013100 of 300" in by_css(case, ".page-label")[0].text
+        by_css(case, ".page-last")[0].click()
+        assert len(by_css(case, ".samples tbody tr")) == 50  # 300 = 6 pages of 50
+        assert by_css(case, ".page-next")[0].get_attribute("disabled")
+        from selenium.webdriver.support.ui import Select
+
+        Select(by_css(case, "select[aria-label='rows per page']")[0]).select_by_value("200")
+        assert len(by_css(case, ".samples tbody tr")) == 200
+        assert "rows 1\u2013200 of 300" in by_css(case, ".page-label")[0].text
+
+    def test_user_strings_show_as_text(self, page):
+        from selenium.common.exceptions import NoAlertPresentException
+
+        case = open_case(page, "(suite metrics: every sample)")
+        assert by_css(case, ".samples tbody td.sample")[0].text == f"images/{HOSTILE}.jpg"
+        tile = by_css(case, ".gallery .tile")[0]
+        assert tile.find_elements("css selector", ".id")[0].text == f"images/{HOSTILE}.jpg"
+        assert loaded(page, tile.find_elements("css selector", "img")[0]) > 0  # its image, read from that path
+        assert HOSTILE in by_css(page, "header")[0].text and HOSTILE in by_css(page, "table.models")[0].text
+        assert page.execute_script("return document.scripts.length") == 2  # the data block and the page's own
+        with pytest.raises(NoAlertPresentException):
+            page.switch_to.alert.text  # noqa: B018
+
+
+class LinkCollector(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.targets += [value or "" for name, value in attrs if name in ("src", "href", "action", "srcset")]
+
+
+def test_one_small_file_that_loads_nothing(report):
+    text = report.read_text(encoding="utf-8")
+    assert report.stat().st_size < 1_000_000  # the embedded 300-W suite, two models
+    links = LinkCollector()
+    links.feed(text)
+    assert all(target.startswith(("data:image/", "#")) for target in links.targets)
+    assert not links.tags & {"link", "iframe", "object", "embed", "base"}
+    assert "content-security-policy" in text.lower() and "default-src 'none'" in html.unescape(text)
+
+
+def test_embedded_json_cannot_close_its_script_tag():
+    text = script_json({"id": "</script><script>alert(1)</script><!--", "and": "a & b"})
+    assert not set(text) & set("<>&")
+    import json
+
+    assert json.loads(text) == {"id": "</script><script>alert(1)</script><!--", "and": "a & b"}
+
+
+def plots_document(plots: list[dict[str, Any]]) -> dict[str, Any]:
+    """A document of one test case, two models, the given plots each; no samples."""
+    place = {"test": "t.py::test_plots", "suite": "s", "configuration": "", "test_case": "s :: basic"}
+    items = [place | {"model": m, "order": i, "verdict": "passed", "metrics": {"x": 1.0}} for i, m in enumerate("ab")]
+    return {
+        "format": "pytest-kolena-report",
+        "version": 1,
+        "run": {"id": "r", "time": "now", "tag": None, "git_commit": None},
+        "totals": {"passed": 2},
+        "items": [i | {"rules": {}, "checks": [], "note": "", "message": ""} for i in items],
+        "models": [],
+        "cases": [place | {"model": m, "metrics": {"x": 1.0}, "plots": plots} for m in "ab"],
+        "suite_metrics": [],
+        "suites": [],
+    }
+
+
+def test_every_plot_type_is_drawn_as_a_chart():
+    from pytest_kolena.workflow.plot import BarPlot, ConfusionMatrix, Curve, CurvePlot, Histogram
+
+    plots = [
+        CurvePlot(title="ROC $x$", x_label="FPR", y_label="TPR", curves=[Curve(x=[0, 0.5, 1], y=[0, 0.8, 1])]),
+        Histogram(
+            title="h", x_label="v", y_label="n", buckets=[0, 1, 2], frequency=[[1, 2], [3, 4]], labels=["p", "q"]
+        ),
+        BarPlot(title="b", x_label="class", y_label="n", labels=["x", "y"], values=[1, None]),
+        ConfusionMatrix(title="cm", labels=["x", "y"], matrix=[[5, 1], [2, 7]]),
+    ]
+    page = render_html(plots_document([plot.to_dict() for plot in plots]))
+    assert page.count('<img class="chart"') == 4
+    assert "not drawn" not in page
+
+
+def test_a_plot_that_cannot_be_drawn_says_so():
+    page = render_html(plots_document([{"data_type": "PLOT/BAR", "title": "broken", "labels": ["x"]}]))
+    assert "plot broken not drawn: KeyError" in page
+
+
+def test_without_the_extra_the_error_names_it(monkeypatch, tmp_path):
+    for name in ("matplotlib", "matplotlib.style", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(HtmlDependencyError, match=r'matplotlib, not installed: pip install "pytest-kolena\[html\]"'):
+        write_html(plots_document([]), tmp_path / "report.html")
+    assert issubclass(HtmlDependencyError, ImportError)
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_side_by_side_shows_both_runs():
+    document = plots_document([])
+    document["compared_with"] = {"id": "before-run", "time": "then", "tag": None, "git_commit": None}
+    document["items"][0]["other"] = {"verdict": "failed", "metrics": {"x": 0.5}}
+    page = render_html(document)
+    assert "side by side with</b> <code>before-run</code>" in page
+    assert "<th>before</th>" in page and "0.5 → 1" in page
+
+
+def test_an_empty_run_still_renders():
+    document = plots_document([]) | {"items": [], "cases": [], "totals": {}}
+    assert "no items" in render_html(document)
