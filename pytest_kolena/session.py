@@ -351,7 +351,7 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
             add_results(record, test, run)
             if (test, run.test_suite.name) not in suites_added:
                 suites_added.add((test, run.test_suite.name))
-                add_suite(record, test, run)
+                add_suite(record, test, run, with_samples=bool(settings.reports))
     if not settings.is_worker:
         add_items(record, rows)
     store = open_store(settings, session.storage if session is not None else None)

@@ -34,7 +34,9 @@ def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     for extra in ("--kolena-tag=main", "--kolena-baseline=main"):
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
-        command += ["--kolena-suite=300-W", f"--kolena-store={store}", extra, str(EXAMPLE)]
+        # a run that writes a report stores the test samples and ground truths the report draws
+        command += ["--kolena-suite=300-W", f"--kolena-store={store}", f"--kolena-report={store}/run.md", extra]
+        command.append(str(EXAMPLE))
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode in (0, 1), result.stdout[-4000:] + result.stderr[-4000:]
     from pytest_kolena.report.document import run_document

@@ -210,7 +210,8 @@ def test_a_stored_run_reads_back_into_the_results_the_tests_saw(project):
 
     write_test(project, "mean_shape_model, degraded_model")
     recorder = RunRecorder()
-    project.runpytest("--kolena-suite=300-W", plugins=[recorder]).assert_outcomes(passed=8)
+    # a run that writes a report stores the test samples and ground truths it needs
+    project.runpytest("--kolena-suite=300-W", "--kolena-report=run.md", plugins=[recorder]).assert_outcomes(passed=8)
     stored = load_runs(str(project.path / ".kolena"), "latest")
     assert (
         set(stored)
@@ -245,3 +246,14 @@ def test_verbose_summary_shows_the_worst_samples_of_each_failing_test_case(proje
     )
     quiet = champion_then_challenger(project)
     assert "worst samples of" not in quiet.stdout.str().split("kolena summary")[1]
+
+
+def test_a_run_without_reports_stores_no_test_samples_yet_reports_from_the_store(project):
+    write_test(project, "mean_shape_model")
+    project.runpytest("--kolena-suite=300-W").assert_outcomes(passed=4)
+    command = [sys.executable, "-m", "pytest_kolena", "report", "latest", "-o", "later.json"]
+    done = subprocess.run(command, cwd=project.path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    suite = json.loads((project.path / "later.json").read_text())["suites"][0]
+    assert len(suite["samples"]["ids"]) == 300 and suite["samples"]["test_samples"] == [None] * 300
+    assert len(suite["test_cases"]["300-W :: mirrored True"]) == 53
