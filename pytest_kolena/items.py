@@ -60,8 +60,8 @@ def expand(test: str, spec: KolenaSpec, suite_names: list[str], test_cases_of: A
     for suite_name in suite_names:
         cases = test_cases_of(suite_name)
         for ref in spec.models:
-            if wanted is not None and ref.name not in wanted:
-                continue
+            if wanted is not None and ref.model is not None and ref.name not in wanted:
+                continue  # a fixture's Model.name is known when it runs: selected (or skipped) then
             for configuration in spec.configuration_names:
                 for place in [*cases, None]:
                     params.append(KolenaParam(test, suite_name, ref, place, configuration, len(params)))

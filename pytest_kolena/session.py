@@ -236,6 +236,9 @@ class KolenaSession:
         model = param.model.model or request.getfixturevalue(param.model.fixture)
         if not isinstance(model, Model):
             pytest.fail(f"fixture '{param.model.fixture}' returned {type(model).__name__}, not a Model", pytrace=False)
+        wanted = self.settings.models
+        if wanted is not None and model.name not in wanted and param.model.fixture not in wanted:
+            pytest.skip(f"--kolena-model {', '.join(sorted(wanted))} does not select model '{model.name}'")
         request.node.stash[MODEL_NAME] = model.name
         self.current_nodeid = request.node.nodeid  # where a progress line is written
         try:

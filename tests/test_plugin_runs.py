@@ -257,6 +257,25 @@ def test_model_filter(pytester):
     assert "mean-shape-degraded" not in result.stdout.str()
 
 
+def test_model_filter_takes_the_model_name_of_a_fixture_model(pytester):
+    """--kolena-model names Model.name everywhere: a model bound by a fixture too (its name known when it runs)."""
+    extra = """
+@pytest.fixture(scope="session")
+def degraded():
+    return degraded_model
+
+@pytest.mark.kolena(models=[mean_shape_model, "degraded"], evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]), columns={"points": "keypoints"})
+def test_fixtures(kolena_result):
+    pass
+"""
+    write_project(pytester, extra=extra)
+    result = run(pytester, "-k", "test_fixtures", "--kolena-model=mean-shape-degraded", "-rs")
+    result.assert_outcomes(passed=4, skipped=0, deselected=1)
+    by_fixture = run(pytester, "-k", "test_fixtures", "--kolena-model=mean-shape", "-rs")
+    by_fixture.assert_outcomes(passed=4, skipped=4, deselected=4)
+    by_fixture.stdout.fnmatch_lines(["SKIPPED*--kolena-model mean-shape does not select model 'mean-shape-degraded'"])
+
+
 def test_marker_suites_binds_a_test_to_its_suites(pytester):
     """Two workflows in one project: `--kolena-suite` selects suites, `suites=` keeps each test on its own data."""
     data = pytester.path / "data"
