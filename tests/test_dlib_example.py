@@ -60,7 +60,7 @@ def test_dlib_beats_the_mean_shape_where_it_is_weakest_and_the_gate_blocks_its_o
         [
             "*model 'dlib-68' on 300-W :: mirrored False at nme-threshold-0.08: regressed against model "
             "'mean-shape' in run * (tag champion)",
-            "*REGRESSED test_cc.py::test_champion_challenger?dlib_landmarks-300-W:mirrored_False-nme-threshold-0.08?",
+            "*REGRESSED test_cc.py::test_champion_challenger?dlib_landmarks-300-W:mirrored_False-nme-threshold-0.08?*",
         ]
     )
     summary = second.stdout.str()
