@@ -54,6 +54,13 @@ def _build(kind: type | None, value: Any) -> Any:
     return kind.from_dict(value)
 
 
+def _sample_metrics(kind: type | None, columns: dict[str, list[Any]], row: tuple) -> Any:
+    """A sample's metrics from its row of the columns; None for a sample without any (its inference failed)."""
+    if all(value is None for value in row):
+        return None
+    return _build(kind, dict(zip(columns, row)))
+
+
 def _plot(value: dict[str, Any]) -> Any:
     kind = registered_type(value.get("data_type", ""))
     return kind.from_dict(value) if kind is not None else value
@@ -82,7 +89,7 @@ def read_runs(document: dict[str, Any]) -> dict[tuple[str, str], Any]:
             per_configuration = samples["metrics"].get(name, {})
             configurations = {c: StoredConfiguration(c) if c else None for c in per_configuration}
             metrics = {
-                c: [_build(types.get("sample_metrics"), dict(zip(columns, row))) for row in zip(*columns.values())]
+                c: [_sample_metrics(types.get("sample_metrics"), columns, row) for row in zip(*columns.values())]
                 for c, columns in per_configuration.items()
             }
             cases = []
