@@ -123,6 +123,7 @@ class Verdict:
     broken: list[Breach]
     comparisons: list[Any]  # checks.regression.Comparison
     text: str = ""
+    worst_count: int = 5  # how many worst samples a failing item lists (the marker's `worst=`)
 
     @property
     def failed(self) -> bool:
@@ -134,11 +135,11 @@ class Verdict:
 
         if self.broken:
             rule = self.broken[0].threshold
-            return worst_of(result.samples, result.metrics, rule.metric, rule.lower_is_better)
+            return worst_of(result.samples, result.metrics, rule.metric, rule.lower_is_better, self.worst_count)
         regressed = next((c for c in self.comparisons if c.verdict == "regressed"), None)
         if regressed is None:
             return {}
-        return worst_of(result.samples, result.metrics, regressed.metric, regressed.lower_is_better)
+        return worst_of(result.samples, result.metrics, regressed.metric, regressed.lower_is_better, self.worst_count)
 
     def row(self, param: KolenaParam, result: ItemResult, outcome: str | None = None) -> ItemRow:
         row = param.row(result.model.name, outcome or self.outcome)
@@ -172,7 +173,7 @@ def decide(
     if regressed == "regressed":
         texts.append(regression_text(title, source, comparisons))
     outcome = "failed" if broken else (regressed or "passed")
-    return Verdict(outcome, rules, broken, comparisons, "\n".join(texts))
+    return Verdict(outcome, rules, broken, comparisons, "\n".join(texts), spec.worst)
 
 
 VERDICT: pytest.StashKey[Verdict] = pytest.StashKey()

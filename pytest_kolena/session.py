@@ -6,17 +6,18 @@ Created when the first kolena test is collected; a pytest run without kolena tes
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from ._gc import no_cyclic_gc
-from .data import StorageOptions, SuiteError, load_suite
+from .data import StorageOptions, SuiteError, list_suites, load_suite
 from .engine.results import RunResults, TestCaseResult
 from .items import MODEL_NAME, VERDICT, ItemResult, KolenaParam, Verdict, decide, expand
 from .judge import RunJudgement, judge_run
-from .marker import KolenaSpec, MarkerError, read_marker
+from .marker import KolenaSpec, MarkerError, ModelRef, read_marker
 from .options import Settings
 from .report.progress import ProgressLine
 from .workflow import Model
@@ -51,7 +52,8 @@ class KolenaSession:
         self._runs: dict[tuple, RunResults] = {}
         self._judgements: dict[tuple, RunJudgement] = {}
         self._baseline: Any = None
-        self._judged_runs: set[tuple[str, str, str]] = set()  # (test, suite, model) with regression rules
+        self._suite_exists: dict[str, bool] = {}  # the suites that `suites=` names, found at the data root or not
+        self._judged_runs: int | None = None  # K: the model runs judged against a baseline, counted once
         self.computed: dict[tuple[str, int], tuple[str, RunResults]] = {}  # what this process ran, per test
 
     # collection ----------------------------------------------------------------------------------------------
@@ -106,6 +108,7 @@ class KolenaSession:
     def params(self, test: str, spec: KolenaSpec) -> list[KolenaParam]:
         """The items of a test function; loading its suites (and the baseline) here makes their errors collection
         errors."""
+        self.check_marker_suites(test, spec)
         self.baseline()
 
         def test_cases_of(suite_name: str) -> list[str]:
@@ -121,9 +124,27 @@ class KolenaSession:
                     f"{test}: the {kind} pattern {unmatched[0]!r} matches no test case of the selected suites; "
                     f"test cases: {cases}"
                 )
-        if spec.regression.metrics():  # the model runs that share the run's false-alarm budget
-            self._judged_runs |= {(p.test, p.suite, p.model.name) for p in params}
         return params
+
+    def check_marker_suites(self, test: str, spec: KolenaSpec) -> None:
+        """A `suites=` name that is no suite at the data root (a typo) is a collection error, not a test skipped
+        on every run; without a data root there is nothing to check against."""
+        root = self.settings.data_root
+        if spec.suites is None or root is None:
+            return
+        unknown = [name for name in spec.suites if not self.suite_exists(name)]
+        if unknown:
+            found = ", ".join(list_suites(root, self.storage)) or "none"
+            raise MarkerError(f"{test}: suites= names {unknown[0]!r}, no suite under {root}; suites there: {found}")
+
+    def suite_exists(self, name: str) -> bool:
+        """Whether the data root holds suite `name` (its metadata CSV), asked once per name."""
+        if name not in self._suite_exists:
+            from .data.storage import METADATA_PATH, Storage
+
+            storage = Storage(self.settings.data_root, self.storage)
+            self._suite_exists[name] = storage.exists(storage.url(name, METADATA_PATH))
+        return self._suite_exists[name]
 
     # suites and runs -----------------------------------------------------------------------------------------
     def suite(self, spec: KolenaSpec, name: str) -> Any:
@@ -250,8 +271,34 @@ class KolenaSession:
     def verdict(self, item: pytest.Item, param: KolenaParam, result: ItemResult) -> Verdict:
         """Decide the item's verdict, once, and keep it on the item for its report."""
         spec = self.spec_for(item)
+        if self._judged_runs is None and spec.regression.metrics():
+            self._judged_runs = self.judged_runs(item.session.items)
         verdict = item.stash[VERDICT] = decide(spec, param, result, self.regression(spec, param, result))
         return verdict
+
+    def judged_runs(self, items: list[pytest.Item]) -> int:
+        """K, the model runs that share the session's false-alarm budget: those with regression rules among the
+        items selected to run (deselected items and `skip`-marked tests left out). A fixture's model is known by its
+        Model.name only when the fixture runs: under --kolena-model, the fixtures of a test count for at most the
+        selected names that its other models do not take (an upper bound: K never too small)."""
+        models: dict[tuple[str, str], set[ModelRef]] = {}
+        for item in items:
+            param = param_of(item)
+            spec = self._specs.get(param.test) if param is not None else None
+            if spec is not None and spec.regression.metrics() and item.get_closest_marker("skip") is None:
+                models.setdefault((param.test, param.suite), set()).add(param.model)
+        return sum(self._selected_runs(refs) for refs in models.values())
+
+    def _selected_runs(self, refs: set[ModelRef]) -> int:
+        """How many of a test's models on a suite run: every object (collection kept the selected ones only), and
+        the fixtures that --kolena-model may select."""
+        wanted = self.settings.models
+        fixtures = {ref for ref in refs if ref.model is None}
+        if wanted is None:
+            return len(refs)
+        named = {ref for ref in fixtures if ref.fixture in wanted}
+        free = set(wanted) - {ref.name for ref in refs if ref.model is not None}
+        return len(refs) - len(fixtures) + len(named) + min(len(fixtures - named), len(free))
 
     def item_result(self, spec: KolenaSpec, param: KolenaParam, model: Model) -> ItemResult:
         """The results of one item; an inference or evaluator failure that touches it raises ItemError."""
@@ -315,10 +362,17 @@ class KolenaSession:
             source = f"model '{model}' in {baseline.source}" if model != run.model.name else baseline.source
             settings = self.settings
             judging = Judging(settings.confidence, settings.resamples, settings.min_samples, settings.error_control)
-            runs = max(1, len(self._judged_runs))
+            runs = max(1, self._judged_runs or 0)
             with no_cyclic_gc():
                 self._judgements[key] = judge_run(spec, run, entries, source, judging, runs)
         return self._judgements[key].of(param.test_case, param.configuration)
+
+
+def param_of(item: pytest.Item) -> KolenaParam | None:
+    """The KolenaParam of a kolena item; None for other items (and a kolena test's no-suite or skip parameter)."""
+    callspec = getattr(item, "callspec", None)
+    param = callspec.params.get("_kolena_param") if callspec is not None else None
+    return param if isinstance(param, KolenaParam) else None
 
 
 def storage_of(settings: Settings) -> StorageOptions:
@@ -362,8 +416,10 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
         store.write(record)
     if session is not None:
         session.close()
-    if settings.is_worker or not rows:  # a session without kolena items touches no store
+    if settings.is_worker:
         return []
+    if not rows:  # a session without kolena items touches no store; its reports say that no kolena item ran
+        return write_empty_reports(settings, record) if settings.reports else []
     lines = [f"kolena: run {settings.run_id} stored in {settings.store}"]
     if session is not None and session._baseline is not None:  # (under xdist the workers resolved it)
         lines.append(f"kolena: compared with the baseline {session._baseline.source}")
@@ -385,20 +441,37 @@ def write_reports(settings: Settings, store: Any) -> list[str]:
     """The --kolena-report files, from the run as stored (every xdist worker's part included); a report that
     cannot be written is said, and the others are still written."""
     from .report.document import run_document
-    from .report.writers import write_report, write_step_summary
+    from .report.writers import write_step_summary
 
     document = run_document(store.info(settings.run_id), store.rows(settings.run_id))
-    lines = []
-    for path in settings.reports:
-        try:
-            write_report(document, path)
-            lines.append(f"kolena: report {path}")
-        except (ImportError, OSError, ValueError) as error:
-            lines.append(f"kolena: report {path} NOT written: {error}")
+    lines = _write_all(document, settings.reports)
     if any(path.lower().endswith(".md") for path in settings.reports):
         summary = write_step_summary(document)
         if summary:
             lines.append(f"kolena: Markdown summary added to $GITHUB_STEP_SUMMARY ({summary})")
+    return lines
+
+
+def write_empty_reports(settings: Settings, record: Any) -> list[str]:
+    """The --kolena-report files of a run without kolena items (all deselected or skipped): reports that say so,
+    not silence."""
+    from .report.document import run_document
+
+    info = SimpleNamespace(run_id=record.run_id, time=record.time, tag=record.tag, git_commit=record.git_commit)
+    return _write_all(run_document(info, []), settings.reports, " (no kolena items ran)")
+
+
+def _write_all(document: dict[str, Any], paths: Sequence[str], note: str = "") -> list[str]:
+    """Each report file, with a line saying it was written (`note` after its path) or why it was not."""
+    from .report.writers import write_report
+
+    lines = []
+    for path in paths:
+        try:
+            write_report(document, path)
+            lines.append(f"kolena: report {path}{note}")
+        except (ImportError, OSError, ValueError) as error:
+            lines.append(f"kolena: report {path} NOT written: {error}")
     return lines
 
 

@@ -196,13 +196,13 @@ class RunRecorder:
     """A plugin keeping the RunResults each kolena item saw (the objects `test()` returns)."""
 
     def __init__(self) -> None:
-        self.runs: dict[tuple[str, str], object] = {}
+        self.runs: dict[tuple[str, str, str], object] = {}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_teardown(self, item):
         result = item.funcargs.get("kolena_result")
         if result is not None:
-            self.runs[(item.nodeid.split("[")[0], result.model.name)] = result.run
+            self.runs[(item.nodeid.split("[")[0], result.suite.name, result.model.name)] = result.run
 
 
 def test_a_stored_run_reads_back_into_the_results_the_tests_saw(project):
@@ -216,7 +216,7 @@ def test_a_stored_run_reads_back_into_the_results_the_tests_saw(project):
     assert (
         set(stored)
         == set(recorder.runs)
-        == {("test_kp.py::test_keypoints", m) for m in ("mean-shape", "mean-shape-degraded")}
+        == {("test_kp.py::test_keypoints", "300-W", m) for m in ("mean-shape", "mean-shape-degraded")}
     )
     for key, live in recorder.runs.items():
         back = stored[key]

@@ -12,7 +12,8 @@ from collections import defaultdict
 from typing import Any
 
 VERSION = 1
-VERDICT_ORDER = ("error", "failed", "regressed", "new", "improved", "passed", "skipped")
+ABSENT = "absent"  # side by side: an item of the first run that the second does not have
+VERDICT_ORDER = ("error", "failed", "regressed", "new", "improved", "passed", "skipped", ABSENT)
 FAILED = ("error", "failed", "regressed")
 SAMPLE_LEVELS = ("test_sample", "inference", "sample")
 
@@ -106,7 +107,11 @@ def _totals(items: list[dict[str, Any]]) -> dict[str, int]:
 def _samples(rows: list[dict[str, Any]], membership: dict[str, list[str]]) -> dict[str, Any]:
     """The samples of one test function on one suite, columnar (see the module's docstring)."""
     described = {r["sample_id"]: _loads(r["values"]) for r in rows if r["level"] == "test_sample"}
-    ids = list(described) or list(dict.fromkeys(s for members in membership.values() for s in members))
+    ids = (
+        list(described)
+        or list(dict.fromkeys(s for members in membership.values() for s in members))
+        or list(dict.fromkeys(r["sample_id"] for r in rows))  # a run stored before membership rows
+    )
     position = {sample_id: i for i, sample_id in enumerate(ids)}
     inferences: dict[str, list[Any]] = {}
     metrics: dict[str, dict[str, dict[str, list[Any]]]] = {}
@@ -139,10 +144,25 @@ def item_key(item: dict[str, Any]) -> tuple[str, ...]:
 
 
 def side_by_side(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """The document of `after`, each item with `other`: the same item's verdict and metrics in `before`."""
+    """The document of `after`, each item with `other`: the same item's verdict and metrics in `before`; an item of
+    `before` only is listed too, with the verdict `absent` (a test, model or test case the second run lost)."""
     earlier = {item_key(item): item for item in before["items"]}
-    items = []
-    for item in after["items"]:
-        other = earlier.get(item_key(item))
-        items.append(item | ({"other": {"verdict": other["verdict"], "metrics": other["metrics"]}} if other else {}))
-    return after | {"compared_with": before["run"], "items": items}
+    later = {item_key(item) for item in after["items"]}
+    items = [
+        item | ({"other": _other(earlier[item_key(item)])} if item_key(item) in earlier else {})
+        for item in after["items"]
+    ]
+    items += [_absent(item) for key, item in earlier.items() if key not in later]
+    items.sort(key=_order)
+    return after | {"compared_with": before["run"], "items": items, "totals": _totals(items)}
+
+
+def _other(item: dict[str, Any]) -> dict[str, Any]:
+    return {"verdict": item["verdict"], "metrics": item["metrics"]}
+
+
+def _absent(item: dict[str, Any]) -> dict[str, Any]:
+    """An item of the first run missing from the second: its place, and its figures as `other`."""
+    place = {name: item[name] for name in ("test", "suite", "model", "test_case", "configuration", "order")}
+    empty = {"metrics": {}, "rules": {}, "checks": [], "message": ""}
+    return place | empty | {"verdict": ABSENT, "note": "not in this run", "other": _other(item)}

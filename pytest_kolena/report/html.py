@@ -214,7 +214,7 @@ class _Run:
         """The samples of a test case as indices into its suite's samples; None: every sample."""
         if not case.test_case:
             return None
-        return self.suites[case.group].get("test_cases", {}).get(case.test_case, [])
+        return self.suites.get(case.group, {}).get("test_cases", {}).get(case.test_case, [])
 
     def size(self, case: _Case) -> int | None:
         samples = self.samples(case)
@@ -253,7 +253,7 @@ def _overview(run: _Run) -> str:
     return "\n".join(
         [
             '<section id="overview">',
-            f'<div class="totals">{badges or "no items"} <span class="muted">{len(run.items)} items</span></div>',
+            f'<div class="totals">{badges or "no kolena items ran"} <span class="muted">{len(run.items)} items</span></div>',
             "<h2>Items <small>failures first; a test case opens its drill-down</small></h2>",
             _items_table(run),
             "<h2>Test cases</h2>",
@@ -283,7 +283,7 @@ def _metric_lines(item: Row) -> str:
     metrics, rules = item.get("metrics", {}), item.get("rules", {})
     other = (item.get("other") or {}).get("metrics")
     lines = []
-    for name in [m for m in rules if m in metrics] or list(metrics):
+    for name in [m for m in rules if m in metrics] or list(metrics) or list(other or {}):
         value = _num(metrics.get(name)) if other is None else f"{_num(other.get(name))} → {_num(metrics.get(name))}"
         rule = f' <span class="rule">{_e(rules[name])}</span>' if name in rules else ""
         lines.append(f"<div><b>{_e(name)}</b> {value}{rule}</div>")

@@ -9,15 +9,41 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from .document import FAILED
+from .document import ABSENT, FAILED
+
+NO_ITEMS = "no kolena items ran: every kolena test was deselected or skipped"
+
+
+_CELL = str.maketrans(
+    {
+        "\\": "\\\\",
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "|": "\\|",
+        "\n": " ",
+        "\r": " ",
+        "`": "\\`",
+        "[": "\\[",
+        "]": "\\]",
+        "!": "\\!",
+        "*": "\\*",
+        "_": "\\_",
+    }
+)
 
 
 def escape(text: Any) -> str:
-    """A user string made safe in a Markdown table cell: no HTML, no column break, one line."""
+    """A user string made safe in a Markdown table cell or heading: no HTML, no column break, no link, image or
+    emphasis, one line."""
     value = "" if text is None else str(text)
-    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("\n", " "), ("`", "\\`")):
-        value = value.replace(raw, safe)
-    return value
+    return value.replace("\r\n", "\n").translate(_CELL)
+
+
+def code(text: Any) -> str:
+    """A user string as inline code (a run id, a test's node id): shown as written, on one line."""
+    value = "" if text is None else str(text)
+    return "`" + " ".join(value.replace("`", "'").splitlines()) + "`"
 
 
 def number(value: Any) -> str:
@@ -59,8 +85,8 @@ def _verdict(verdict: str) -> str:
 
 
 def _metric_cell(item: dict[str, Any], metric: str) -> str:
-    """The metric's value; in a side-by-side report, `before → after`."""
-    value = number(item["metrics"].get(metric))
+    """The metric's value; in a side-by-side report, `before → after` (`(absent)` after an item the run lost)."""
+    value = "(absent)" if item["verdict"] == ABSENT else number(item["metrics"].get(metric))
     other = item.get("other")
     return f"{number(other['metrics'].get(metric))} → {value}" if other else value
 
@@ -87,16 +113,16 @@ def _table(items: list[dict[str, Any]], before: str | None) -> list[str]:
 def markdown(document: dict[str, Any]) -> str:
     """The whole report as Markdown."""
     run = document["run"]
-    lines = [f"# pytest-kolena run `{escape(run['id'])}`", ""]
+    lines = [f"# pytest-kolena run {code(run['id'])}", ""]
     about = [
-        f"tag `{escape(run['tag'])}`" if run.get("tag") else "",
-        f"commit `{escape(run['git_commit'])}`" if run.get("git_commit") else "",
+        f"tag {code(run['tag'])}" if run.get("tag") else "",
+        f"commit {code(run['git_commit'])}" if run.get("git_commit") else "",
     ]
     lines += [", ".join(filter(None, [escape(run["time"]), *about])), ""]
     before = document.get("compared_with")
     if before:
-        lines += [f"Side by side with run `{escape(before['id'])}`: each metric as `before → after`.", ""]
-    lines += [_totals(document["totals"]) or "no items", ""]
+        lines += [f"Side by side with run {code(before['id'])}: each metric as `before → after`.", ""]
+    lines += [_totals(document["totals"]) or NO_ITEMS, ""]
     failures = [item for item in document["items"] if item["verdict"] in FAILED]
     if failures:
         lines += ["## Failures", ""]
@@ -113,7 +139,7 @@ def markdown(document: dict[str, Any]) -> str:
     for item in document["items"]:
         groups[(item["test"], item["suite"])].append(item)
     for (test, suite), items in groups.items():
-        lines += [f"## `{escape(test)}` on {escape(suite)}", "", *_table(items, before and escape(before["id"])), ""]
+        lines += [f"## {code(test)} on {escape(suite)}", "", *_table(items, before and before["id"]), ""]
     if any(item.get("checks") for item in document["items"]):
         lines += [
             "delta: candidate - baseline, with its interval; p: one-sided p-value of a worsening beyond the allowance, "

@@ -42,16 +42,14 @@ def sample_metric_behind(metrics: Any, metric: str, samples: list[Any]) -> str |
 
 
 def worst_samples(
-    samples: list[Any], breach: Breach, count: int, name: str | None = None
+    samples: list[Any], breach: Breach, count: int, name: str | None
 ) -> tuple[str, list[tuple[float, str]]] | None:
-    """The `count` samples with the worst value of sample metric `name` (default: the first numeric one), in the
-    direction of the rule."""
-    if not samples or count <= 0:
+    """The `count` samples with the worst value of sample metric `name`, in the direction of the rule (NaN first);
+    None without such a sample metric."""
+    if not samples or count <= 0 or name is None:
         return None
-    fields = _number_fields(next((s.metrics for s in samples if s.metrics is not None), None))
-    if not fields:
+    if name not in _number_fields(next((s.metrics for s in samples if s.metrics is not None), None)):
         return None
-    name = name if name in fields else fields[0]
     values = [(getattr(s.metrics, name), _label(s.test_sample)) for s in samples if s.metrics is not None]
     values = [(float(v), label) for v, label in values if isinstance(v, (int, float))]
     nan_last = [(v, label) for v, label in values if not math.isnan(v)]
@@ -60,10 +58,13 @@ def worst_samples(
     return name, (nans + ordered)[:count]
 
 
-def worst_of(samples: list[Any], metrics: Any, metric: str, lower_is_better: bool, count: int = 3) -> dict[str, Any]:
-    """The samples that pulled a case metric the wrong way: `{"metric": sample metric, "samples": [[value, label]]}`
-    (empty when no numeric sample metric stands behind it)."""
+def worst_of(samples: list[Any], metrics: Any, metric: str, lower_is_better: bool, count: int = 5) -> dict[str, Any]:
+    """The `count` samples that pulled a case metric the wrong way: `{"metric": sample metric, "samples": [[value,
+    label]]}`; empty when no sample metric is known to stand behind it (ranking another one could list the best
+    samples as the worst)."""
     name = sample_metric_behind(metrics, metric, samples)
+    if name is None:
+        return {}
     direction = Breach(Threshold(metric, "<=" if lower_is_better else ">=", 0.0), math.nan)
     ranked = worst_samples(samples, direction, count, name)
     return {"metric": ranked[0], "samples": [list(pair) for pair in ranked[1]]} if ranked else {}
@@ -72,8 +73,8 @@ def worst_of(samples: list[Any], metrics: Any, metric: str, lower_is_better: boo
 def failure_text(
     title: str, breaches: list[Breach], n_rules: int, samples: list[Any], worst: int, metrics: Any = None
 ) -> str:
-    """Each breached threshold, then the samples that pulled the first breached metric the wrong way (by the
-    sample metric it is the mean of, where that is known)."""
+    """Each breached threshold, then the samples that pulled the first breached metric the wrong way, by the sample
+    metric it is the mean of (none where that is not known)."""
     lines = [f"{title}: {len(breaches)} of {n_rules} thresholds breached"]
     shown_worst = False
     for breach in breaches:

@@ -1,8 +1,10 @@
-"""A stored run read back into the objects `test()` returns: one RunResults per test function and model.
+"""A stored run read back into the objects `test()` returns: one RunResults per test function, suite and model
+(`load_runs(store, "main")[("tests/test_kp.py::test_kp", "300-W", "mean-shape")]`).
 
 The data types come from the run's `types` rows (`module:qualname`), so the workflow's module must be importable
-where the run is read. What cannot come back: the model's `infer` (a Model with its name and metadata only) and the
-evaluator configurations (objects named as they were: `display_name()` gives the stored name).
+where the run is read. What cannot come back: the model's `infer` (a Model with its name and metadata only), the
+evaluator configurations (objects named as they were: `display_name()` gives the stored name) and the exceptions of
+samples that failed to infer (each a SampleFailure whose failure says so).
 """
 
 from __future__ import annotations
@@ -66,78 +68,116 @@ def _plot(value: dict[str, Any]) -> Any:
     return kind.from_dict(value) if kind is not None else value
 
 
-def read_runs(document: dict[str, Any]) -> dict[tuple[str, str], Any]:
-    """The RunResults of each (test function, model) of a report document (`report.document.run_document`)."""
-    from ..engine.results import RunResults, SampleResult, TestCaseResult
+RunKey = tuple[str, str, str]  # (test function, suite, model)
 
+NOT_STORED = "inference failed in the stored run (its exception is not stored)"
+
+
+def read_runs(document: dict[str, Any]) -> dict[RunKey, Any]:
+    """The RunResults of each (test function, suite, model) of a report document (`report.document.run_document`)."""
     runs = {}
     for suite in document["suites"]:
-        types = {name: import_type(path) for name, path in suite["types"].items()}
-        workflow = workflow_of(types["test_sample"])
-        samples = suite["samples"]
-        test_samples = [_build(types["test_sample"], v) for v in samples["test_samples"]]
-        ground_truths = [_build(types["ground_truth"], v) for v in samples["ground_truths"]]
-        test_cases = {
-            name: workflow.test_case_type._subset(name, [(test_samples[i], ground_truths[i]) for i in members])
-            for name, members in suite["test_cases"].items()
-        }
-        test_suite = workflow.test_suite_type(suite["suite"], test_cases=list(test_cases.values()))
+        stored = _StoredSuite(suite)
         place = (suite["test"], suite["suite"])
         for model_row in (m for m in document["models"] if (m["test"], m["suite"]) == place):
             name = model_row["model"]
-            inferences = [_build(types["inference"], v) for v in samples["inferences"].get(name, [])]
-            per_configuration = samples["metrics"].get(name, {})
-            configurations = {c: StoredConfiguration(c) if c else None for c in per_configuration}
-            metrics = {
-                c: [_sample_metrics(types.get("sample_metrics"), columns, row) for row in zip(*columns.values())]
-                for c, columns in per_configuration.items()
-            }
-            cases = []
-            for case in (c for c in document["cases"] if (c["test"], c["suite"], c["model"]) == (*place, name)):
-                configuration = case["configuration"]
-                members = suite["test_cases"].get(case["test_case"], [])
-                cases.append(
-                    TestCaseResult(
-                        test_case=test_cases[case["test_case"]],
-                        configuration=configurations.setdefault(
-                            configuration, StoredConfiguration(configuration) if configuration else None
-                        ),
-                        samples=[
-                            SampleResult(
-                                test_samples[i],
-                                ground_truths[i],
-                                inferences[i] if inferences else None,
-                                metrics[configuration][i] if configuration in metrics else None,
-                                samples["ids"][i],
-                            )
-                            for i in members
-                        ],
-                        metrics=_build(types.get("case_metrics"), case["metrics"]),
-                        plots=[_plot(p) for p in case["plots"]],
-                    )
-                )
-            suite_metrics = {
-                (s["configuration"] or None): _build(types.get("suite_metrics"), s["metrics"])
-                for s in document["suite_metrics"]
-                if (s["test"], s["suite"], s["model"]) == (*place, name)
-            }
-            runs[(suite["test"], name)] = RunResults(
-                model=workflow.model_type(name, metadata=model_row["metadata"]),
-                test_suite=test_suite,
-                evaluator="",
-                configurations=[c for c in configurations.values() if c is not None],
-                cases=cases,
-                suite_metrics=suite_metrics,
-                suite_errors={},
-                failures=[],
-                n_samples=len(samples["ids"]),
-            )
+            cases = [c for c in document["cases"] if (c["test"], c["suite"], c["model"]) == (*place, name)]
+            suite_metrics = [
+                s for s in document["suite_metrics"] if (s["test"], s["suite"], s["model"]) == (*place, name)
+            ]
+            runs[(*place, name)] = stored.run(name, model_row["metadata"], cases, suite_metrics)
     return runs
 
 
-def load_runs(store: Any, ref: str = "latest") -> dict[tuple[str, str], Any]:
-    """The RunResults of a stored run by (test function, model): `store` a RunStore or its URL, `ref` a run id,
-    a tag, a model name, a git ref or `latest`."""
+class _StoredSuite:
+    """One suite of a document (per test function) with its samples built once, read back model by model."""
+
+    def __init__(self, suite: dict[str, Any]) -> None:
+        self.suite = suite
+        self.types = {name: import_type(path) for name, path in suite["types"].items()}
+        self.workflow = workflow_of(self.types["test_sample"])
+        self.samples = suite["samples"]
+        self.test_samples = [_build(self.types["test_sample"], v) for v in self.samples["test_samples"]]
+        self.ground_truths = [_build(self.types["ground_truth"], v) for v in self.samples["ground_truths"]]
+        pairs = list(zip(self.test_samples, self.ground_truths))
+        self.test_cases = {
+            name: self.workflow.test_case_type._subset(name, [pairs[i] for i in members])
+            for name, members in suite["test_cases"].items()
+        }
+        self.test_suite = self.workflow.test_suite_type(suite["suite"], test_cases=list(self.test_cases.values()))
+
+    def run(self, name: str, metadata: dict, cases: list[dict], suite_metrics: list[dict]) -> Any:
+        """The RunResults of model `name`: a sample without an inference of a model that stored inferences failed
+        to infer (a SampleFailure, without its exception)."""
+        from ..engine.failure import Failure
+        from ..engine.results import RunResults, SampleFailure
+
+        types, samples = self.types, self.samples
+        inferences = [_build(types["inference"], v) for v in samples["inferences"].get(name, [])]
+        failures = {
+            i: SampleFailure(self.test_samples[i], self.ground_truths[i], Failure("infer", NOT_STORED, ""))
+            for i, inference in enumerate(inferences)
+            if inference is None
+        }
+        per_configuration = samples["metrics"].get(name, {})
+        configurations = {c: StoredConfiguration(c) if c else None for c in per_configuration}
+        metrics = {
+            c: [_sample_metrics(types.get("sample_metrics"), columns, row) for row in zip(*columns.values())]
+            for c, columns in per_configuration.items()
+        }
+        results = []
+        for case in cases:
+            configuration = case["configuration"]
+            if configuration not in configurations:
+                configurations[configuration] = StoredConfiguration(configuration) if configuration else None
+            results.append(
+                self._case(case, configurations[configuration], inferences, metrics.get(configuration), failures)
+            )
+        return RunResults(
+            model=self.workflow.model_type(name, metadata=metadata),
+            test_suite=self.test_suite,
+            evaluator="",
+            configurations=[c for c in configurations.values() if c is not None],
+            cases=results,
+            suite_metrics={
+                (s["configuration"] or None): _build(types.get("suite_metrics"), s["metrics"]) for s in suite_metrics
+            },
+            suite_errors={},
+            failures=list(failures.values()),
+            n_samples=len(samples["ids"]),
+        )
+
+    def _case(
+        self, case: dict, configuration: Any, inferences: list[Any], metrics: list[Any] | None, failures: dict
+    ) -> Any:
+        """One test case at one configuration: its samples, those that failed to infer apart."""
+        from ..engine.results import SampleResult, TestCaseResult
+
+        members = self.suite["test_cases"].get(case["test_case"], [])
+        samples = [
+            SampleResult(
+                self.test_samples[i],
+                self.ground_truths[i],
+                inferences[i] if inferences else None,
+                metrics[i] if metrics is not None else None,
+                self.samples["ids"][i],
+            )
+            for i in members
+            if i not in failures
+        ]
+        return TestCaseResult(
+            test_case=self.test_cases[case["test_case"]],
+            configuration=configuration,
+            samples=samples,
+            failures=[failures[i] for i in members if i in failures],
+            metrics=_build(self.types.get("case_metrics"), case["metrics"]),
+            plots=[_plot(p) for p in case["plots"]],
+        )
+
+
+def load_runs(store: Any, ref: str = "latest") -> dict[RunKey, Any]:
+    """The RunResults of a stored run by (test function, suite, model): `store` a RunStore or its URL, `ref` a run
+    id, a tag, a model name, a git ref or `latest`."""
     from ..report.document import run_document
     from .baseline import find_run
     from .runs import RunStore

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .baseline import git_commit
-from .runs import RunRecord
+from .runs import SUITE_ROWS, RunRecord
 
 
 def new_record(run_id: str, writer: str, tag: str | None, rootdir: str) -> RunRecord:
@@ -57,20 +57,31 @@ def add_results(record: RunRecord, test: str, run: Any) -> None:
 
 def add_suite(record: RunRecord, test: str, run: Any, with_samples: bool = True) -> None:
     """What a report needs of the suite a test function ran on, once (under model ""): the samples of each test
-    case, the workflow's data types (`module:qualname`), and, `with_samples`, each sample's test sample and ground
-    truth (4 s and 240 MB at 100,000 samples: written by runs that write reports)."""
+    case (those whose inference failed included: they are the suite's, whichever model ran), the workflow's data
+    types (`module:qualname`), and, `with_samples`, each sample's test sample and ground truth (4 s and 240 MB at
+    100,000 samples: written by runs that write reports)."""
     suite = run.test_suite.name
     samples: dict[str, Any] = {}
-    for case in run.cases:
-        if case.configuration_name != run.cases[0].configuration_name:
-            continue  # every configuration holds the same samples
-        for sample in case.samples:
-            if with_samples and sample.sample_id not in samples:
-                samples[sample.sample_id] = {"test_sample": sample.test_sample, "ground_truth": sample.ground_truth}
-        record.add("membership", test, suite, "", [s.sample_id for s in case.samples], test_case=case.name)
+    for name, members in suite_members(run.test_suite):
+        for sample_id, test_sample, ground_truth in members:
+            if with_samples and sample_id not in samples:
+                samples[sample_id] = {"test_sample": test_sample, "ground_truth": ground_truth}
+        record.add("membership", test, suite, SUITE_ROWS, [sample_id for sample_id, _, _ in members], test_case=name)
     if with_samples:
-        record.add_samples("test_sample", test, suite, "", None, samples)
-    record.add("types", test, suite, "", _types(run))
+        record.add_samples("test_sample", test, suite, SUITE_ROWS, None, samples)
+    record.add("types", test, suite, SUITE_ROWS, _types(run))
+
+
+def suite_members(test_suite: Any) -> list[tuple[str, list[tuple[str, Any, Any]]]]:
+    """Each test case of a suite by name, with its samples as (sample id, test sample, ground truth): the ids the
+    engine gave them (the suite's sample index)."""
+    from ..workflow._identity import SampleIndex
+
+    index = SampleIndex.of(test_suite)
+    return [
+        (test_case.name, [(index.ids[index.add(ts)], ts, gt) for ts, gt in test_case.iter_test_samples()])
+        for test_case in test_suite.test_cases
+    ]
 
 
 def _types(run: Any) -> dict[str, str]:

@@ -1,9 +1,12 @@
 """The run store: every run's results as Parquet, one file per run and per writer (xdist worker), append-only.
 
 Layout: `{store}/runs/{run_id}/{writer}.parquet`. A row is one result of one test function at one level: `model`
-(its metadata), `inference` (a sample's inference), `sample` (sample metrics), `case` (case metrics, plots), `suite` (suite metrics), `item` (what an
-item showed: its verdict, metrics and deltas, the rows of the terminal summary). The run's tag, time, git commit
-and versions sit in the file's metadata. Values are JSON text: nothing is pickled.
+(its metadata), `inference` (a sample's inference), `sample` (sample metrics), `case` (case metrics, plots), `suite`
+(suite metrics), `item` (what an item showed: its verdict, metrics and deltas, the rows of the terminal summary);
+and, once per test function and suite, under model "": `membership` (a test case's sample ids), `types` (the
+workflow's data types, `module:qualname`) and, in runs that write reports, `test_sample` (a sample's test sample
+and ground truth). The run's tag, time, git commit and models sit in the file's metadata, with the versions. Values
+are JSON text: nothing is pickled.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from ._fs import filesystem, join
 
+SUITE_ROWS = ""  # the model of a suite's rows (membership, types, test samples): no model of the run
 COLUMNS = ("level", "test", "suite", "model", "configuration", "test_case", "sample_id", "values", "extra")
 
 
@@ -89,7 +93,7 @@ class RunRecord:
         self.columns["extra"].extend([None] * n)
 
     def meta(self) -> dict[str, Any]:
-        models = sorted(set(self.columns["model"]))
+        models = sorted(set(self.columns["model"]) - {SUITE_ROWS})
         return {
             "run_id": self.run_id,
             "writer": self.writer,
@@ -161,7 +165,7 @@ class RunStore:
             with self.fs.open(path, "rb") as handle:
                 meta = json.loads(pq.read_schema(handle).metadata[b"kolena.run"])
             known = by_id.setdefault(meta["run_id"], {**meta, "models": set()})
-            known["models"] |= set(meta["models"])
+            known["models"] |= set(meta["models"]) - {SUITE_ROWS}  # (runs written before it was left out)
             known["time"] = min(known["time"], meta["time"])
         infos = [
             RunInfo(m["run_id"], m["time"], m.get("tag"), m.get("git_commit"), tuple(sorted(m["models"])))
