@@ -286,9 +286,9 @@ class Settings:
             raise pytest.UsageError(
                 f"kolena: --kolena-progress / kolena_progress is {self.progress!r}: give auto, on or off"
             )
-        for path in self.reports:
+        if self.reports:
             from .report.writers import ReportError, check_path
-
+        for path in self.reports:
             try:
                 check_path(path)
             except ReportError as error:

@@ -59,9 +59,10 @@ class _ItemRows:
         self._messages: dict[str, str] = {}  # node id -> the text of its failed setup or call
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.failed and report.when != "teardown":
+        kolena = any(k == "kolena.suite" for k, _ in report.user_properties)
+        if kolena and report.failed and report.when != "teardown":
             self._messages[report.nodeid] = report.longreprtext
-        if report.when == "teardown" and any(k == "kolena.suite" for k, _ in report.user_properties):
+        if kolena and report.when == "teardown":
             from .report.properties import ItemRow
 
             row = ItemRow.from_properties(list(report.user_properties))
