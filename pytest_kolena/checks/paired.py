@@ -286,9 +286,10 @@ def detectable_worsening(se: float, level: float, power: float = 0.8) -> float:
 # --- distributions: Student t and binomial tails from the regularised incomplete beta function ---------------
 
 
-def student_t_sf(t: np.ndarray, df: float) -> np.ndarray:
-    """P(T > t) for Student's t with `df` degrees of freedom, elementwise (NaN stays NaN, +-inf give 0 and 1)."""
-    t = np.asarray(t, dtype=float)
+def student_t_sf(t: np.ndarray, df: float | np.ndarray) -> np.ndarray:
+    """P(T > t) for Student's t with `df` degrees of freedom (a number, or one per t), elementwise (NaN stays NaN,
+    +-inf give 0 and 1)."""
+    t, df = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(df, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # P(|T| > |t|) = I_x(df/2, 1/2) with x = df / (df + t^2); where the continued fraction needs the other
         # side, 1 - I_y(1/2, df/2) with y = t^2 / (df + t^2) computed directly (1 - x loses digits near t = 0)
@@ -296,13 +297,12 @@ def student_t_sf(t: np.ndarray, df: float) -> np.ndarray:
         y = np.where(np.isinf(t), 1.0, t * t / (df + t * t))
         near = x > (df / 2 + 1) / (df / 2 + 2.5)
     both = np.empty(t.shape)
-    both[near] = 1 - betainc(0.5, df / 2, y[near])
-    both[~near] = betainc(df / 2, 0.5, x[~near])
+    both[near] = 1 - betainc(0.5, df[near] / 2, y[near])
+    both[~near] = betainc(df[~near] / 2, 0.5, x[~near])
     tail = 0.5 * both
     return np.where(np.isnan(t), np.nan, np.where(t > 0, tail, 1 - tail))
 
 
-@functools.lru_cache(maxsize=256)
 @functools.lru_cache(maxsize=4096)
 def t_quantile(q: float, df: float) -> float:
     """The `q` quantile of Student's t, q > 0.5: Newton's method on the distribution function from the normal
