@@ -70,6 +70,22 @@ def add_options(parser: pytest.Parser) -> None:
         help="name this run in the store (e.g. 'main'), so that later runs can use it as their baseline",
     )
     option(
+        "--kolena-discover",
+        dest="kolena_discover",
+        action="store_true",
+        default=None,
+        help="after the run, search the metadata columns for slices where a model is worst or got worse than the "
+        "baseline, significant only (default: the kolena_discover ini key)",
+    )
+    option(
+        "--kolena-discover-fail",
+        dest="kolena_discover_fail",
+        action="store_true",
+        default=None,
+        help="fail the run when discovery finds a slice significantly worse than the baseline (default: report only; "
+        "the kolena_discover_fail ini key); implies --kolena-discover",
+    )
+    option(
         "--kolena-report",
         dest="kolena_report",
         action="append",
@@ -165,6 +181,20 @@ def add_options(parser: pytest.Parser) -> None:
         default=20,
         help="test cases with fewer paired samples are not judged as regressions",
     )
+    ini("kolena_discover", type="bool", default=False, help="default of --kolena-discover")
+    ini("kolena_discover_fail", type="bool", default=False, help="default of --kolena-discover-fail")
+    ini(
+        "kolena_discover_min_size",
+        type="int",
+        default=30,
+        help="slice discovery: the fewest samples of a slice (30)",
+    )
+    ini(
+        "kolena_discover_columns",
+        type="linelist",
+        help="slice discovery: the metadata columns searched, one per line (default: the CSV columns that feed no field)",
+    )
+    ini("kolena_discover_bins", type="int", default=4, help="slice discovery: quantile bins of a numeric column (4)")
     ini("kolena_executor", type="string", help="default of --kolena-executor")
     ini("kolena_workers", type="int", default=0, help="default of --kolena-workers (0: by executor)")
     ini("kolena_batch_size", type="int", default=32, help="default of --kolena-batch-size (32)")
@@ -208,6 +238,11 @@ class Settings:
     min_samples: int = 20
     error_control: str = "bh"
     force: bool = False
+    discover: bool = False
+    discover_fail: bool = False
+    discover_min_size: int = 30
+    discover_columns: tuple[str, ...] = ()  # empty: the CSV columns that feed no field
+    discover_bins: int = 4
     executor: str = "serial"  # serial, threads, processes, dask, or dask://HOST:PORT
     workers: int = 1
     batch_size: int = 32
@@ -253,6 +288,12 @@ class Settings:
             min_samples=_number(config, "kolena_min_samples", int),
             error_control=str(ini("kolena_error_control") or "bh").strip().lower(),
             force=bool(option("kolena_force")),
+            discover=bool(option("kolena_discover") or option("kolena_discover_fail") or ini("kolena_discover"))
+            or bool(ini("kolena_discover_fail")),
+            discover_fail=bool(option("kolena_discover_fail") or ini("kolena_discover_fail")),
+            discover_min_size=_number(config, "kolena_discover_min_size", int),
+            discover_columns=tuple(c.strip() for c in ini("kolena_discover_columns") if c.strip()),
+            discover_bins=_number(config, "kolena_discover_bins", int),
             executor=executor,
             workers=workers,
             batch_size=_number(config, "kolena_batch_size", int),
@@ -278,6 +319,12 @@ class Settings:
             )
         if self.min_samples < 2:
             raise pytest.UsageError(f"kolena: kolena_min_samples is {self.min_samples}: give at least 2, e.g. 20")
+        if self.discover_min_size < 4:
+            raise pytest.UsageError(
+                f"kolena: kolena_discover_min_size is {self.discover_min_size}: give at least 4, e.g. 30"
+            )
+        if self.discover_bins < 2:
+            raise pytest.UsageError(f"kolena: kolena_discover_bins is {self.discover_bins}: give at least 2, e.g. 4")
         if self.batch_size < 1:
             raise pytest.UsageError(
                 f"kolena: --kolena-batch-size / kolena_batch_size is {self.batch_size}: give 1 or more"

@@ -56,6 +56,7 @@ class _ItemRows:
     def __init__(self) -> None:
         self.rows: list[Any] = []
         self.finish_lines: list[str] = []
+        self.slice_lines: list[str] = []
         self._messages: dict[str, str] = {}  # node id -> the text of its failed setup or call
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -182,7 +183,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if _SESSION in config.stash or rows.rows:
         from .session import finish
 
-        rows.finish_lines = finish(config.stash[_SETTINGS], config.stash.get(_SESSION, None), rows.rows)
+        finished = finish(config.stash[_SETTINGS], config.stash.get(_SESSION, None), rows.rows)
+        rows.finish_lines, rows.slice_lines = finished.lines, finished.slice_lines
+        if finished.fails and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -192,4 +196,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
         terminalreporter.section("kolena summary")
         for line in [*summary_lines(rows.rows, config.get_verbosity()), *rows.finish_lines]:
+            terminalreporter.write_line(line)
+    if rows.slice_lines:
+        terminalreporter.section("kolena slices")
+        for line in rows.slice_lines:
             terminalreporter.write_line(line)

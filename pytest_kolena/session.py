@@ -6,6 +6,7 @@ Created when the first kolena test is collected; a pytest run without kolena tes
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -367,6 +368,22 @@ class KolenaSession:
                 self._judgements[key] = judge_run(spec, run, entries, source, judging, runs)
         return self._judgements[key].of(param.test_case, param.configuration)
 
+    def discover(self, record: Any, test: str, run: RunResults) -> None:
+        """Slice discovery on a model's run (against its baseline when there is one), into the run's record."""
+        from .checks.regression import Judging
+        from .discover import discover_run
+        from .report.slices import LEVEL
+
+        spec, baseline = self._specs[test], self.baseline()
+        entries: dict[str | None, Any] = {name: None for name in spec.configuration_names}
+        if baseline is not None:
+            model = spec.baseline_models.get(run.model.name, run.model.name)
+            entries = {name: baseline.entry(test, run.test_suite.name, model, name) for name in entries}
+        with no_cyclic_gc():
+            searches = discover_run(spec, run, entries, self.settings)
+        alpha = Judging(self.settings.confidence).alpha
+        record.add(LEVEL, test, run.test_suite.name, run.model.name, {"alpha": alpha, "searches": searches})
+
 
 def param_of(item: pytest.Item) -> KolenaParam | None:
     """The KolenaParam of a kolena item; None for other items (and a kolena test's no-suite or skip parameter)."""
@@ -396,9 +413,20 @@ def open_store(settings: Settings, storage: StorageOptions | None = None) -> Any
     return RunStore(settings.store, store_options(settings, storage))
 
 
-def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -> list[str]:
-    """Write this process's part of the run (the model runs it computed; on the controller, the item rows it saw);
-    on the controller, say where the run is and rewrite the baseline files if asked."""
+@dataclasses.dataclass
+class Finished:
+    """What the end of a session says: the summary's closing lines, the discovered slices' section, and whether
+    discovery fails the run (a slice significantly worse than the baseline, under --kolena-discover-fail)."""
+
+    lines: list[str] = dataclasses.field(default_factory=list)
+    slice_lines: list[str] = dataclasses.field(default_factory=list)
+    fails: bool = False
+
+
+def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -> Finished:
+    """Write this process's part of the run (the model runs it computed, the slices it discovered; on the
+    controller, the item rows it saw); on the controller, say where the run is, judge the slices, write the reports
+    and rewrite the baseline files if asked."""
     from .store.record import add_items, add_results, add_suite, new_record
 
     record = new_record(settings.run_id, settings.writer, settings.tag, settings.rootdir)
@@ -409,6 +437,8 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
             if (test, run.test_suite.name) not in suites_added:
                 suites_added.add((test, run.test_suite.name))
                 add_suite(record, test, run, with_samples=bool(settings.reports))
+            if settings.discover:
+                session.discover(record, test, run)
     if not settings.is_worker:
         add_items(record, rows)
     store = open_store(settings, session.storage if session is not None else None)
@@ -417,16 +447,21 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
     if session is not None:
         session.close()
     if settings.is_worker:
-        return []
+        return Finished()
     if not rows:  # a session without kolena items touches no store; its reports say that no kolena item ran
-        return write_empty_reports(settings, record) if settings.reports else []
+        return Finished(write_empty_reports(settings, record) if settings.reports else [])
     lines = [f"kolena: run {settings.run_id} stored in {settings.store}"]
     if session is not None and session._baseline is not None:  # (under xdist the workers resolved it)
         lines.append(f"kolena: compared with the baseline {session._baseline.source}")
+    stored = store.rows(settings.run_id) if settings.reports or settings.discover else []
+    finished = Finished(lines)
+    if settings.discover:
+        finished.slice_lines, finished.fails = _slices(settings, stored)
     if settings.reports:
-        lines += write_reports(settings, store)
+        lines += write_reports(settings, store, stored)
     if settings.update_baseline:
         failed = sorted({row.verdict for row in rows} & {"failed", "regressed", "error"})
+        failed += ["regressed slices"] if finished.fails else []
         if failed and not settings.force:
             lines.append(
                 f"kolena: baseline NOT rewritten: the run has {' and '.join(failed)} items; fix them, or add "
@@ -434,16 +469,32 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
             )
         else:
             lines += _update_baseline(settings, store)
-    return lines
+    return finished
 
 
-def write_reports(settings: Settings, store: Any) -> list[str]:
-    """The --kolena-report files, from the run as stored (every xdist worker's part included); a report that
-    cannot be written is said, and the others are still written."""
+def _slices(settings: Settings, stored: list[dict[str, Any]]) -> tuple[list[str], bool]:
+    """The section of the discovered slices, and whether they fail the run."""
+    from .checks.discovery import REGRESSED
+    from .report.slices import discovered, summary_lines
+
+    result = discovered(stored)
+    if result is None:
+        return ["kolena: no slice searched: no model run with a metric that is the mean of a sample metric"], False
+    lines = summary_lines(result)
+    regressed = [s for s in result["found"] if s["kind"] == REGRESSED]
+    fails = bool(regressed) and settings.discover_fail
+    if fails:
+        lines.append(f"kolena: {len(regressed)} slice(s) regressed: the run fails (--kolena-discover-fail)")
+    return lines, fails
+
+
+def write_reports(settings: Settings, store: Any, stored: list[dict[str, Any]]) -> list[str]:
+    """The --kolena-report files, from the run as stored (every xdist worker's part included, `stored`); a report
+    that cannot be written is said, and the others are still written."""
     from .report.document import run_document
     from .report.writers import write_step_summary
 
-    document = run_document(store.info(settings.run_id), store.rows(settings.run_id))
+    document = run_document(store.info(settings.run_id), stored)
     lines = _write_all(document, settings.reports)
     if any(path.lower().endswith(".md") for path in settings.reports):
         summary = write_step_summary(document)

@@ -1,4 +1,5 @@
-"""Test cases from metadata columns: one per category, or one per numeric bin (equal width or equal height)."""
+"""Test cases from metadata columns: one per category, or one per numeric bin (equal width or equal height), or one
+per combination of two such splits (`occlusion * roll_deg:quantile:4`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ class Stratify:
 
     `Stratify.categorical("occlusion")`, `Stratify.equal_width("rotation", 4)`, `Stratify.quantiles("rotation", 4)`,
     `Stratify.edges("rotation", [-45, -15, 15, 45])`; in pytest config, one per line: `occlusion`,
-    `rotation:width:4`, `rotation:quantile:4`, `rotation:edges:-45,-15,15,45`.
+    `rotation:width:4`, `rotation:quantile:4`, `rotation:edges:-45,-15,15,45`; two of them joined by ` * ` split by
+    both columns at once (`Cross`).
     """
 
     column: str
@@ -59,8 +61,15 @@ class Stratify:
         return spec
 
     @classmethod
-    def parse(cls, text: str) -> Stratify:
-        """Read `column`, `column:width:N`, `column:quantile:N` or `column:edges:a,b,c`."""
+    def parse(cls, text: str) -> Stratify | Cross:
+        """Read `column`, `column:width:N`, `column:quantile:N` or `column:edges:a,b,c`, or two of them joined by
+        ` * `."""
+        if "*" in text:
+            halves = text.split("*")
+            if len(halves) != 2 or not all(h.strip() for h in halves):
+                raise SuiteError(f"stratification {text!r}: a cross is two stratifications joined by ' * '")
+            first, second = (cls.parse(h) for h in halves)
+            return Cross(first, second)  # type: ignore[arg-type]
         parts = [p.strip() for p in text.strip().split(":")]
         try:
             if len(parts) == 1 and parts[0]:
@@ -106,3 +115,22 @@ class Stratify:
         if self.kind == "width":
             return np.linspace(values.min(), values.max(), self.bins + 1)
         return np.unique(np.quantile(values, np.linspace(0, 1, self.bins + 1)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Cross:
+    """A test case per combination of two stratifications' strata ("occlusion nose & roll_deg 0 to 6.775")."""
+
+    first: Stratify
+    second: Stratify
+
+    def split(self, frame: pd.DataFrame, url: str) -> list[tuple[str, np.ndarray]]:
+        """(label, row indices) per non-empty combination, in a stable order."""
+        out = []
+        for (label_a, rows_a), (label_b, rows_b) in itertools.product(
+            self.first.split(frame, url), self.second.split(frame, url)
+        ):
+            rows = np.intersect1d(rows_a, rows_b, assume_unique=True)
+            if len(rows):
+                out.append((f"{label_a} & {label_b}", rows))
+        return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -99,7 +100,24 @@ def load_suite(
         suite = workflow.test_suite_type(name, test_cases=cases)
         prefix = locator_prefix(storage.url(name))
         SampleIndex.of_distinct([ts for ts, _ in pairs], prefix).attach(suite)
+    used = {c for s in sources for c in s.columns}
+    suite._metadata_table = MetadataTable(frame, url, [c for c in header if c not in used])
     return suite
+
+
+@dataclasses.dataclass(frozen=True)
+class MetadataTable:
+    """The metadata CSV a suite was loaded from, its rows in the suite's sample order, and the columns that feed no
+    field of the test sample or ground truth (what slice discovery searches)."""
+
+    frame: pd.DataFrame
+    url: str
+    metadata_columns: list[str]
+
+
+def metadata_table(suite: Any) -> MetadataTable | None:
+    """The table a loaded suite came from (None for a suite built in Python)."""
+    return getattr(suite, "_metadata_table", None)
 
 
 def list_suites(root: str, options: StorageOptions | None = None) -> list[str]:

@@ -1,0 +1,83 @@
+"""The slices discovery found in a run, judged together: the stored searches of every model run (and every xdist
+worker), one Benjamini-Hochberg family over all their confirmed candidates, ranked by effect."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..checks.discovery import REGRESSED, found
+
+LEVEL = "slices"  # the run store's rows of discovery
+
+
+def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What discovery found in a run, from its stored rows (None: the run did not search).
+
+    {"tried", "screened", "alpha", "searches": [...], "found": [...]}: each found slice with its place (test, suite,
+    model, configuration, metric, kind), effect, interval, raw and adjusted p-values, stratify line; regressions
+    first, then by effect, largest first."""
+    stored = [(row, _values(row)) for row in rows if row.get("level") == LEVEL]
+    if not stored:
+        return None
+    searches, candidates = [], []
+    for row, values in stored:
+        for search in values["searches"]:
+            place = {key: row.get(key) or "" for key in ("test", "suite", "model")}
+            summary = {k: v for k, v in search.items() if k != "candidates"}
+            searches.append(place | summary)
+            candidates += [place | summary | c for c in search["candidates"] if c.get("p_value") is not None]
+    alpha = min(values["alpha"] for _, values in stored)
+    adjusted, reject = found([c["p_value"] for c in candidates], alpha)
+    kept = [c | {"p_adjusted": float(p)} for c, p, r in zip(candidates, adjusted, reject) if r]
+    kept.sort(key=lambda c: (c["kind"] != REGRESSED, c["test"], c["model"], c["metric"], -c["effect"]))
+    for rank, slice_ in enumerate(kept, start=1):
+        slice_["rank"] = rank
+    return {
+        "tried": sum(s["tried"] for s in searches),
+        "screened": sum(s["screened"] for s in searches),
+        "alpha": alpha,
+        "searches": searches,
+        "found": kept,
+    }
+
+
+def _values(row: dict[str, Any]) -> dict[str, Any]:
+    values = row.get("values")
+    return json.loads(values) if isinstance(values, str) else values
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.4g}"
+
+
+def describe(slice_: dict[str, Any]) -> str:
+    """One line of a found slice: where it is worse, by how much, with its interval and adjusted p-value."""
+    metric, effect = slice_["metric"], slice_["effect"]
+    interval = f"[{_signed(slice_['low'])}, {_signed(slice_['high'])}]" if slice_["low"] is not None else ""
+    if slice_["kind"] == REGRESSED:
+        change = f"{metric} worse than the baseline by {effect:.4g} {interval}"
+    else:
+        other = f"the rest of {slice_['versus']}" if slice_["versus"] else "the rest of the suite"
+        change = f"{metric} {slice_['slice_mean']:.4g} vs {slice_['other_mean']:.4g} in {other} ({_signed(effect)} {interval})"
+    return f"{slice_['label']} (n={slice_['size']}): {change}, p_adj={slice_['p_adjusted']:.2g}"
+
+
+def summary_lines(result: dict[str, Any] | None) -> list[str]:
+    """The terminal's section of discovery."""
+    if result is None:
+        return []
+    found_ = result["found"]
+    head = (
+        f"kolena: {len(found_)} slice(s) found among {result['tried']} candidates tried ({result['screened']} confirmed "
+        f"on the held-out half; false discovery rate {result['alpha']:g}, Benjamini-Hochberg)"
+    )
+    lines = [head]
+    for slice_ in found_:
+        word = "REGRESSED" if slice_["kind"] == REGRESSED else "weak"
+        where = f"{slice_['model']} on {slice_['suite']}" + (
+            f" ({slice_['configuration']})" if slice_["configuration"] else ""
+        )
+        lines.append(f"{slice_['rank']:>3}. {word} {where}: {describe(slice_)}")
+        lines.append(f"     add to kolena_stratify: {slice_['stratify']}")
+    return lines
