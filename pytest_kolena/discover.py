@@ -18,6 +18,7 @@ from .data.suite import metadata_table
 from .marker import KolenaSpec
 from .options import Settings
 from .report.text import sample_metric_behind
+from .workflow._dataobject import fields_of
 from .workflow._identity import SampleIndex
 
 
@@ -101,11 +102,19 @@ def _metrics(spec: KolenaSpec, run: Any, configuration: str | None, samples: dic
     if case is None:
         return []
     found = []
-    for metric, lower in spec.lower_is_better.items():
+    for metric, lower in _directions(spec, case.metrics).items():
         column = sample_metric_behind(case.metrics, metric, case.samples)
         if column is not None and column not in {c for _, c, _ in found}:
             found.append((metric, column, lower))
     return found
+
+
+def _directions(spec: KolenaSpec, metrics: Any) -> dict[str, bool]:
+    """Whether lower is better, per case metric with a rule (or a direction on its metrics class field)."""
+    out = {f.name: f.metadata["better"] == "lower" for f in fields_of(type(metrics)) if "better" in f.metadata}
+    thresholds = [t for t in spec.rules.default] + [t for _, rules in spec.rules.per_case for t in rules]
+    out |= {t.metric: t.lower_is_better for t in thresholds if t.op != "=="}
+    return out | dict(spec.lower_is_better)
 
 
 def _column(samples: dict[str, Any], column: str, position: dict[str, int], size: int) -> np.ndarray | None:

@@ -1,0 +1,217 @@
+"""Slice discovery (`--kolena-discover`) in real pytest runs: a planted weak pair slice is found, ranked first, with
+the stratify line that makes it a test case; pasting that line gates it; a model with no weak slice gets none; a
+slice that got worse than the baseline is reported, and fails the run only under --kolena-discover-fail."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pytest_kolena.checks import discovery
+from pytest_kolena.data import Stratify, SuiteError
+from pytest_kolena.data.slices import groupings
+
+TEST_MODULE = """
+import dataclasses
+import hashlib
+import os
+
+import pytest
+
+from pytest_kolena.workflow import Evaluator, Image, Metadata, MetricsTestCase, MetricsTestSample, define_workflow
+from pytest_kolena.workflow import GroundTruth as GT
+from pytest_kolena.workflow import Inference as Inf
+
+
+class Sample(Image):
+    metadata: Metadata = dataclasses.field(default_factory=dict)
+
+
+class Truth(GT):
+    value: float
+
+
+class Guess(Inf):
+    value: float
+
+
+wf, _, _, Model = define_workflow("Values", Sample, Truth, Guess)
+
+
+class SampleMetrics(MetricsTestSample):
+    error: float
+
+
+class CaseMetrics(MetricsTestCase):
+    mean_error: float = dataclasses.field(metadata={"mean_of": "error"})
+
+
+class ErrorEvaluator(Evaluator):
+    def compute_test_sample_metrics(self, test_case, inferences, configuration=None):
+        return [(s, SampleMetrics(error=abs(g.value - t.value))) for s, t, g in inferences]
+
+    def compute_test_case_metrics(self, test_case, inferences, metrics, configuration=None):
+        return CaseMetrics(mean_error=sum(m.error for m in metrics) / len(metrics))
+
+
+PLANT = float(os.environ.get("PLANT", "0"))
+SEED = os.environ.get("NOISE_SEED", "0")
+
+
+def infer(sample):
+    digest = hashlib.blake2b((SEED + sample.locator).encode(), digest_size=4).hexdigest()
+    error = int(digest, 16) / 2**32 * 0.2
+    if sample.metadata["a"] == "x" and sample.metadata["b"] == "y":
+        error += PLANT
+    return Guess(value=error)
+
+
+@pytest.mark.kolena(models=[Model("m", infer=infer)], evaluator=ErrorEvaluator(), thresholds={"mean_error": "<= 1"})
+def test_values(kolena_result):
+    pass
+"""
+
+
+def write_suite(root, rows: int = 600, seed: int = 0) -> None:
+    """A suite "values" whose metadata has three categorical columns and a numeric one; the truth is 0."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "locator": [f"images/{i}.jpg" for i in range(rows)],
+            "value": 0.0,
+            "a": rng.choice(["x", "w", "z"], rows),
+            "b": rng.choice(["y", "v", "u"], rows),
+            "c": rng.choice(["p", "q"], rows),
+            "d": rng.random(rows).round(4),
+        }
+    )
+    folder = root / "values" / "meta"
+    folder.mkdir(parents=True)
+    frame.to_csv(folder / "metadata.csv", index=False)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    write_suite(pytester.path / "data")
+    pytester.makepyfile(test_values=TEST_MODULE)
+    return pytester
+
+
+def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return project.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "--kolena-suite=values",
+        "--kolena-data=data",
+        "-o",
+        "kolena_discover_min_size=20",
+        *args,
+    )
+
+
+def slice_lines(result: pytest.RunResult) -> list[str]:
+    lines = result.outlines
+    start = next(i for i, line in enumerate(lines) if "kolena slices" in line)
+    return lines[start + 1 :]
+
+
+def test_a_planted_weak_pair_slice_is_found_ranked_first_with_its_stratify_line(project, monkeypatch):
+    monkeypatch.setenv("PLANT", "0.15")
+    result = run(project, "--kolena-discover")
+    assert result.ret == 0  # report only
+    found = slice_lines(result)
+    assert found[0].startswith("kolena: ") and "candidates tried" in found[0]
+    assert found[1].startswith("  1. weak m on values: a x & b y (n="), found
+    assert found[2].strip() == "add to kolena_stratify: a * b"
+    assert not any("b y & " in line or " & a x" in line for line in found)  # the pair once, in column order
+
+
+def test_the_pasted_stratify_line_makes_the_slice_a_test_case_and_discovery_leaves_it(project, monkeypatch):
+    monkeypatch.setenv("PLANT", "0.15")
+    result = run(project, "--kolena-discover", "-o", "kolena_stratify=a * b")
+    result.stdout.fnmatch_lines(["m *values :: a x & b y *passed"])  # a test case of its own
+    assert not any("a x & b y (n=" in line for line in slice_lines(result))
+
+
+@pytest.mark.parametrize("seed", ["1", "2", "3"])
+def test_a_model_with_no_weak_slice_gets_none(project, monkeypatch, seed):
+    monkeypatch.setenv("NOISE_SEED", seed)
+    result = run(project, "--kolena-discover")
+    assert result.ret == 0
+    assert slice_lines(result)[0].startswith("kolena: 0 slice(s) found among ")
+
+
+def test_without_the_option_nothing_is_searched(project, monkeypatch):
+    monkeypatch.setenv("PLANT", "0.15")
+    result = run(project)
+    assert result.ret == 0
+    assert not any("kolena slices" in line for line in result.outlines)
+
+
+def test_a_slice_worse_than_the_baseline_is_reported_and_fails_only_when_asked(project, monkeypatch):
+    assert run(project, "--kolena-tag=main").ret == 0
+    monkeypatch.setenv("PLANT", "0.1")
+    reported = run(project, "--kolena-baseline=main", "--kolena-discover")
+    assert reported.ret == 0, reported.outlines
+    found = slice_lines(reported)
+    regressed = [line for line in found if " REGRESSED " in line]
+    assert regressed and regressed[0].startswith("  1. REGRESSED m on values: a x & b y (n="), found
+    assert "worse than the baseline by" in regressed[0]
+    failed = run(project, "--kolena-baseline=main", "--kolena-discover-fail")
+    assert failed.ret == pytest.ExitCode.TESTS_FAILED
+    failed.stdout.fnmatch_lines(["kolena: * slice(s) regressed: the run fails (--kolena-discover-fail)"])
+    failed.stdout.fnmatch_lines(["*passed*"])  # every item passed: discovery alone fails the run
+
+
+def test_a_baseline_without_a_change_reports_no_regressed_slice(project):
+    assert run(project, "--kolena-tag=main").ret == 0
+    result = run(project, "--kolena-baseline=main", "--kolena-discover-fail")
+    assert result.ret == 0
+    assert not any(" REGRESSED " in line for line in slice_lines(result))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("kolena_discover_min_size", "2", "give at least 4"), ("kolena_discover_bins", "1", "give at least 2")],
+)
+def test_bad_discovery_settings_are_usage_errors(project, key, value, message):
+    result = run(project, "--kolena-discover", "-o", f"{key}={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*kolena: {key} is {value}: {message}*"])
+
+
+def test_a_cross_stratification_splits_by_both_columns():
+    frame = pd.DataFrame({"a": ["x", "x", "w", "w"], "b": ["y", "v", "y", "y"]})
+    cross = Stratify.parse("a * b")
+    assert [(label, rows.tolist()) for label, rows in cross.split(frame, "m.csv")] == [
+        ("a w & b y", [2, 3]),
+        ("a x & b v", [1]),
+        ("a x & b y", [0]),
+    ]
+    with pytest.raises(SuiteError, match="two stratifications joined by"):
+        Stratify.parse("a * b * c")
+
+
+def test_a_found_slice_is_the_test_case_its_line_makes():
+    """Discovery cuts columns exactly as kolena_stratify does: same labels, same rows."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"roll": rng.normal(size=200).round(3), "kind": rng.choice(["u", "v"], 200)})
+    singles, skipped = groupings(frame, "m.csv", ["roll", "kind"])
+    assert not skipped
+    pair = singles[0].cross(singles[1])
+    strata = dict(Stratify.parse(pair.stratify).split(frame, "m.csv"))
+    for code, label in enumerate(pair.labels):
+        assert strata[label].tolist() == np.flatnonzero(pair.codes == code).tolist()
+
+
+def test_slices_that_are_test_cases_are_not_candidates():
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 2, 400)
+    scores = np.where(codes == 1, 1.0, 0.0) + rng.normal(0, 0.1, 400)
+    grouping = discovery.Grouping(("k",), "k", ("k 0", "k 1"), codes)
+    halves = discovery.proposal_halves([str(i) for i in range(400)])
+    found = discovery.search([grouping], scores, halves, discovery.WEAK)
+    assert [c.label for c in found.candidates] == ["k 1"]
+    excluded = discovery.fingerprints([np.flatnonzero(codes == 1)], 400)
+    assert discovery.search([grouping], scores, halves, discovery.WEAK, excluded=excluded).candidates == []
