@@ -215,3 +215,12 @@ def test_slices_that_are_test_cases_are_not_candidates():
     assert [c.label for c in found.candidates] == ["k 1"]
     excluded = discovery.fingerprints([np.flatnonzero(codes == 1)], 400)
     assert discovery.search([grouping], scores, halves, discovery.WEAK, excluded=excluded).candidates == []
+
+
+def test_under_xdist_the_workers_searches_are_judged_once_on_the_controller(project, monkeypatch):
+    monkeypatch.setenv("PLANT", "0.15")
+    result = run(project, "--kolena-discover", "-n", "2", "-o", "kolena_stratify=c")
+    assert result.ret == 0
+    found = slice_lines(result)
+    assert found[1].startswith("  1. weak m on values: a x & b y (n="), found
+    assert sum("a x & b y (n=" in line for line in found) == 1  # the run computed by both workers counts once
