@@ -96,14 +96,18 @@ class _Stats:
     better: np.ndarray
 
     def map(self, function: Callable[[np.ndarray], np.ndarray]) -> _Stats:
-        return _Stats(*(function(a) for a in dataclasses.astuple(self)))
+        return _Stats(*(function(a) for a in self.arrays()))
 
     def __sub__(self, other: _Stats) -> _Stats:
-        return _Stats(*(a - b for a, b in zip(dataclasses.astuple(self), dataclasses.astuple(other))))
+        return _Stats(*(a - b for a, b in zip(self.arrays(), other.arrays())))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return self.n, self.s1, self.s2, self.worse, self.better
 
 
-def _stats(codes: np.ndarray, size: int, scores: np.ndarray, halves: np.ndarray) -> _Stats:
-    """Group statistics of `scores` per slice code and half (axis 0: half 0 = confirmation, 1 = proposal)."""
+def _stats(codes: np.ndarray, size: int, scores: np.ndarray, halves: np.ndarray, signs: bool = True) -> _Stats:
+    """Group statistics of `scores` per slice code and half (axis 0: half 0 = confirmation, 1 = proposal); the
+    counts of scores above and below 0 only with `signs`."""
     keep = codes >= 0
     key = codes[keep] + size * halves[keep]
     values = scores[keep]
@@ -111,7 +115,9 @@ def _stats(codes: np.ndarray, size: int, scores: np.ndarray, halves: np.ndarray)
     def count(weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(key, weights=weights, minlength=2 * size).reshape(2, size).astype(float)
 
-    return _Stats(count(), count(values), count(values * values), count(values > 0), count(values < 0))
+    n = count()
+    worse, better = (count(values > 0), count(values < 0)) if signs else (n, n)
+    return _Stats(n, count(values), count(values * values), worse, better)
 
 
 @dataclasses.dataclass
@@ -218,23 +224,23 @@ def search(
     scores = np.where(present, scores, 0.0)
     weights = _weights(len(scores))
     everything = np.where(present, 0, -1)
-    total = _stats(everything, 1, scores, halves)
-    single_stats = {g.columns: _stats(np.where(present, g.codes, -1), len(g.labels), scores, halves) for g in singles}
+    signs = binary and kind == REGRESSED  # the exact binomial test counts the samples that got worse and better
+    total = _stats(everything, 1, scores, halves, signs)
+    single_stats = {
+        g.columns: _stats(np.where(present, g.codes, -1), len(g.labels), scores, halves, signs) for g in singles
+    }
     tried, screened = 0, []
     for grouping, parents in _candidates(singles, single_stats):
         codes = np.where(present, grouping.codes, -1)
         size = len(grouping.labels)
-        stats = single_stats.get(grouping.columns) or _stats(codes, size, scores, halves)
+        stats = single_stats.get(grouping.columns) or _stats(codes, size, scores, halves, signs)
         proposal = _tests(kind, binary, _half(stats, 1), _half(total, 1), [_half(p, 1) for p in parents], exact=False)
         count = stats.n.sum(axis=0)
         ok = count >= settings.min_size
         if kind == WEAK:
             ok &= total.n.sum() - count >= settings.min_size
         if excluded is not None and len(excluded):
-            prints = np.stack(
-                [np.bincount(np.maximum(codes, 0), weights=(codes >= 0) * w, minlength=size) for w in weights]
-            )
-            ok &= ~_matches(np.vstack([count, prints]), excluded)
+            ok &= ~_is_test_case(grouping, excluded, weights)
         tried += int(ok.sum())
         keep = ok & (proposal.effect > 0) & (proposal.p_value <= settings.screen)
         screened += [(float(proposal.p_value[i]), grouping, stats, parents, int(i)) for i in np.flatnonzero(keep)]
@@ -276,7 +282,7 @@ def _confirm(
         parts = [
             _half(pick(stats, parents), 0).map(lambda a, i=index: a[i : i + 1]) for _, stats, parents, index in batch
         ]
-        return _Stats(*(np.concatenate(arrays) for arrays in zip(*map(dataclasses.astuple, parts))))
+        return _Stats(*(np.concatenate(arrays) for arrays in zip(*(part.arrays() for part in parts))))
 
     slices = gathered(lambda stats, parents: stats)
     parents = [gathered(lambda stats, parents, k=k: parents[k]) for k in range(len(batch[0][2]))]
@@ -351,6 +357,19 @@ def fingerprints(members: Sequence[np.ndarray], n: int) -> np.ndarray:
     its size and two sums of random weights. One column per set."""
     weights = _weights(n)
     return np.array([[len(m), *(float(w[m].sum()) for w in weights)] for m in members]).T.reshape(3, -1)
+
+
+def _is_test_case(grouping: Grouping, excluded: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
+    """Which slices of a grouping hold the same samples as a test case (every sample counted, whatever its score);
+    the weight sums are computed only where a slice has the size of a test case."""
+    size = len(grouping.labels)
+    member = grouping.codes >= 0
+    codes = grouping.codes[member]
+    count = np.bincount(codes, minlength=size).astype(float)
+    if not np.isin(count, excluded[0]).any():
+        return np.zeros(size, dtype=bool)
+    prints = np.stack([count, *(np.bincount(codes, weights=w[member], minlength=size) for w in weights)])
+    return _matches(prints, excluded)
 
 
 def _matches(prints: np.ndarray, excluded: np.ndarray) -> np.ndarray:
