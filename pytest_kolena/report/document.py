@@ -2,7 +2,8 @@
 
 Its shape is `schema.json` beside this module (versioned by `VERSION`). Samples are columnar, per test function and
 suite: one list of sample ids, the test samples and ground truths in that order, each test case's samples as
-indices into it, and per model its inferences and, per configuration, a list per sample metric.
+indices into it, and per model its inferences and, per configuration, a list per sample metric. `slices`: what slice
+discovery found (`slices.discovered`), None when the run did not search (no --kolena-discover).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def _order(item: dict[str, Any]) -> tuple:
 
 def run_document(info: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The report document of a stored run: `info` its RunInfo-like metadata, `rows` its rows (RunStore.rows)."""
+    from .slices import discovered  # (here: it imports the discovery checks, and NumPy)
+
     items, cases, suite_metrics, models = [], [], [], []
     suites: dict[tuple[str, str], dict[str, Any]] = {}
     sample_rows: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -82,6 +85,7 @@ def run_document(info: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "cases": cases,
         "suite_metrics": suite_metrics,
         "suites": list(suites.values()),
+        "slices": discovered(rows),
     }
 
 
@@ -145,7 +149,8 @@ def item_key(item: dict[str, Any]) -> tuple[str, ...]:
 
 def side_by_side(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """The document of `after`, each item with `other`: the same item's verdict and metrics in `before`; an item of
-    `before` only is listed too, with the verdict `absent` (a test, model or test case the second run lost)."""
+    `before` only is listed too, with the verdict `absent` (a test, model or test case the second run lost). Its
+    slices are `after`'s."""
     earlier = {item_key(item): item for item in before["items"]}
     later = {item_key(item) for item in after["items"]}
     items = [

@@ -256,6 +256,7 @@ def _overview(run: _Run) -> str:
             f'<div class="totals">{badges or "no kolena items ran"} <span class="muted">{len(run.items)} items</span></div>',
             "<h2>Items <small>failures first; a test case opens its drill-down</small></h2>",
             _items_table(run),
+            _slices_section(run.document),
             "<h2>Test cases</h2>",
             _cases_tables(run),
             _models_table(run.document.get("models", [])),
@@ -318,6 +319,63 @@ def _items_table(run: _Run) -> str:
         ]
         rows.append(_row(cells, "fail" if item["verdict"] in FAILED else ""))
     return f'<div class="scroll">{_table("items", head, rows)}</div>'
+
+
+def _slices_section(document: dict[str, Any]) -> str:
+    """The slices discovery found (--kolena-discover), ranked, each with the line that makes it a test case; "" when
+    the run did not search."""
+    result = document.get("slices")
+    if result is None:
+        return ""
+    found = result.get("found", [])
+    about = "" if not document.get("compared_with") else f" in run <code>{_e(document['run'].get('id'))}</code>"
+    counted = (
+        f"among {_num(result.get('tried'))} candidates tried ({_num(result.get('screened'))} confirmed on the "
+        f"held-out half); false discovery rate {_num(result.get('alpha'))} (Benjamini-Hochberg, over all the run's "
+        "searches)"
+    )
+    parts = [
+        '<section id="slices">',
+        f"<h2>Discovered slices{about} <small>ranked: regressions first, then per test, model and metric by how "
+        "much worse</small></h2>",
+    ]
+    if not found:
+        return "\n".join([*parts, f'<p class="muted">none found {counted}</p>', "</section>"])
+    several = len({(s["test"], s["suite"]) for s in found}) > 1
+    head = ["rank", "kind", *(["test", "suite"] if several else []), "model", "configuration", "metric", "slice", "n"]
+    head += ["worse by [interval]", "compared with", "adjusted p", "add to kolena_stratify"]
+    rows = []
+    for slice_ in found:
+        cells = [_num(slice_.get("rank")), _badge(slice_["kind"])]
+        if several:
+            cells += [
+                f'<span title="{_e(slice_["test"])}">{_e(_short_test(slice_["test"]))}</span>',
+                _e(slice_["suite"]),
+            ]
+        cells += [_e(slice_["model"]), f'<span class="nowrap">{_e(slice_.get("configuration"))}</span>']
+        cells += [_e(slice_["metric"]), _e(slice_["label"]), _num(slice_.get("size"))]
+        interval = f" [{_signed(slice_['low'])}, {_signed(slice_['high'])}]" if slice_.get("low") is not None else ""
+        cells += [f'<span class="nowrap">{_signed(slice_.get("effect"))}{interval}</span>', _slice_compared(slice_)]
+        cells += [_p(slice_.get("p_adjusted")), f"<code>{_e(slice_['stratify'])}</code>"]
+        rows.append(_row(cells, "fail" if slice_["kind"] == "regressed" else ""))
+    return "\n".join(
+        [
+            *parts,
+            f'<p class="about">{len(found)} slice{"s" if len(found) > 1 else ""} found {counted}</p>',
+            f'<div class="scroll">{_table("slices", head, rows)}</div>',
+            "<p class=\"muted\">worse by: how much worse the slice's mean sample metric is (in the metric's units, "
+            "whichever its direction), with its interval, on the held-out half; adjusted p: Benjamini-Hochberg over "
+            "every candidate of the run. Add the line to kolena_stratify to make the slice a test case of its own.</p>",
+            "</section>",
+        ]
+    )
+
+
+def _slice_compared(slice_: Row) -> str:
+    if slice_["kind"] == "regressed":
+        return "the baseline, on the same samples"
+    rest = f"the rest of {_e(slice_['versus'])}" if slice_.get("versus") else "the rest of the suite"
+    return f"{_num(slice_.get('slice_mean'))} vs {_num(slice_.get('other_mean'))} in {rest}"
 
 
 def _cases_tables(run: _Run) -> str:

@@ -1,7 +1,7 @@
 """The run as Markdown, for a CI job's summary (`$GITHUB_STEP_SUMMARY`) or a pull request comment: the totals, the
 failures with their text, then per test function and suite a table of model x test case x configuration with the
 metrics, the regression checks (baseline, candidate, delta with its interval, raw and adjusted decision) and the
-verdict, failures first."""
+verdict, failures first; last, the slices discovery found (--kolena-discover), ranked, each with its stratify line."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import math
 from collections import defaultdict
 from typing import Any
 
+from ..checks.discovery import REGRESSED
 from .document import ABSENT, FAILED
 
+SLICES_HEADING = "## Discovered slices"
 NO_ITEMS = "no kolena items ran: every kolena test was deselected or skipped"
 
 
@@ -68,6 +70,11 @@ def check_cell(check: dict[str, Any]) -> str:
     if check["raw_verdict"] != check["verdict"]:
         cell += f", unadjusted: {check['raw_verdict']}"
     return cell + (", underpowered" if check.get("underpowered") else "")
+
+
+def cell_code(text: Any) -> str:
+    """A user string as inline code in a table cell: a pipe escaped (GitHub splits cells before code spans)."""
+    return code(text).replace("|", "\\|")
 
 
 def _title(item: dict[str, Any]) -> str:
@@ -147,4 +154,60 @@ def markdown(document: dict[str, Any]) -> str:
             "(1 - confidence) / 2. Underpowered: a worsening the size of the allowance would likely be missed.",
             "",
         ]
-    return "\n".join(lines)
+    return "\n".join(lines + slices_section(document))
+
+
+def _compared(slice_: dict[str, Any]) -> str:
+    """What a found slice is worse than: the baseline, or the rest of the suite (of a slice) with both means."""
+    if slice_["kind"] == REGRESSED:
+        return "the baseline, on the same samples"
+    rest = f"the rest of {escape(slice_['versus'])}" if slice_.get("versus") else "the rest of the suite"
+    return f"{number(slice_.get('slice_mean'))} vs {number(slice_.get('other_mean'))} in {rest}"
+
+
+def _p(value: Any) -> str:
+    return "" if value is None else f"{value:.2g}"
+
+
+def _worse_by(slice_: dict[str, Any]) -> str:
+    interval = f" [{signed(slice_['low'])}, {signed(slice_['high'])}]" if slice_.get("low") is not None else ""
+    return signed(slice_.get("effect")) + interval
+
+
+def slices_section(document: dict[str, Any]) -> list[str]:
+    """The section of the slices discovery found (none when the run did not search): how many candidates were tried
+    and confirmed, the false discovery rate, then the found slices ranked, each with the line that makes it a test
+    case."""
+    result = document.get("slices")
+    if result is None:
+        return []
+    lines = [SLICES_HEADING, ""]
+    if document.get("compared_with"):
+        lines += [f"Found in run {code(document['run']['id'])}, the second run.", ""]
+    found = result["found"]
+    counted = (
+        f"among {result['tried']} candidates tried ({result['screened']} confirmed on the held-out half); "
+        f"false discovery rate {result['alpha']:g} (Benjamini-Hochberg, over all the run's searches)"
+    )
+    if not found:
+        return [*lines, f"none found {counted}.", ""]
+    lines += [f"{len(found)} slice{'s' if len(found) > 1 else ''} found {counted}.", ""]
+    several = len({(s["test"], s["suite"]) for s in found}) > 1
+    headers = ["rank", "kind", *(["test", "suite"] if several else []), "model", "configuration", "metric", "slice"]
+    headers += ["n", "worse by [interval]", "compared with", "adjusted p", "add to kolena_stratify"]
+    lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for slice_ in found:
+        cells = [str(slice_["rank"]), _verdict(slice_["kind"])]
+        cells += [cell_code(slice_["test"]), escape(slice_["suite"])] if several else []
+        cells += [escape(slice_["model"]), escape(slice_["configuration"]), escape(slice_["metric"])]
+        cells += [escape(slice_["label"]), number(slice_["size"]), _worse_by(slice_), _compared(slice_)]
+        cells += [_p(slice_.get("p_adjusted")), cell_code(slice_["stratify"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [
+        *lines,
+        "",
+        "worse by: how much worse the slice's mean sample metric is (in the metric's units, whichever its direction), "
+        "with its interval, on the held-out half; adjusted p: Benjamini-Hochberg over every candidate of the run. "
+        "Add the line to kolena_stratify to make the slice a test case of its own.",
+        "",
+    ]
