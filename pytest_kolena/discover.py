@@ -51,7 +51,7 @@ def discover_run(spec: KolenaSpec, run: Any, entries: dict[str | None, Any], set
                 "skipped_columns": skipped,
             }
             weak = discovery.search(singles, sign * values, halves, discovery.WEAK, search_settings, excluded=excluded)
-            searches.append(place | _search_dict(weak, sign, discovery.WEAK))
+            searches.append(place | _search_dict(weak, sign, discovery.WEAK, _spread(values)))
             entry = entries.get(configuration)
             if entry is None:
                 continue
@@ -59,10 +59,9 @@ def discover_run(spec: KolenaSpec, run: Any, entries: dict[str | None, Any], set
             if base is None:
                 continue
             binary = _binary(values) and _binary(base)
-            worse = discovery.search(
-                singles, sign * (values - base), halves, discovery.REGRESSED, search_settings, binary, excluded
-            )
-            searches.append(place | _search_dict(worse, sign, discovery.REGRESSED))
+            worsening = sign * (values - base)
+            worse = discovery.search(singles, worsening, halves, discovery.REGRESSED, search_settings, binary, excluded)
+            searches.append(place | _search_dict(worse, sign, discovery.REGRESSED, _spread(worsening)))
     return searches
 
 
@@ -144,7 +143,13 @@ def _binary(values: np.ndarray) -> bool:
     return bool(np.isin(present, (0.0, 1.0)).all())
 
 
-def _search_dict(search: discovery.Search, sign: float, kind: str) -> dict:
+def _spread(scores: np.ndarray) -> float | None:
+    """The standard deviation of a search's scores over the suite: effects divided by it compare across metrics."""
+    present = scores[~np.isnan(scores)]
+    return float(present.std()) if len(present) > 1 and present.std() > 0 else None
+
+
+def _search_dict(search: discovery.Search, sign: float, kind: str, spread: float | None) -> dict:
     """A search as plain values for the run store; means back in the metric's units."""
     candidates = []
     for c in search.candidates:
@@ -166,7 +171,13 @@ def _search_dict(search: discovery.Search, sign: float, kind: str) -> dict:
                 "versus": c.versus,
             }
         )
-    return {"kind": kind, "tried": search.tried, "screened": search.screened, "candidates": candidates}
+    return {
+        "kind": kind,
+        "tried": search.tried,
+        "screened": search.screened,
+        "spread": spread,
+        "candidates": candidates,
+    }
 
 
 def _number(value: float) -> float | None:

@@ -336,8 +336,8 @@ def _slices_section(document: dict[str, Any]) -> str:
     )
     parts = [
         '<section id="slices">',
-        f"<h2>Discovered slices{about} <small>ranked: regressions first, then per test, model and metric by how "
-        "much worse</small></h2>",
+        f"<h2>Discovered slices{about} <small>ranked: regressions first, then by how much worse, in standard "
+        "deviations of the metric</small></h2>",
     ]
     if not found:
         return "\n".join([*parts, f'<p class="muted">none found {counted}</p>', "</section>"])

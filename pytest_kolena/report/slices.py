@@ -16,7 +16,7 @@ def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
 
     {"tried", "screened", "alpha", "searches": [...], "found": [...]}: each found slice with its place (test, suite,
     model, configuration, metric, kind), effect, interval, raw and adjusted p-values, stratify line; regressions
-    first, then by effect, largest first."""
+    first, then by effect size (the effect in standard deviations of its metric over the suite), largest first."""
     stored = [(row, _values(row)) for row in rows if row.get("level") == LEVEL]
     if not stored:
         return None
@@ -29,8 +29,12 @@ def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
             candidates += [place | summary | c for c in search["candidates"] if c.get("p_value") is not None]
     alpha = min(values["alpha"] for _, values in stored)
     adjusted, reject = found([c["p_value"] for c in candidates], alpha)
-    kept = [c | {"p_adjusted": float(p)} for c, p, r in zip(candidates, adjusted, reject) if r]
-    kept.sort(key=lambda c: (c["kind"] != REGRESSED, c["test"], c["model"], c["metric"], -c["effect"]))
+    kept = [
+        c | {"p_adjusted": float(p), "effect_size": _standardised(c)}
+        for c, p, r in zip(candidates, adjusted, reject)
+        if r
+    ]
+    kept.sort(key=lambda c: (c["kind"] != REGRESSED, -c["effect_size"]))
     for rank, slice_ in enumerate(kept, start=1):
         slice_["rank"] = rank
     return {
@@ -40,6 +44,13 @@ def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         "searches": searches,
         "found": kept,
     }
+
+
+def _standardised(candidate: dict[str, Any]) -> float:
+    """The effect in standard deviations of the search's scores (what ranks slices of different metrics); the raw
+    effect where the spread is unknown."""
+    spread = candidate.get("spread")
+    return candidate["effect"] / spread if spread else candidate["effect"]
 
 
 def _values(row: dict[str, Any]) -> dict[str, Any]:
