@@ -348,3 +348,12 @@ def test_detectable_worsening():
     # a true worsening of that size is found 80% of the time by a one-sided z-test at 0.05
     assert 1 - Z.cdf(Z.inv_cdf(0.95) - found / se) == pytest.approx(0.8)
     assert detectable_worsening(se, 0.05 / 60, 0.9) > found  # a corrected level needs a larger worsening
+
+
+def test_t_quantiles_agree_with_the_scalar_quantile_for_every_df():
+    from pytest_kolena.checks.paired import t_quantile, t_quantiles
+
+    df = np.array([1.0, 2.0, 3.5, 10.0, 29.7, 100.0, 999.3, 9999.0, 20000.0, 1e6])
+    expected = [t_quantile(0.975, float(d)) for d in df]
+    assert np.allclose(t_quantiles(0.975, df), expected, rtol=0, atol=1e-12)
+    assert np.isnan(t_quantiles(0.975, np.array([0.5, np.nan]))).all()

@@ -287,16 +287,14 @@ def _confirm(
     slices = gathered(lambda stats, parents: stats)
     parents = [gathered(lambda stats, parents, k=k: parents[k]) for k in range(len(batch[0][2]))]
     tests = _tests(kind, binary, slices, total, parents)
-    z = paired.t_quantile(1 - (1 - settings.confidence) / 2, 1e9)  # for an infinite df: the normal quantile
+    q = 1 - (1 - settings.confidence) / 2
     if kind == REGRESSED and binary:
         low, high = paired.tango_interval(slices.worse, slices.better, slices.n, settings.confidence)
         method = paired.EXACT_BINOMIAL
     else:
         finite = np.isfinite(tests.df) & (tests.df >= 1)
-        quantiles = [
-            paired.t_quantile(1 - (1 - settings.confidence) / 2, round(float(df), 6)) if ok else z
-            for df, ok in zip(tests.df, finite)
-        ]
+        # an infinite (or undefined) df: the normal quantile
+        quantiles = np.where(finite, paired.t_quantiles(q, np.where(finite, tests.df, 1e9)), paired.t_quantile(q, 1e9))
         half_width = np.asarray(quantiles) * tests.se
         low, high = tests.effect - half_width, tests.effect + half_width
         method = "Welch t" if kind == WEAK else paired.PAIRED_T

@@ -323,6 +323,32 @@ def t_quantile(q: float, df: float) -> float:
     return t
 
 
+def t_quantiles(q: float, df: np.ndarray) -> np.ndarray:
+    """`t_quantile` for many degrees of freedom at once (NaN or below 1 gives NaN): the same Newton steps and
+    Cornish-Fisher expansion, vectorised over `df`."""
+    if not 0.5 < q < 1:
+        raise ValueError(f"t_quantiles is for upper quantiles, 0.5 < q < 1, got {q}")
+    df = np.asarray(df, dtype=float)
+    z = _NORMAL.inv_cdf(q)
+    out = np.full(df.shape, np.nan)
+    large = df >= 10_000
+    out[large] = z + (z**3 + z) / (4 * df[large]) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df[large] ** 2)
+    small = (df >= 1) & ~large
+    if small.any():
+        nu = df[small]
+        lgamma = np.vectorize(math.lgamma, otypes=[float])
+        log_norm = lgamma((nu + 1) / 2) - lgamma(nu / 2) - 0.5 * np.log(nu * math.pi)
+        t = np.full(nu.shape, z)
+        for _ in range(200):
+            density = np.exp(log_norm - (nu + 1) / 2 * np.log1p(t * t / nu))
+            step = (student_t_sf(t, nu) - (1 - q)) / density
+            t = t + step
+            if (np.abs(step) <= 1e-13 * np.maximum(1.0, t)).all():
+                break
+        out[small] = t
+    return out
+
+
 def _normal_sf(z: np.ndarray) -> np.ndarray:
     z = np.asarray(z, dtype=float)
     erfc = np.vectorize(math.erfc, otypes=[float])
