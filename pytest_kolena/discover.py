@@ -50,18 +50,20 @@ def discover_run(spec: KolenaSpec, run: Any, entries: dict[str | None, Any], set
                 "lower_is_better": lower,
                 "skipped_columns": skipped,
             }
-            weak = discovery.search(singles, sign * values, halves, discovery.WEAK, search_settings, excluded=excluded)
-            searches.append(place | _search_dict(weak, sign, discovery.WEAK, _spread(values)))
+            binary = _binary(values)
+            bad = (values if lower else 1 - values) if binary else sign * values  # a 0/1 metric: 1 the bad outcome
+            weak = discovery.search(singles, bad, halves, discovery.WEAK, search_settings, binary, excluded)
+            searches.append(place | _search_dict(weak, sign, discovery.WEAK, _spread(values), binary))
             entry = entries.get(configuration)
             if entry is None:
                 continue
             base = _baseline_column(entry, index.ids, column)
             if base is None:
                 continue
-            binary = _binary(values) and _binary(base)
+            binary = binary and _binary(base)
             worsening = sign * (values - base)
             worse = discovery.search(singles, worsening, halves, discovery.REGRESSED, search_settings, binary, excluded)
-            searches.append(place | _search_dict(worse, sign, discovery.REGRESSED, _spread(worsening)))
+            searches.append(place | _search_dict(worse, sign, discovery.REGRESSED, _spread(worsening), binary))
     return searches
 
 
@@ -149,11 +151,15 @@ def _spread(scores: np.ndarray) -> float | None:
     return float(present.std()) if len(present) > 1 and present.std() > 0 else None
 
 
-def _search_dict(search: discovery.Search, sign: float, kind: str, spread: float | None) -> dict:
+def _search_dict(search: discovery.Search, sign: float, kind: str, spread: float | None, binary: bool) -> dict:
     """A search as plain values for the run store; means back in the metric's units."""
+
+    def unit(mean: float) -> float:  # a weak search's mean in the metric's units
+        return (mean if sign > 0 else 1 - mean) if binary else sign * mean
+
     candidates = []
     for c in search.candidates:
-        means = (sign * c.slice_mean, sign * c.other_mean) if c.kind == discovery.WEAK else (c.slice_mean, 0.0)
+        means = (unit(c.slice_mean), unit(c.other_mean)) if c.kind == discovery.WEAK else (c.slice_mean, 0.0)
         candidates.append(
             {
                 "label": c.label,

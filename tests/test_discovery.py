@@ -224,3 +224,17 @@ def test_under_xdist_the_workers_searches_are_judged_once_on_the_controller(proj
     found = slice_lines(result)
     assert found[1].startswith("  1. weak m on values: a x & b y (n="), found
     assert sum("a x & b y (n=" in line for line in found) == 1  # the run computed by both workers counts once
+
+
+def test_a_0_1_metric_that_mostly_fails_gives_no_false_slice():
+    """Small slices where every held-out sample failed are common when 90% fail: no slice of an unrelated column."""
+    alarms = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        codes = rng.integers(0, 60, 4000)
+        grouping = discovery.Grouping(("c",), "c", tuple(f"c {i}" for i in range(60)), codes)
+        failed = (rng.random(4000) < 0.9).astype(float)
+        halves = discovery.proposal_halves([f"{seed}-{i}" for i in range(4000)])
+        search = discovery.search([grouping], failed, halves, discovery.WEAK, binary=True)
+        alarms += bool(discovery.found([c.p_value for c in search.candidates], 0.025)[1].any())
+    assert alarms <= 3  # 0.025 x 40 = 1 expected at most; Welch's t on such slices gave 10 of 40

@@ -161,6 +161,27 @@ def _welch(slice_: _Stats, other: _Stats, exact: bool = True) -> _Tests:
     return _Tests(effect, se, df, p_value, mean, rest, np.zeros(effect.shape, dtype=int))
 
 
+def _proportions(slice_: _Stats, other: _Stats, exact: bool = True) -> _Tests:
+    """Two proportions of bad outcomes (0/1 scores, 1 is worse), one-sided: Fisher's exact test; on the proposal
+    half, the pooled (score) z-test. The standard error is Agresti and Caffo's (one good and one bad outcome added
+    to each side): never 0, even when every sample of a small slice had the bad outcome."""
+    n1, n2, x1, x2 = slice_.n, other.n, slice_.s1, other.s1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean, rest = x1 / n1, x2 / n2
+        pooled = (x1 + x2) / (n1 + n2)
+        z = (mean - rest) / np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        a, b = (x1 + 1) / (n1 + 2), (x2 + 1) / (n2 + 2)
+        se = np.sqrt(a * (1 - a) / (n1 + 2) + b * (1 - b) / (n2 + 2))
+    effect = mean - rest
+    if exact:
+        p_value = paired.fisher_tail(x1, n1, x1 + x2, n1 + n2)
+    else:
+        p_value = np.where(np.isfinite(z), paired._normal_sf(np.nan_to_num(z)), np.where(effect > 0, 0.0, 1.0))
+    p_value = np.where(np.isnan(effect), np.nan, p_value)
+    df = np.full(effect.shape, np.inf)  # a normal interval
+    return _Tests(effect, se, df, p_value, mean, rest, np.zeros(effect.shape, dtype=int))
+
+
 def _worsening(slice_: _Stats, binary: bool, exact: bool = True) -> _Tests:
     """The gate's test of a mean worsening above 0: the exact binomial test of the discordant pairs for 0/1
     metrics, else the paired t-test."""
@@ -188,9 +209,10 @@ def _tests(
     """The test of each slice on one half. A single slice: weak, against the rest of the suite; regressed, its
     worsening. A pair must also be worse than the rest of each of its two columns' slices (weak: its scores;
     regressed: its worsenings): an intersection-union test, whose p-value is the largest of its tests."""
-    tests = _welch(slice_, total - slice_, exact) if kind == WEAK else _worsening(slice_, binary, exact)
+    compare = _proportions if binary and kind == WEAK else _welch  # (worsenings are -1, 0 or 1: Welch)
+    tests = compare(slice_, total - slice_, exact) if kind == WEAK else _worsening(slice_, binary, exact)
     for number, parent in enumerate(parents, start=1):
-        against = _welch(slice_, parent - slice_, exact)
+        against = compare(slice_, parent - slice_, exact)
         weaker = against.p_value > tests.p_value
         if kind == REGRESSED:  # the effect stays the worsening; the p-value is the largest
             tests.p_value = np.where(weaker, against.p_value, tests.p_value)
@@ -212,8 +234,8 @@ def search(
 ) -> Search:
     """Propose on the samples with `halves == 1`, confirm on those with `halves == 0`.
 
-    `scores`: per sample, positive is worse (NaN: left out); weak: the sample metric signed so; regressed: the
-    worsening against the baseline. `excluded`: fingerprints of sample sets that are already test cases (see
+    `scores`: per sample, positive is worse (NaN: left out); weak: the sample metric signed so (`binary`: 0 or 1,
+    1 the bad outcome); regressed: the worsening against the baseline (`binary`: -1, 0 or 1). `excluded`: fingerprints of sample sets that are already test cases (see
     `fingerprints`). Candidates: every slice of each grouping in `singles` and of each pair of them, with at least
     `min_size` samples (and as many in the rest, for weak)."""
     if kind not in (WEAK, REGRESSED):
@@ -297,7 +319,7 @@ def _confirm(
         quantiles = np.where(finite, paired.t_quantiles(q, np.where(finite, tests.df, 1e9)), paired.t_quantile(q, 1e9))
         half_width = np.asarray(quantiles) * tests.se
         low, high = tests.effect - half_width, tests.effect + half_width
-        method = "Welch t" if kind == WEAK else paired.PAIRED_T
+        method = ("Fisher exact" if binary else "Welch t") if kind == WEAK else paired.PAIRED_T
     return [
         Candidate(
             kind,

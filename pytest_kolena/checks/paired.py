@@ -349,6 +349,32 @@ def t_quantiles(q: float, df: np.ndarray) -> np.ndarray:
     return out
 
 
+def fisher_tail(worse: np.ndarray, n: np.ndarray, total_worse: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """One-sided Fisher's exact test, per element: P(X >= worse) for X ~ Hypergeometric(total, total_worse, n), the
+    chance that a slice of `n` samples drawn from `total` (of which `total_worse` had the bad outcome) holds at least
+    `worse` bad ones. The terms come from the first one by their ratios, summed in log space."""
+    out = []
+    for x, m, k, t in zip(*(np.atleast_1d(np.asarray(v, dtype=float)) for v in (worse, n, total_worse, total))):
+        top = min(m, k)
+        if x <= max(0.0, m - (t - k)):
+            out.append(1.0)
+            continue
+        if x > top:
+            out.append(0.0)
+            continue
+        log_first = _log_choose(k, x) + _log_choose(t - k, m - x) - _log_choose(t, m)
+        j = np.arange(x, top)  # pmf(j + 1) / pmf(j)
+        ratios = np.log((k - j) * (m - j)) - np.log((j + 1) * (t - k - m + j + 1))
+        logs = log_first + np.concatenate([[0.0], np.cumsum(ratios)])
+        peak = logs.max()
+        out.append(float(min(1.0, math.exp(peak) * np.exp(logs - peak).sum())))
+    return np.asarray(out)
+
+
+def _log_choose(n: float, k: float) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
 def _normal_sf(z: np.ndarray) -> np.ndarray:
     z = np.asarray(z, dtype=float)
     erfc = np.vectorize(math.erfc, otypes=[float])
