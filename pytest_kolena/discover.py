@@ -17,7 +17,6 @@ from .data.slices import groupings
 from .data.suite import metadata_table
 from .marker import KolenaSpec
 from .options import Settings
-from .report.text import sample_metric_behind
 from .workflow._dataobject import fields_of
 from .workflow._identity import SampleIndex
 
@@ -32,7 +31,7 @@ def discover_run(spec: KolenaSpec, run: Any, entries: dict[str | None, Any], set
     singles, skipped = groupings(frame, url, columns, settings.discover_bins)
     halves = discovery.proposal_halves(index.ids)
     position = {sample_id: i for i, sample_id in enumerate(index.ids)}
-    excluded = discovery.fingerprints([_members(case, index) for case in suite.test_cases], len(index))
+    excluded = _test_case_prints(suite, index)
     search_settings = discovery.Settings(min_size=settings.discover_min_size, confidence=settings.confidence)
     searches: list[dict] = []
     seen: list[np.ndarray] = []  # score columns searched already (a sample metric shared by configurations)
@@ -78,8 +77,21 @@ def _table(suite: Any, index: SampleIndex, settings: Settings) -> tuple[pd.DataF
     return frame, url, list(settings.discover_columns) or columns
 
 
+def _test_case_prints(suite: Any, index: SampleIndex) -> np.ndarray:
+    """The fingerprints of the suite's test cases, kept on the suite for its other model runs (while its sample
+    index stands)."""
+    cached = getattr(suite, "_discovery_prints", None)
+    if cached is not None and cached[0] is index:
+        return cached[1]
+    prints = discovery.fingerprints([_members(case, index) for case in suite.test_cases], len(index))
+    suite._discovery_prints = (index, prints)
+    return prints
+
+
 def _members(case: Any, index: SampleIndex) -> np.ndarray:
-    return np.unique([index.position(ts) for ts, _ in case._samples])
+    """The positions of a test case's samples in the suite (by object first: a loaded suite shares them)."""
+    known = index._by_object
+    return np.unique([known.get(id(ts)) if id(ts) in known else index.position(ts) for ts, _ in case._samples])
 
 
 def _samples_by_configuration(run: Any) -> dict[str | None, dict[str, Any]]:
@@ -102,12 +114,24 @@ def _metrics(spec: KolenaSpec, run: Any, configuration: str | None, samples: dic
     )
     if case is None:
         return []
+    declared = {f.name: f.metadata.get("mean_of") for f in fields_of(type(case.metrics))}
+    columns: dict[str, np.ndarray] | None = None
     found = []
     for metric, lower in _directions(spec, case.metrics).items():
-        column = sample_metric_behind(case.metrics, metric, case.samples)
+        column, value = declared.get(metric), getattr(case.metrics, metric, None)
+        if column is None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if columns is None:  # once per configuration, vectorised (sample_metric_behind's rule)
+                columns = sample_columns([s.metrics for s in case.samples if s.metrics is not None])
+            matches = [name for name, c in columns.items() if _mean_is(c, float(value))]
+            column = matches[0] if len(matches) == 1 else None
         if column is not None and column not in {c for _, c, _ in found}:
             found.append((metric, column, lower))
     return found
+
+
+def _mean_is(column: np.ndarray, value: float) -> bool:
+    present = column[~np.isnan(column)]
+    return len(present) > 0 and math.isclose(float(present.mean()), value, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def _directions(spec: KolenaSpec, metrics: Any) -> dict[str, bool]:

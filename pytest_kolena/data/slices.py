@@ -30,7 +30,7 @@ def groupings(
             continue
         series = frame[name]
         present = series[~col.blank_rows(series)]
-        distinct = present.astype(str).nunique()
+        distinct = present.nunique()
         if distinct < 2:
             skipped[name] = "one value"
             continue

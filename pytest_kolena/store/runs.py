@@ -173,14 +173,16 @@ class RunStore:
         ]
         return sorted(infos, key=lambda info: info.time)
 
-    def rows(self, run_id: str) -> list[dict[str, Any]]:
-        """The rows of a run, from all its writers; a result that two writers computed counts once."""
+    def rows(self, run_id: str, levels: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """The rows of a run (of the given `levels` only: e.g. `("slices",)`, without reading the others' values),
+        from all its writers; a result that two writers computed counts once."""
         import pyarrow.parquet as pq
 
+        filters = [("level", "in", list(levels))] if levels is not None else None
         seen, rows = set(), []
         for path in self._files(run_id):
             with self.fs.open(path, "rb") as handle:
-                for row in pq.read_table(handle).to_pylist():
+                for row in pq.read_table(handle, filters=filters).to_pylist():
                     row["test"] = row.get("test") or ""  # runs stored before test functions named runs
                     key = tuple(row[c] for c in COLUMNS[:7])
                     if key not in seen:
