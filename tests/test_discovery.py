@@ -7,88 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from slice_project import TEST_MODULE, write_suite
 
 from pytest_kolena.checks import discovery
 from pytest_kolena.data import Stratify, SuiteError
 from pytest_kolena.data.slices import groupings
-
-TEST_MODULE = """
-import dataclasses
-import hashlib
-import os
-
-import pytest
-
-from pytest_kolena.workflow import Evaluator, Image, Metadata, MetricsTestCase, MetricsTestSample, define_workflow
-from pytest_kolena.workflow import GroundTruth as GT
-from pytest_kolena.workflow import Inference as Inf
-
-
-class Sample(Image):
-    metadata: Metadata = dataclasses.field(default_factory=dict)
-
-
-class Truth(GT):
-    value: float
-
-
-class Guess(Inf):
-    value: float
-
-
-wf, _, _, Model = define_workflow("Values", Sample, Truth, Guess)
-
-
-class SampleMetrics(MetricsTestSample):
-    error: float
-
-
-class CaseMetrics(MetricsTestCase):
-    mean_error: float = dataclasses.field(metadata={"mean_of": "error"})
-
-
-class ErrorEvaluator(Evaluator):
-    def compute_test_sample_metrics(self, test_case, inferences, configuration=None):
-        return [(s, SampleMetrics(error=abs(g.value - t.value))) for s, t, g in inferences]
-
-    def compute_test_case_metrics(self, test_case, inferences, metrics, configuration=None):
-        return CaseMetrics(mean_error=sum(m.error for m in metrics) / len(metrics))
-
-
-PLANT = float(os.environ.get("PLANT", "0"))
-SEED = os.environ.get("NOISE_SEED", "0")
-
-
-def infer(sample):
-    digest = hashlib.blake2b((SEED + sample.locator).encode(), digest_size=4).hexdigest()
-    error = int(digest, 16) / 2**32 * 0.2
-    if sample.metadata["a"] == "x" and sample.metadata["b"] == "y":
-        error += PLANT
-    return Guess(value=error)
-
-
-@pytest.mark.kolena(models=[Model("m", infer=infer)], evaluator=ErrorEvaluator(), thresholds={"mean_error": "<= 1"})
-def test_values(kolena_result):
-    pass
-"""
-
-
-def write_suite(root, rows: int = 600, seed: int = 0) -> None:
-    """A suite "values" whose metadata has three categorical columns and a numeric one; the truth is 0."""
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "locator": [f"images/{i}.jpg" for i in range(rows)],
-            "value": 0.0,
-            "a": rng.choice(["x", "w", "z"], rows),
-            "b": rng.choice(["y", "v", "u"], rows),
-            "c": rng.choice(["p", "q"], rows),
-            "d": rng.random(rows).round(4),
-        }
-    )
-    folder = root / "values" / "meta"
-    folder.mkdir(parents=True)
-    frame.to_csv(folder / "metadata.csv", index=False)
 
 
 @pytest.fixture
