@@ -1,18 +1,24 @@
-"""Shared fixtures: a real S3-protocol server (moto) on 127.0.0.1, and the embedded suite uploaded to it."""
+"""Shared fixtures: a real S3-protocol server (moto) on 127.0.0.1, and the embedded suite uploaded to it; a headless
+Chromium for the HTML reports."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 EXAMPLES_DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
+BROWSER = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="session")
@@ -78,3 +84,35 @@ def s3_endpoint_with_iam() -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Debian's Chromium, headless, through selenium (installed by .ci/run), for one test module."""
+    if not (Path(BROWSER).exists() and Path(DRIVER).exists()):
+        pytest.skip(f"needs Chromium and its driver ({BROWSER}, {DRIVER}): apt-get install chromium chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = BROWSER
+    profile = tempfile.mkdtemp(dir=tmp_path_factory.mktemp("chromium"))
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -9,8 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +18,6 @@ from pytest_kolena.report.html import HtmlDependencyError, render_html, script_j
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "facial_keypoints" / "test_champion_challenger.py"
-BROWSER = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 HOSTILE = "<script>alert(1)</script>"
 WAIT = 10  # seconds, at most, for the page to render or an image to load
 
@@ -71,37 +67,6 @@ def report(document: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -
     target = folder / "report.html"
     write_html(hostile(document, folder), target)
     return target
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not (Path(BROWSER).exists() and Path(DRIVER).exists()):
-        pytest.skip(f"needs Chromium and its driver ({BROWSER}, {DRIVER}): apt-get install chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = BROWSER
-    profile = tempfile.mkdtemp(dir=tmp_path_factory.mktemp("chromium"))
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +20,6 @@ from pytest_kolena.report.markdown import markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "pytest_kolena" / "report" / "schema.json").read_text())
-BROWSER = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 WAIT = 10  # seconds, at most, for the page to render
 LABEL = "a x & b y"
 HEADING = "## Discovered slices"
@@ -182,37 +177,6 @@ def test_user_strings_in_found_slices_are_escaped(project, monkeypatch):
 
 
 # --- in the browser ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not (Path(BROWSER).exists() and Path(DRIVER).exists()):
-        pytest.skip(f"needs Chromium and its driver ({BROWSER}, {DRIVER}): apt-get install chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = BROWSER
-    profile = tempfile.mkdtemp(dir=tmp_path_factory.mktemp("chromium"))
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def open_page(browser: Any, path: Path) -> Any:
