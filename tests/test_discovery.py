@@ -161,3 +161,9 @@ def test_a_0_1_metric_that_mostly_fails_gives_no_false_slice():
         search = discovery.search([grouping], failed, halves, discovery.WEAK, binary=True)
         alarms += bool(discovery.found([c.p_value for c in search.candidates], 0.025)[1].any())
     assert alarms <= 3  # 0.025 x 40 = 1 expected at most; Welch's t on such slices gave 10 of 40
+
+
+def test_a_discovery_column_that_is_not_in_the_csv_is_named(project, monkeypatch):
+    result = run(project, "--kolena-discover", "-o", "kolena_discover_columns=a\nnope")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["kolena: columns not searched: nope (no column 'nope' in */values/meta/metadata.csv)"])

@@ -84,6 +84,11 @@ def summary_lines(result: dict[str, Any] | None) -> list[str]:
         f"on the held-out half; false discovery rate {result['alpha']:g}, Benjamini-Hochberg)"
     )
     lines = [head]
+    skipped = {
+        f"{column} ({why})" for s in result["searches"] for column, why in (s.get("skipped_columns") or {}).items()
+    }
+    if skipped:
+        lines.append(f"kolena: columns not searched: {', '.join(sorted(skipped))}")
     for slice_ in found_:
         word = "REGRESSED" if slice_["kind"] == REGRESSED else "weak"
         where = f"{slice_['model']} on {slice_['suite']}" + (
