@@ -379,10 +379,13 @@ class KolenaSession:
         if baseline is not None:
             model = spec.baseline_models.get(run.model.name, run.model.name)
             entries = {name: baseline.entry(test, run.test_suite.name, model, name) for name in entries}
-        with no_cyclic_gc():
-            searches = discover_run(spec, run, entries, self.settings)
-        alpha = Judging(self.settings.confidence).alpha
-        record.add(LEVEL, test, run.test_suite.name, run.model.name, {"alpha": alpha, "searches": searches})
+        values: dict[str, Any] = {"alpha": Judging(self.settings.confidence).alpha, "searches": []}
+        try:
+            with no_cyclic_gc():
+                values["searches"] = discover_run(spec, run, entries, self.settings)
+        except Exception as error:  # the run is stored all the same; the summary says why nothing was searched
+            values["error"] = f"model '{run.model.name}' on {run.test_suite.name}: {type(error).__name__}: {error}"
+        record.add(LEVEL, test, run.test_suite.name, run.model.name, values)
 
 
 def param_of(item: pytest.Item) -> KolenaParam | None:

@@ -167,3 +167,29 @@ def test_a_discovery_column_that_is_not_in_the_csv_is_named(project, monkeypatch
     result = run(project, "--kolena-discover", "-o", "kolena_discover_columns=a\nnope")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["kolena: columns not searched: nope (no column 'nope' in */values/meta/metadata.csv)"])
+
+
+def test_a_discovery_that_fails_is_said_and_the_run_is_still_stored(project):
+    project.makeconftest(  # a discovery that raises, as an unforeseen table might make it
+        "import pytest_kolena.discover\n\n\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise ValueError('an unforeseen metadata table')\n\n\n"
+        "pytest_kolena.discover.discover_run = broken\n"
+    )
+    result = run(project, "--kolena-discover", "--kolena-tag=kept")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        ["kolena: discovery FAILED on model 'm' on values: ValueError: an unforeseen metadata table"]
+    )
+    assert run(project, "--kolena-baseline=kept").ret == 0  # the run was stored: it is a baseline
+
+
+def test_a_numeric_column_with_a_text_value_is_named_as_not_searched(project):
+    path = project.path / "data" / "values" / "meta" / "metadata.csv"
+    frame = pd.read_csv(path)
+    frame["d"] = frame["d"].astype(object)
+    frame.loc[5, "d"] = "1.5 cm"
+    frame.to_csv(path, index=False)
+    result = run(project, "--kolena-discover")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["kolena: columns not searched: d (* distinct values (an identifier?))"])

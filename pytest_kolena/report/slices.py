@@ -38,6 +38,7 @@ def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     for rank, slice_ in enumerate(kept, start=1):
         slice_["rank"] = rank
     return {
+        "errors": [values["error"] for _, values in stored if values.get("error")],
         "tried": sum(s["tried"] for s in searches),
         "screened": sum(s["screened"] for s in searches),
         "alpha": alpha,
@@ -89,6 +90,7 @@ def summary_lines(result: dict[str, Any] | None) -> list[str]:
     }
     if skipped:
         lines.append(f"kolena: columns not searched: {', '.join(sorted(skipped))}")
+    lines += [f"kolena: discovery FAILED on {error}" for error in result.get("errors", [])]
     for slice_ in found_:
         word = "REGRESSED" if slice_["kind"] == REGRESSED else "weak"
         where = f"{slice_['model']} on {slice_['suite']}" + (
