@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 TEST_MODULE = """
 import dataclasses
@@ -84,3 +85,16 @@ def write_suite(root: Path, rows: int = 600, seed: int = 0, extra_columns: bool 
     folder = root / "values" / "meta"
     folder.mkdir(parents=True)
     pd.DataFrame(columns).to_csv(folder / "metadata.csv", index=False)
+
+
+def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """A pytest run of the project on the suite "values", slices of 20 samples or more."""
+    return project.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "--kolena-suite=values",
+        "--kolena-data=data",
+        "-o",
+        "kolena_discover_min_size=20",
+        *args,
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from slice_project import TEST_MODULE, write_suite
+from slice_project import TEST_MODULE, run, write_suite
 
 from pytest_kolena.checks import discovery
 from pytest_kolena.data import Stratify, SuiteError
@@ -19,18 +19,6 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     write_suite(pytester.path / "data")
     pytester.makepyfile(test_values=TEST_MODULE)
     return pytester
-
-
-def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return project.runpytest(
-        "-p",
-        "no:cacheprovider",
-        "--kolena-suite=values",
-        "--kolena-data=data",
-        "-o",
-        "kolena_discover_min_size=20",
-        *args,
-    )
 
 
 def slice_lines(result: pytest.RunResult) -> list[str]:

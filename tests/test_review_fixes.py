@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import jsonschema
 import pytest
+from test_reports import RunRecorder
 
 # imported here, once: pytester's in-process runs forget modules they import, and NumPy cannot load twice
 import examples.facial_keypoints.workflow  # noqa: F401
@@ -73,19 +74,6 @@ def report_of(pytester: pytest.Pytester, name: str) -> dict:
     document = json.loads((pytester.path / name).read_text())
     jsonschema.validate(document, SCHEMA)
     return document
-
-
-class RunRecorder:
-    """A plugin keeping the RunResults each kolena item saw, by (test function, suite, model)."""
-
-    def __init__(self) -> None:
-        self.runs: dict[tuple[str, str, str], object] = {}
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_teardown(self, item):
-        result = item.funcargs.get("kolena_result")
-        if result is not None:
-            self.runs[(item.nodeid.split("[")[0], result.suite.name, result.model.name)] = result.run
 
 
 def _sample_rows(samples: list) -> list[tuple]:

@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 from slice_project import TEST_MODULE, write_suite
+from slice_project import run as run_values
 
 from pytest_kolena.report.html import render_html
 from pytest_kolena.report.markdown import markdown
@@ -33,15 +34,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
-    result = project.runpytest(
-        "-p",
-        "no:cacheprovider",
-        "--kolena-suite=values",
-        "--kolena-data=data",
-        "-o",
-        "kolena_discover_min_size=20",
-        *args,
-    )
+    result = run_values(project, *args)
     assert result.ret == 0, result.outlines
     return result
 

@@ -305,37 +305,36 @@ def student_t_sf(t: np.ndarray, df: float | np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4096)
 def t_quantile(q: float, df: float) -> float:
-    """The `q` quantile of Student's t, q > 0.5: Newton's method on the distribution function from the normal
-    quantile, which lies below it; the distribution function is concave there, so the steps climb monotonically.
-    From 10,000 degrees of freedom, the Cornish-Fisher expansion (error of order df^-3, below 1e-11 there)."""
-    if not 0.5 < q < 1:
-        raise ValueError(f"t_quantile is for upper quantiles, 0.5 < q < 1, got {q}")
-    t = _NORMAL.inv_cdf(q)
-    if df >= 10_000:
-        return t + (t**3 + t) / (4 * df) + (5 * t**5 + 16 * t**3 + 3 * t) / (96 * df**2)
-    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
-    for _ in range(200):
-        density = math.exp(log_norm - (df + 1) / 2 * math.log1p(t * t / df))
-        step = (float(student_t_sf(np.asarray(t), df)) - (1 - q)) / density
-        t += step
-        if abs(step) <= 1e-13 * max(1.0, t):
-            break
-    return t
+    """The `q` quantile of Student's t, q > 0.5, for `df` > 0 degrees of freedom (`t_quantiles` for one)."""
+    _check_upper(q)
+    return float(_t_quantiles(q, np.array([float(df)]))[0])
 
 
 def t_quantiles(q: float, df: np.ndarray) -> np.ndarray:
-    """`t_quantile` for many degrees of freedom at once (NaN or below 1 gives NaN): the same Newton steps and
-    Cornish-Fisher expansion, vectorised over `df`."""
-    if not 0.5 < q < 1:
-        raise ValueError(f"t_quantiles is for upper quantiles, 0.5 < q < 1, got {q}")
+    """`t_quantile` for many degrees of freedom at once (NaN or below 1 gives NaN), vectorised over `df`."""
+    _check_upper(q)
     df = np.asarray(df, dtype=float)
-    z = _NORMAL.inv_cdf(q)
     out = np.full(df.shape, np.nan)
+    usable = df >= 1
+    out[usable] = _t_quantiles(q, df[usable])
+    return out
+
+
+def _check_upper(q: float) -> None:
+    if not 0.5 < q < 1:
+        raise ValueError(f"t quantiles are for upper quantiles, 0.5 < q < 1, got {q}")
+
+
+def _t_quantiles(q: float, df: np.ndarray) -> np.ndarray:
+    """Newton's method on the distribution function from the normal quantile, which lies below it; the distribution
+    function is concave there, so the steps climb monotonically. From 10,000 degrees of freedom, the Cornish-Fisher
+    expansion (error of order df^-3, below 1e-11 there)."""
+    z = _NORMAL.inv_cdf(q)
+    out = np.empty(df.shape)
     large = df >= 10_000
     out[large] = z + (z**3 + z) / (4 * df[large]) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df[large] ** 2)
-    small = (df >= 1) & ~large
-    if small.any():
-        nu = df[small]
+    if (~large).any():
+        nu = df[~large]
         lgamma = np.vectorize(math.lgamma, otypes=[float])
         log_norm = lgamma((nu + 1) / 2) - lgamma(nu / 2) - 0.5 * np.log(nu * math.pi)
         t = np.full(nu.shape, z)
@@ -345,7 +344,7 @@ def t_quantiles(q: float, df: np.ndarray) -> np.ndarray:
             t = t + step
             if (np.abs(step) <= 1e-13 * np.maximum(1.0, t)).all():
                 break
-        out[small] = t
+        out[~large] = t
     return out
 
 
