@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from .checks import Breach, Threshold, breaches
+from .judge import UNJUDGED
 from .marker import KolenaSpec, ModelRef
 from .report.properties import ItemRow, scalar_metrics
 from .report.text import failure_text, regression_text
@@ -124,6 +125,7 @@ class Verdict:
     comparisons: list[Any]  # checks.regression.Comparison
     text: str = ""
     worst_count: int = 5  # how many worst samples a failing item lists (the marker's `worst=`)
+    note: str = ""  # what the row's note says before the checks' notes
 
     @property
     def failed(self) -> bool:
@@ -152,7 +154,8 @@ class Verdict:
         if self.failed and param.test_case is not None:
             row.worst = self.worst(result)
         row.note = "; ".join(
-            [f"{c.metric} not judged: {c.reason}" for c in self.comparisons if c.test is None]
+            ([self.note] if self.note else [])
+            + [f"{c.metric} not judged: {c.reason}" for c in self.comparisons if c.test is None]
             + [f"{c.metric} underpowered" for c in self.comparisons if c.underpowered]
         )
         return row
@@ -172,8 +175,12 @@ def decide(
         texts.append(failure_text(title, broken, len(rules), result.samples, spec.worst, result.metrics))
     if regressed == "regressed":
         texts.append(regression_text(title, source, comparisons))
-    outcome = "failed" if broken else (regressed or "passed")
-    return Verdict(outcome, rules, broken, comparisons, "\n".join(texts), spec.worst)
+    unjudged = regressed == UNJUDGED
+    if unjudged:
+        texts.append(f"{title}: {source}")
+    outcome = "failed" if broken or unjudged else (regressed or "passed")
+    note = "nothing to compare in the baseline" if unjudged else ""
+    return Verdict(outcome, rules, broken, comparisons, "\n".join(texts), spec.worst, note)
 
 
 VERDICT: pytest.StashKey[Verdict] = pytest.StashKey()

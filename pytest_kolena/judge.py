@@ -40,19 +40,25 @@ CaseKey = tuple[str | None, str | None]  # (test case name or None for the suite
 class RunJudgement:
     """The regression outcome of each item of a model's run: "regressed", "improved", "new" or None."""
 
-    source: str  # what the baseline was: "model 'x' in run 2026... (tag main)"
+    source: str  # what the baseline was: "model 'x' in run 2026... (tag main)"; for an unjudged run, why
     outcomes: dict[CaseKey, tuple[str | None, list[Comparison]]]
+    default: tuple[str | None, list[Comparison]] = (None, [])  # the outcome of an item not in `outcomes`
 
     def of(self, test_case: str | None, configuration: str | None) -> tuple[str | None, list[Comparison], str]:
-        outcome, comparisons = self.outcomes.get((test_case, configuration), (None, []))
+        outcome, comparisons = self.outcomes.get((test_case, configuration), self.default)
         return outcome, comparisons, self.source
 
 
+IDENTICAL = "identical to the baseline (every metric of the model run equals its baseline's)"
+UNJUDGED = "unjudged"  # the outcome of a model run that its baseline holds nothing of
+
+
 def judge_run(
-    spec: KolenaSpec, run: Any, entries: dict[str | None, Any], source: str, judging: Judging, runs: int
+    spec: KolenaSpec, run: Any, entries: dict[str | None, Any], source: str, judging: Judging
 ) -> RunJudgement:
-    """`entries`: the baseline entry of each configuration (None where the baseline has none); `runs`: how many
-    model runs of the session share the false-alarm budget."""
+    """`entries`: the baseline entry of each configuration (None where the baseline has none). The checks of the
+    model run are one family at level alpha, whatever else the session selected or ran; a run whose metrics all equal
+    the baseline's is not judged (it spends no false-alarm budget and could not regress)."""
     outcomes: dict[CaseKey, tuple[str | None, list[Comparison]]] = {}
     for configuration_name, entry in entries.items():
         outcomes[(None, configuration_name)] = ("new" if entry is None else None, [])
@@ -64,7 +70,10 @@ def judge_run(
             outcomes[key] = ("new", [])
         elif case.metrics is not None and spec.regression.for_case(case.name):
             checks += [(key, c) for c in _case_checks(spec, case, entry, judging)]
-    decided = decide([c for _, c in checks], judging, runs)
+    if checks and all(c.candidate == c.baseline for _, c in checks):
+        decided = [dataclasses.replace(c, test=None, reason=IDENTICAL) for _, c in checks]
+    else:
+        decided = decide([c for _, c in checks], judging, 1)
     by_case: dict[CaseKey, list[Comparison]] = {}
     for (key, _), comparison in zip(checks, decided):
         by_case.setdefault(key, []).append(comparison)
@@ -73,6 +82,32 @@ def judge_run(
         outcome = "regressed" if "regressed" in verdicts else "improved" if "improved" in verdicts else None
         outcomes[key] = (outcome, comparisons)
     return RunJudgement(source, outcomes)
+
+
+def unjudged_run(baseline: Any, test: str, suite: str, model: str) -> RunJudgement:
+    """The judgement of a model run that the baseline holds nothing of: every item fails, saying what it holds."""
+    text = (
+        f"nothing to compare: the baseline {baseline.source} holds no run of model '{model}' in {test} on {suite}; "
+        f"it holds {holdings(baseline)}. A renamed test function or model? Store a baseline of it (--kolena-tag, or "
+        "--kolena-update-baseline for baseline files), compare it with another model's run (baseline_models=), or "
+        "accept model runs new to the baseline (kolena_unjudged = pass)"
+    )
+    return RunJudgement(text, {}, default=(UNJUDGED, []))
+
+
+def holdings(baseline: Any) -> str:
+    """What a baseline holds, by test function: its models and suites."""
+    tests: dict[str, tuple[set[str], set[str]]] = {}
+    for test, suite, model, _ in baseline.entries:
+        models, suites = tests.setdefault(test or "(any test function)", (set(), set()))
+        models.add(model)
+        suites.add(suite)
+    if not tests:
+        return "nothing"
+    return "; ".join(
+        f"{test} (models {', '.join(sorted(models))}; suites {', '.join(sorted(suites))})"
+        for test, (models, suites) in sorted(tests.items())
+    )
 
 
 def _pairs(case: Any, entry: Any) -> list[tuple[Any, dict]]:

@@ -176,6 +176,13 @@ def add_options(parser: pytest.Parser) -> None:
         help="correction over all regression checks of a run: bh (Benjamini-Hochberg), holm, or none",
     )
     ini(
+        "kolena_unjudged",
+        type="string",
+        default="fail",
+        help="a model run that the baseline holds nothing of (a renamed test or model): fail its items, or pass "
+        "them as new",
+    )
+    ini(
         "kolena_min_samples",
         type="int",
         default=20,
@@ -237,6 +244,7 @@ class Settings:
     resamples: int = 200
     min_samples: int = 20
     error_control: str = "bh"
+    unjudged: str = "fail"  # a model run the baseline holds nothing of: "fail" or "pass"
     force: bool = False
     discover: bool = False
     discover_fail: bool = False
@@ -287,6 +295,7 @@ class Settings:
             resamples=_number(config, "kolena_resamples", int),
             min_samples=_number(config, "kolena_min_samples", int),
             error_control=str(ini("kolena_error_control") or "bh").strip().lower(),
+            unjudged=str(ini("kolena_unjudged") or "fail").strip().lower(),
             force=bool(option("kolena_force")),
             discover=bool(option("kolena_discover") or option("kolena_discover_fail") or ini("kolena_discover"))
             or bool(ini("kolena_discover_fail")),
@@ -317,6 +326,8 @@ class Settings:
             raise pytest.UsageError(
                 f"kolena: kolena_error_control is {self.error_control!r}: give bh (Benjamini-Hochberg), holm or none"
             )
+        if self.unjudged not in ("fail", "pass"):
+            raise pytest.UsageError(f"kolena: kolena_unjudged is {self.unjudged!r}: give fail or pass")
         if self.min_samples < 2:
             raise pytest.UsageError(f"kolena: kolena_min_samples is {self.min_samples}: give at least 2, e.g. 20")
         if self.discover_min_size < 4:

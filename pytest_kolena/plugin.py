@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 _SETTINGS: pytest.StashKey[Settings] = pytest.StashKey()
 _SESSION: pytest.StashKey[KolenaSession] = pytest.StashKey()
 _ROWS = "kolena-rows"
+_FACTS = "kolena_selection"
 _WORDS = {
     "regressed": ("failed", "R", "REGRESSED"),
     "improved": ("passed", "I", "IMPROVED"),
@@ -49,6 +50,16 @@ class _RunIdToWorkers:
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["kolena_run_id"] = self.run_id
 
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """A worker's selection facts, for the controller to judge with every worker's."""
+        facts = getattr(node, "workeroutput", {}).get(_FACTS)
+        if facts is not None:
+            from .selection import SelectionFacts
+
+            rows = node.config.pluginmanager.get_plugin(_ROWS)
+            rows.selection = rows.selection or SelectionFacts()
+            rows.selection.merge(SelectionFacts.from_dict(facts))
+
 
 class _ItemRows:
     """The rows of the kolena items, from their teardown reports: on the xdist controller, every worker's too."""
@@ -57,6 +68,7 @@ class _ItemRows:
         self.rows: list[Any] = []
         self.finish_lines: list[str] = []
         self.slice_lines: list[str] = []
+        self.selection: Any = None  # the workers' SelectionFacts, merged on the controller
         self._messages: dict[str, str] = {}  # node id -> the text of its failed setup or call
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -176,17 +188,39 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _SESSION in session.config.stash:
+        session.config.stash[_SESSION].note_collected(session.items)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Write the run to the store (each xdist worker its part; the controller the item rows)."""
+    """Write the run to the store (each xdist worker its part; the controller the item rows); on the controller,
+    a session that did not test what was asked exits non-zero."""
     config = session.config
     rows = config.pluginmanager.get_plugin(_ROWS)
+    settings = config.stash[_SETTINGS]
+    errors = []
+    if _SESSION in config.stash or rows.rows or rows.selection is not None:
+        from .selection import SelectionFacts, selection_errors
+
+        facts = rows.selection or SelectionFacts()
+        if _SESSION in config.stash:
+            facts.merge(config.stash[_SESSION].selection)
+        if settings.is_worker:
+            config.workeroutput[_FACTS] = facts.to_dict()  # type: ignore[attr-defined]
+        elif session.exitstatus != pytest.ExitCode.INTERRUPTED:  # (a collection error says enough)
+            errors = selection_errors(settings.models, facts, [row.verdict for row in rows.rows])
     if _SESSION in config.stash or rows.rows:
         from .session import finish
 
-        finished = finish(config.stash[_SETTINGS], config.stash.get(_SESSION, None), rows.rows)
+        finished = finish(settings, config.stash.get(_SESSION, None), rows.rows)
         rows.finish_lines, rows.slice_lines = finished.lines, finished.slice_lines
         if finished.fails and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if errors:
+        rows.finish_lines = [*rows.finish_lines, *errors]
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -17,10 +17,11 @@ from ._gc import no_cyclic_gc
 from .data import StorageOptions, SuiteError, list_suites, load_suite
 from .engine.results import RunResults, TestCaseResult
 from .items import MODEL_NAME, VERDICT, ItemResult, KolenaParam, Verdict, decide, expand
-from .judge import RunJudgement, judge_run
-from .marker import KolenaSpec, MarkerError, ModelRef, read_marker
+from .judge import RunJudgement, judge_run, unjudged_run
+from .marker import KolenaSpec, MarkerError, read_marker
 from .options import Settings
 from .report.progress import ProgressLine
+from .selection import SelectionFacts, Unselected, did_you_mean
 from .workflow import Model
 from .workflow.test_run import TestRun
 
@@ -54,8 +55,8 @@ class KolenaSession:
         self._judgements: dict[tuple, RunJudgement] = {}
         self._baseline: Any = None
         self._suite_exists: dict[str, bool] = {}  # the suites that `suites=` names, found at the data root or not
-        self._judged_runs: int | None = None  # K: the model runs judged against a baseline, counted once
         self.computed: dict[tuple[str, int], tuple[str, RunResults]] = {}  # what this process ran, per test
+        self.selection = SelectionFacts()  # the models of the kolena tests, and the items the selection left out
 
     # collection ----------------------------------------------------------------------------------------------
     def spec_for(self, item: pytest.Item) -> KolenaSpec | None:
@@ -91,15 +92,29 @@ class KolenaSession:
             return
         if not self.suites_of(spec):
             selected = ", ".join(self.settings.suites)
-            reason = f"runs on suites {', '.join(spec.suites or ())}; --kolena-suite selects {selected}"
+            reason = f"{test} runs on suites {', '.join(spec.suites or ())}; --kolena-suite selects {selected}"
             skip_id = "other-suite"
         else:
             selected = ", ".join(sorted(self.settings.models or []))
-            reason = f"--kolena-model {selected} selects none of the models: {', '.join(r.name for r in spec.models)}"
+            reason = f"--kolena-model {selected} selects none of the models of {test}: " + ", ".join(
+                r.name for r in spec.models
+            )
             skip_id = "no-model"
+        unselected = Unselected(reason, [r.name for r in spec.models])
         metafunc.parametrize(
-            "_kolena_param", [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=[skip_id]
+            "_kolena_param", [pytest.param(unselected, marks=pytest.mark.skip(reason=reason))], ids=[skip_id]
         )
+
+    def note_collected(self, items: Sequence[pytest.Item]) -> None:
+        """The selection's facts of the collected items (after -k and -m): the models of every kolena test, and
+        the kolena items that the selection left out."""
+        for spec in self._specs.values():
+            self.selection.add_models(ref.name for ref in spec.models)
+        for item in items:
+            callspec = getattr(item, "callspec", None)
+            param = callspec.params.get("_kolena_param") if callspec is not None else None
+            if isinstance(param, Unselected):
+                self.selection.leave_out(str(param), param.models)
 
     def suites_of(self, spec: KolenaSpec) -> list[str]:
         """The selected suites a test runs on: all of them, or those its marker's `suites=` names."""
@@ -109,6 +124,7 @@ class KolenaSession:
     def params(self, test: str, spec: KolenaSpec) -> list[KolenaParam]:
         """The items of a test function; loading its suites (and the baseline) here makes their errors collection
         errors."""
+        self.check_selected_suites()
         self.check_marker_suites(test, spec)
         self.baseline()
 
@@ -126,6 +142,21 @@ class KolenaSession:
                     f"test cases: {cases}"
                 )
         return params
+
+    def check_selected_suites(self) -> None:
+        """A selected suite that is not at the data root (a typo, another case) is an error of every kolena test,
+        never a test skipped for it: names match exactly."""
+        root = self.settings.data_root
+        unknown = [name for name in self.settings.suites if root is not None and not self.suite_exists(name)]
+        if unknown:
+            from .data.storage import METADATA_PATH, Storage
+
+            name, found = unknown[0], list_suites(root, self.storage)
+            url = Storage(root, self.storage).url(name, METADATA_PATH)
+            raise SuiteError(
+                f"--kolena-suite {name!r}: suite not found: {url} does not exist{did_you_mean(name, found)}; "
+                f"suites under {root}: {', '.join(found) or 'none'}"
+            )
 
     def check_marker_suites(self, test: str, spec: KolenaSpec) -> None:
         """A `suites=` name that is no suite at the data root (a typo) is a collection error, not a test skipped
@@ -258,10 +289,13 @@ class KolenaSession:
         model = param.model.model or request.getfixturevalue(param.model.fixture)
         if not isinstance(model, Model):
             pytest.fail(f"fixture '{param.model.fixture}' returned {type(model).__name__}, not a Model", pytrace=False)
+        request.node.stash[MODEL_NAME] = model.name
+        self.selection.add_models([model.name])
         wanted = self.settings.models
         if wanted is not None and model.name not in wanted and param.model.fixture not in wanted:
-            pytest.skip(f"--kolena-model {', '.join(sorted(wanted))} does not select model '{model.name}'")
-        request.node.stash[MODEL_NAME] = model.name
+            reason = f"--kolena-model {', '.join(sorted(wanted))} does not select model '{model.name}'"
+            self.selection.leave_out(reason)
+            pytest.skip(reason)
         self.current_nodeid = request.node.nodeid  # where a progress line is written
         try:
             return self.item_result(self.spec_for(request.node), param, model)
@@ -272,34 +306,8 @@ class KolenaSession:
     def verdict(self, item: pytest.Item, param: KolenaParam, result: ItemResult) -> Verdict:
         """Decide the item's verdict, once, and keep it on the item for its report."""
         spec = self.spec_for(item)
-        if self._judged_runs is None and spec.regression.metrics():
-            self._judged_runs = self.judged_runs(item.session.items)
         verdict = item.stash[VERDICT] = decide(spec, param, result, self.regression(spec, param, result))
         return verdict
-
-    def judged_runs(self, items: list[pytest.Item]) -> int:
-        """K, the model runs that share the session's false-alarm budget: those with regression rules among the
-        items selected to run (deselected items and `skip`-marked tests left out). A fixture's model is known by its
-        Model.name only when the fixture runs: under --kolena-model, the fixtures of a test count for at most the
-        selected names that its other models do not take (an upper bound: K never too small)."""
-        models: dict[tuple[str, str], set[ModelRef]] = {}
-        for item in items:
-            param = param_of(item)
-            spec = self._specs.get(param.test) if param is not None else None
-            if spec is not None and spec.regression.metrics() and item.get_closest_marker("skip") is None:
-                models.setdefault((param.test, param.suite), set()).add(param.model)
-        return sum(self._selected_runs(refs) for refs in models.values())
-
-    def _selected_runs(self, refs: set[ModelRef]) -> int:
-        """How many of a test's models on a suite run: every object (collection kept the selected ones only), and
-        the fixtures that --kolena-model may select."""
-        wanted = self.settings.models
-        fixtures = {ref for ref in refs if ref.model is None}
-        if wanted is None:
-            return len(refs)
-        named = {ref for ref in fixtures if ref.fixture in wanted}
-        free = set(wanted) - {ref.name for ref in refs if ref.model is not None}
-        return len(refs) - len(fixtures) + len(named) + min(len(fixtures - named), len(free))
 
     def item_result(self, spec: KolenaSpec, param: KolenaParam, model: Model) -> ItemResult:
         """The results of one item; an inference or evaluator failure that touches it raises ItemError."""
@@ -361,11 +369,14 @@ class KolenaSession:
             model = spec.baseline_models.get(run.model.name, run.model.name)
             entries = {name: baseline.entry(param.test, param.suite, model, name) for name in spec.configuration_names}
             source = f"model '{model}' in {baseline.source}" if model != run.model.name else baseline.source
-            settings = self.settings
+            settings = self.settings  # (a run that writes the baseline files records what they did not hold)
+            unjudged = settings.unjudged == "fail" and not settings.update_baseline and spec.regression.metrics()
+            if unjudged and not any(entries.values()):
+                self._judgements[key] = unjudged_run(baseline, param.test, param.suite, model)
+                return self._judgements[key].of(param.test_case, param.configuration)
             judging = Judging(settings.confidence, settings.resamples, settings.min_samples, settings.error_control)
-            runs = max(1, self._judged_runs or 0)
             with no_cyclic_gc():
-                self._judgements[key] = judge_run(spec, run, entries, source, judging, runs)
+                self._judgements[key] = judge_run(spec, run, entries, source, judging)
         return self._judgements[key].of(param.test_case, param.configuration)
 
     def discover(self, record: Any, test: str, run: RunResults) -> None:

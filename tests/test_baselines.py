@@ -135,8 +135,19 @@ def test_improvement_passes_as_improved(project, monkeypatch):
     result.stdout.fnmatch_lines(["*test_kp?candidate-300-W:basic-nme-threshold-0.08? IMPROVED*"])
 
 
-def test_missing_baseline_is_new(project, monkeypatch):
+def test_a_missing_baseline_fails_unless_the_project_accepts_new_model_runs(project, monkeypatch):
+    """Not a crash; a failure that says what the baseline holds, or "new" where kolena_unjudged = pass."""
     (project.path / "baselines").mkdir()
+    result = run(project, monkeypatch, "base", "--kolena-baseline", "baselines/", "-v")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*model 'mean-shape' on 300-W :: basic at nme-threshold-0.08: nothing to compare: the baseline "
+            "*baselines/ holds no run of model 'mean-shape' in test_kp.py::test_kp on 300-W; it holds nothing.*"
+            "(kolena_unjudged = pass)",
+        ]
+    )
+    project.makeini(project.path.joinpath("tox.ini").read_text() + "\nkolena_unjudged = pass\n")
     result = run(project, monkeypatch, "base", "--kolena-baseline", "baselines/", "-v")
     assert result.ret == 0
     result.stdout.fnmatch_lines(

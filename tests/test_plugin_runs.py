@@ -207,7 +207,7 @@ def test_unknown_suite_fails_at_once_listing_the_suites(pytester):
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
         [
-            f"kolena: suite 'AFLW' not found: {DATA}/AFLW/meta/metadata.csv does not exist; suites under {DATA}: 300-W, breast-cancer"
+            f"kolena: --kolena-suite 'AFLW': suite not found: {DATA}/AFLW/meta/metadata.csv does not exist; suites under {DATA}: 300-W, breast-cancer"
         ]
     )
 
@@ -401,7 +401,9 @@ def test_suites_from_an_s3_bucket(pytester, s3_data_root, s3_endpoint):
     missing = pytester.runpytest_subprocess(
         "--kolena-suite=AFLW", f"--kolena-data={s3_data_root}", "-o", f"kolena_s3_endpoint={s3_endpoint}"
     )
-    missing.stdout.fnmatch_lines([f"kolena: suite 'AFLW' not found: *; suites under {s3_data_root}: 300-W"])
+    missing.stdout.fnmatch_lines(
+        [f"kolena: --kolena-suite 'AFLW': suite not found: *; suites under {s3_data_root}: 300-W"]
+    )
 
 
 FIXTURES_MODULE = """

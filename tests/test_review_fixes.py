@@ -24,7 +24,7 @@ SCHEMA = json.loads((ROOT / "pytest_kolena" / "report" / "schema.json").read_tex
 HEAD = """
 import pytest
 from examples.facial_keypoints.workflow import (
-    KeypointsEvaluator, MEAN_SHAPE, Model, NmeThreshold, degraded_model, mean_shape_infer, mean_shape_model,
+    KeypointsEvaluator, MEAN_SHAPE, Model, NmeThreshold, degraded_model, mean_shape_infer, mean_shape_model, wf,
 )
 
 FAILING = ("einstein-000.jpg", "einstein-001.jpg", "einstein-002.jpg")
@@ -58,6 +58,11 @@ def test_{name}(kolena_result):
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    return keypoints_project(pytester)
+
+
+def keypoints_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytester project on the embedded 300-W suite, stratified by `mirrored`; its tests by `write_tests`."""
     pytester.makeini(f"[pytest]\nkolena_data = {DATA}\nkolena_stratify = mirrored\n")
     pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
     pytester.syspathinsert(ROOT)
