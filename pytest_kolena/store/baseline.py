@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..options import is_baseline_file
-from .damage import StoreError, warn_once
+from .damage import StoreError, warn
 from .runs import RunInfo, RunStore
 
 
@@ -169,8 +169,8 @@ def resolve(ref: str, store: RunStore, suites: list[str], cwd: str | None = None
 
 
 def find_run(ref: str, store: RunStore, cwd: str | None = None, what: str = "run") -> RunInfo:
-    """The complete run a reference names: a run id, else the latest run with that tag, that model, or that git
-    commit; `latest` is the latest run. Incomplete runs it would have taken are said in a StoreWarning (or in the
+    """The complete run a reference names: a run id, else the latest complete run with that tag, that model, or
+    that git commit; `latest` is the latest complete run. Incomplete runs it would have taken are said in a StoreWarning (or in the
     BaselineError when nothing is left); a BaselineError lists the store's tags when nothing matches."""
     runs = store.runs()
     kind, matched = _matching(ref, runs, cwd)
@@ -190,7 +190,7 @@ def find_run(ref: str, store: RunStore, cwd: str | None = None, what: str = "run
             f"{len(runs)} runs there, tags: {', '.join(tags) or 'none'}" + (f"; {_skipped(skipped)}" if skipped else "")
         )
     if skipped:
-        warn_once(f"kolena: {what} {ref!r} is run {chosen.run_id} of {chosen.time}; {_skipped(skipped)}")
+        warn(f"kolena: {what} {ref!r} is run {chosen.run_id} of {chosen.time}; {_skipped(skipped)}")
     return chosen
 
 

@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 from ._fs import filesystem, join
-from .damage import StoreError, damaged, read, warn_once
+from .damage import StoreError, damaged, read, warn
 
 
 def _encode(inference: Any) -> str:
@@ -89,7 +89,7 @@ class InferenceCache:
                 if not {"sample", "inference"} <= set(table.column_names):
                     raise StoreError(damaged(self.fs, path, f"no sample and inference columns: {table.column_names}"))
             except StoreError as error:  # its samples are inferred again, into new chunks
-                warn_once(
+                warn(
                     f"kolena: inference cache file {error}; its inferences are made again (the file is left "
                     "as it is: delete it to stop this warning)"
                 )
