@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 import os
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +224,32 @@ def is_baseline_file(ref: str) -> bool:
     return ref.endswith(".json") or ref.endswith(("/", os.sep)) or os.path.isdir(ref)
 
 
+PATH_OPTIONS = ("--kolena-report", "--kolena-data", "--kolena-store")  # and --kolena-baseline naming files
+
+
+def refuse_space_form(args: Sequence[str]) -> None:
+    """A UsageError for an option whose value is a path or URL given as a separate argument (`--kolena-report
+    PATH`), on the command line or in PYTEST_ADDOPTS: pytest picks the rootdir and ini file from those arguments
+    before it knows the options of plugins, takes an existing path among them for a test path, and the run then
+    loses its configuration (on a rerun, once the report exists). Refused whatever the value, so that a command
+    that works once works every time; `--kolena-report=PATH` is never mistaken."""
+    for where, given in (("in PYTEST_ADDOPTS ", shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))), ("", args)):
+        for name, value in itertools.pairwise(given):
+            if name == "--":
+                break
+            if name in PATH_OPTIONS or (name == "--kolena-baseline" and names_files(value)):
+                raise pytest.UsageError(
+                    f"kolena: {name} {value} {where}as two arguments: give {name}={value} (one argument, with '='); "
+                    "pytest takes an existing path given apart for a test path, and then looks for the rootdir and "
+                    "the ini file from there"
+                )
+
+
+def names_files(ref: str) -> bool:
+    """A baseline reference that is, or may be taken for, a path: a baseline file or folder, or any existing path."""
+    return is_baseline_file(ref) or os.path.exists(ref)
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Every option and ini key of a session, typed, with folders resolved: read once, at configure."""
@@ -269,6 +298,8 @@ class Settings:
         rootdir = str(config.rootpath)
         inidir = str(config.inipath.parent) if config.inipath else rootdir
         workerinput = getattr(config, "workerinput", None) or {}
+        if not workerinput:  # (a worker runs with the controller's options, checked there)
+            refuse_space_form(config.invocation_params.args)
         data_root = option("kolena_data") or ini("kolena_data") or None
         baseline = option("kolena_baseline") or ini("kolena_baseline") or None
         if baseline is not None:

@@ -7,6 +7,7 @@ is collected, and the report rows' module when a kolena item reports.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -74,13 +75,21 @@ class _ItemRows:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         kolena = any(k == "kolena.suite" for k, _ in report.user_properties)
         if kolena and report.failed and report.when != "teardown":
-            self._messages[report.nodeid] = report.longreprtext
+            self._messages[report.nodeid] = self.failure_text(report)
         if kolena and report.when == "teardown":
             from .report.properties import ItemRow
 
             row = ItemRow.from_properties(list(report.user_properties))
             row.message = self._messages.pop(report.nodeid, "")
             self.rows.append(row)
+
+    @staticmethod
+    def failure_text(report: pytest.TestReport) -> str:
+        """The report's failure text as a serial run shows it: on the xdist controller, without the line that names
+        the worker, its platform and its Python (`[gw0] linux -- Python 3.11.7 /path/to/python`)."""
+        local = copy.copy(report)
+        vars(local).pop("node", None)  # (pytest writes that line for a report that came from a worker node)
+        return local.longreprtext
 
 
 def _session(config: pytest.Config) -> KolenaSession:

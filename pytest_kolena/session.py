@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from collections.abc import Iterator, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -186,7 +187,7 @@ class KolenaSession:
         key = (spec.workflow.name, name, tuple(sorted(map(str, columns.items()))), tuple(map(str, stratify)))
         if key not in self._suites:
             if self.settings.data_root is None:
-                raise SuiteError("no data root: give --kolena-data ROOT or set kolena_data in the pytest config")
+                raise SuiteError("no data root: give --kolena-data=ROOT or set kolena_data in the pytest config")
             root, encoding = self.settings.data_root, self.settings.encoding
             self._suites[key] = load_suite(  # (which pauses the collector itself)
                 spec.workflow, name, root, columns=columns, stratify=stratify, options=self.storage, encoding=encoding
@@ -520,12 +521,15 @@ def write_reports(settings: Settings, store: Any, stored: list[dict[str, Any]]) 
 
 
 def write_empty_reports(settings: Settings, record: Any) -> list[str]:
-    """The --kolena-report files of a run without kolena items (all deselected or skipped): reports that say so,
-    not silence."""
+    """The --kolena-report files of a run without kolena items (all deselected or skipped, or a collection error):
+    reports that say so, not silence; a report file that exists is kept, an earlier run's report is worth more."""
     from .report.document import run_document
 
+    kept = [path for path in settings.reports if os.path.exists(path)]
+    lines = [f"kolena: report {path} kept as it was: no kolena item ran to rewrite it" for path in kept]
     info = SimpleNamespace(run_id=record.run_id, time=record.time, tag=record.tag, git_commit=record.git_commit)
-    return _write_all(run_document(info, []), settings.reports, " (no kolena items ran)")
+    new = [path for path in settings.reports if path not in kept]
+    return lines + _write_all(run_document(info, []), new, " (no kolena items ran)")
 
 
 def _write_all(document: dict[str, Any], paths: Sequence[str], note: str = "") -> list[str]:

@@ -138,7 +138,7 @@ def test_improvement_passes_as_improved(project, monkeypatch):
 def test_a_missing_baseline_fails_unless_the_project_accepts_new_model_runs(project, monkeypatch):
     """Not a crash; a failure that says what the baseline holds, or "new" where kolena_unjudged = pass."""
     (project.path / "baselines").mkdir()
-    result = run(project, monkeypatch, "base", "--kolena-baseline", "baselines/", "-v")
+    result = run(project, monkeypatch, "base", "--kolena-baseline=baselines/", "-v")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
@@ -148,7 +148,7 @@ def test_a_missing_baseline_fails_unless_the_project_accepts_new_model_runs(proj
         ]
     )
     project.makeini(project.path.joinpath("tox.ini").read_text() + "\nkolena_unjudged = pass\n")
-    result = run(project, monkeypatch, "base", "--kolena-baseline", "baselines/", "-v")
+    result = run(project, monkeypatch, "base", "--kolena-baseline=baselines/", "-v")
     assert result.ret == 0
     result.stdout.fnmatch_lines(
         ["*test_kp?candidate-300-W:basic-nme-threshold-0.08? NEW*", "kolena suite 300-W: 7 new"]
@@ -156,7 +156,7 @@ def test_a_missing_baseline_fails_unless_the_project_accepts_new_model_runs(proj
 
 
 def test_update_baseline_rewrites_the_file(project, monkeypatch):
-    run(project, monkeypatch, "base", "--kolena-baseline", "baselines/", "--kolena-update-baseline")
+    run(project, monkeypatch, "base", "--kolena-baseline=baselines/", "--kolena-update-baseline")
     written = json.loads((project.path / "baselines" / "300-W.json").read_text())
     entry = written["tests"]["test_kp.py::test_kp"]["mean-shape"]["configurations"]["nme-threshold-0.08"]
     assert entry["test_cases"]["300-W :: basic"]["mean_nme"] == pytest.approx(0.1896, abs=1e-4)
@@ -164,8 +164,8 @@ def test_update_baseline_rewrites_the_file(project, monkeypatch):
     assert any(name.startswith("images/einstein-000.jpg#") for name in entry["samples"])  # locator + its box
     inferences = written["tests"]["test_kp.py::test_kp"]["mean-shape"]["inferences"]
     assert inferences.keys() == entry["samples"].keys()  # what a baseline recomputes its metrics from
-    assert run(project, monkeypatch, "base", "--kolena-baseline", "baselines/").ret == 0
-    assert run(project, monkeypatch, "nose-worse", "--kolena-baseline", "baselines/300-W.json").ret == 1
+    assert run(project, monkeypatch, "base", "--kolena-baseline=baselines/").ret == 0
+    assert run(project, monkeypatch, "nose-worse", "--kolena-baseline=baselines/300-W.json").ret == 1
 
 
 def test_unknown_baseline_says_what_exists(project, monkeypatch):
@@ -207,7 +207,7 @@ def test_xdist_infers_each_sample_once(project, monkeypatch):
 
 
 def test_store_on_s3(project, monkeypatch, s3_endpoint):
-    store = ["--kolena-store", "s3://kolena-runs/team", "-o", f"kolena_s3_endpoint={s3_endpoint}"]
+    store = ["--kolena-store=s3://kolena-runs/team", "-o", f"kolena_s3_endpoint={s3_endpoint}"]
     import s3fs
 
     s3fs.S3FileSystem(endpoint_url=s3_endpoint).mkdir("kolena-runs")

@@ -254,7 +254,7 @@ def test_update_baseline_refuses_a_failed_run_unless_forced(project, monkeypatch
     base = flip(labels, rng.choice(200, 20, replace=False))
     worse = flip(base, rng.choice(np.flatnonzero(base == labels), 40, replace=False))
     pytester = project(frame_of(labels, base=base, worse=worse), '{"accuracy": "+0.01"}')
-    args = ["--kolena-baseline", "baselines/", "--kolena-update-baseline"]
+    args = ["--kolena-baseline=baselines/", "--kolena-update-baseline"]
     assert run(pytester, monkeypatch, "base", *args).ret == 0
     written = (pytester.path / "baselines" / "classes.json").read_text()
     refused = run(pytester, monkeypatch, "worse", *args)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..options import is_baseline_file
+from .damage import StoreError, warn
 from .runs import RunInfo, RunStore
 
 
@@ -92,21 +93,29 @@ def read_file(ref: str, suites: list[str], must_exist: bool = True) -> Baseline:
         if not path.exists():
             continue
         try:
-            data = json.loads(path.read_text())
-        except ValueError as error:
-            raise BaselineError(f"{path}: not a baseline file: {error}") from None
-        tests = data["tests"] if "tests" in data else {"": _first_format(data.get("models", {}))}
-        for test, models in tests.items():
-            for model, content in models.items():
-                for configuration, values in content.get("configurations", {}).items():
-                    key = (test, suite, model, configuration if configuration != "-" else "")
-                    baseline.entries[key] = BaselineEntry(
-                        case_metrics=values.get("test_cases", {}),
-                        suite_metrics=values.get("suite_metrics", {}),
-                        samples=values.get("samples", {}),
-                        inferences=content.get("inferences", {}),
-                    )
+            baseline.entries |= _file_entries(suite, json.loads(path.read_text()))
+        except (ValueError, AttributeError, TypeError) as error:  # cut short, or not the shape of a baseline file
+            raise BaselineError(
+                f"{path} ({path.stat().st_size:,} bytes) is damaged: not a baseline file: {error}; fix or delete "
+                "it (or rewrite it with --kolena-update-baseline)"
+            ) from None
     return baseline
+
+
+def _file_entries(suite: str, data: dict[str, Any]) -> dict[EntryKey, BaselineEntry]:
+    """The entries of one suite's baseline file."""
+    entries = {}
+    tests = data["tests"] if "tests" in data else {"": _first_format(data.get("models", {}))}
+    for test, models in tests.items():
+        for model, content in models.items():
+            for configuration, values in content.get("configurations", {}).items():
+                entries[(test, suite, model, configuration if configuration != "-" else "")] = BaselineEntry(
+                    case_metrics=values.get("test_cases", {}),
+                    suite_metrics=values.get("suite_metrics", {}),
+                    samples=values.get("samples", {}),
+                    inferences=content.get("inferences", {}),
+                )
+    return entries
 
 
 def _first_format(models: dict[str, Any]) -> dict[str, Any]:
@@ -152,28 +161,62 @@ def resolve(ref: str, store: RunStore, suites: list[str], cwd: str | None = None
     if is_baseline_file(ref):
         return read_file(ref, suites, must_exist)
     chosen = find_run(ref, store, cwd, "baseline")
-    return Baseline.from_rows(
-        store.rows(chosen.run_id), f"run {chosen.run_id}" + (f" (tag {chosen.tag})" if chosen.tag else "")
-    )
+    try:
+        rows = store.rows(chosen.run_id)
+    except StoreError as error:
+        raise BaselineError(f"baseline run {chosen.run_id}: {error}") from None
+    return Baseline.from_rows(rows, f"run {chosen.run_id}" + (f" (tag {chosen.tag})" if chosen.tag else ""))
 
 
 def find_run(ref: str, store: RunStore, cwd: str | None = None, what: str = "run") -> RunInfo:
-    """The run a reference names: a run id, else the latest run with that tag, that model, or that git commit;
-    `latest` is the latest run. A BaselineError lists the store's tags when nothing matches."""
+    """The complete run a reference names: a run id, else the latest complete run with that tag, that model, or
+    that git commit; `latest` is the latest complete run. Incomplete runs it would have taken are said in a StoreWarning (or in the
+    BaselineError when nothing is left); a BaselineError lists the store's tags when nothing matches."""
     runs = store.runs()
-    if ref == "latest" and runs:
-        return runs[-1]
-    by_id = [r for r in runs if r.run_id == ref]
-    by_tag = [r for r in runs if r.tag == ref]
-    by_model = [r for r in runs if ref in r.models]
-    commit = git_commit(ref, cwd) if not (by_id or by_tag or by_model) else None
-    by_commit = [r for r in runs if commit and r.git_commit == commit]
-    chosen = (by_id or by_tag or by_model or by_commit or [None])[-1]
+    kind, matched = _matching(ref, runs, cwd)
+    unread = [r for r in runs if not r.time and r not in matched and kind != "run id"]  # tag, models: unknown
+    candidates = [r for r in matched if r.complete]
+    chosen = candidates[-1] if candidates else None
+    skipped = [
+        r for r in [*matched, *unread] if not r.complete and (chosen is None or not r.time or r.time >= chosen.time)
+    ]
+    if chosen is None and matched:
+        raise BaselineError(f"{what} {ref!r}: no complete run{_by(kind)} in {store.url}; {_skipped(skipped)}")
     if chosen is None:
         tags = sorted({r.tag for r in runs if r.tag})
         kinds = "baseline file, run id" if what == "baseline" else "run id"
         raise BaselineError(
             f"{what} {ref!r} is no {kinds}, tag, model name or git ref with a run in {store.url}; "
-            f"{len(runs)} runs there, tags: {', '.join(tags) or 'none'}"
+            f"{len(runs)} runs there, tags: {', '.join(tags) or 'none'}" + (f"; {_skipped(skipped)}" if skipped else "")
         )
+    if skipped:
+        warn(f"kolena: {what} {ref!r} is run {chosen.run_id} of {chosen.time}; {_skipped(skipped)}")
     return chosen
+
+
+def _matching(ref: str, runs: list[RunInfo], cwd: str | None) -> tuple[str, list[RunInfo]]:
+    """What kind of reference `ref` is, and the runs it names, oldest first (incomplete ones included)."""
+    if ref == "latest":
+        return "latest", runs
+    for kind, names in (
+        ("run id", lambda r: r.run_id == ref),
+        ("tag", lambda r: r.tag == ref),
+        ("model", lambda r: ref in r.models),
+    ):
+        found = [r for r in runs if names(r)]
+        if found:
+            return kind, found
+    commit = git_commit(ref, cwd)
+    found = [r for r in runs if commit and r.git_commit == commit]
+    return ("git ref" if found else ""), found
+
+
+def _by(kind: str) -> str:
+    return "" if kind == "latest" else f" with that {kind.replace('run ', '')}"
+
+
+def _skipped(runs: list[RunInfo], most: int = 5) -> str:
+    """`skipped 2 incomplete runs: run X (tag main): why; ...`."""
+    named = [f"run {r.run_id}" + (f" (tag {r.tag})" if r.tag else "") + f": {r.problem}" for r in runs[-most:]]
+    more = f"; and {len(runs) - most} more" if len(runs) > most else ""
+    return f"skipped {len(runs)} incomplete run{'s' if len(runs) != 1 else ''}: " + "; ".join(reversed(named)) + more

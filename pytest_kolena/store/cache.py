@@ -3,7 +3,8 @@ with a fingerprint of the model's infer code: an inference made by other code is
 changed while its `version` did not is inferred again, and the run says so).
 
 Each writer appends its own Parquet chunks (flushed every few seconds and at the end, also on Ctrl-C), so that
-concurrent writers never touch one file and an interrupted run keeps what it inferred.
+concurrent writers never touch one file and an interrupted run keeps what it inferred. A chunk that does not read is
+said once and its samples are inferred again.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import uuid
 from typing import Any
 
 from ._fs import filesystem, join
+from .damage import StoreError, damaged, read, warn
 
 
 def _encode(inference: Any) -> str:
@@ -82,8 +84,16 @@ class InferenceCache:
         for path in sorted(self.fs.ls(self.folder, detail=False)):
             if not path.endswith(".parquet"):
                 continue
-            with self.fs.open(path, "rb") as handle:
-                table = pq.read_table(handle)
+            try:
+                table = read(self.fs, path, pq.read_table)
+                if not {"sample", "inference"} <= set(table.column_names):
+                    raise StoreError(damaged(self.fs, path, f"no sample and inference columns: {table.column_names}"))
+            except StoreError as error:  # its samples are inferred again, into new chunks
+                warn(
+                    f"kolena: inference cache file {error}; its inferences are made again (the file is left "
+                    "as it is: delete it to stop this warning)"
+                )
+                continue
             codes = table.column("code").to_pylist() if "code" in table.column_names else [""] * table.num_rows
             for sample, text, code in zip(
                 table.column("sample").to_pylist(), table.column("inference").to_pylist(), codes

@@ -7,17 +7,23 @@ and, once per test function and suite, under model "": `membership` (a test case
 workflow's data types, `module:qualname`) and, in runs that write reports, `test_sample` (a sample's test sample
 and ground truth). The run's tag, time, git commit and models sit in the file's metadata, with the versions. Values
 are JSON text: nothing is pickled.
+
+A run is complete when every file of it reads and its controller's part (`main.parquet`, written last: after every
+xdist worker wrote its own) is there; a file that does not read is named, and left as it is.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import posixpath
 from typing import Any
 
 from ._fs import filesystem, join
+from .damage import StoreError, read
 
 SUITE_ROWS = ""  # the model of a suite's rows (membership, types, test samples): no model of the run
+CONTROLLER = "main"  # the writer of the item rows, last of a run's writers (xdist workers are "gw0", "gw1", ...)
 COLUMNS = ("level", "test", "suite", "model", "configuration", "test_case", "sample_id", "values", "extra")
 
 
@@ -107,11 +113,19 @@ class RunRecord:
 
 @dataclasses.dataclass(frozen=True)
 class RunInfo:
+    """A stored run's metadata; `problem` says why it is incomplete (a file that does not read, no controller's
+    part), empty when it is complete. What its files do not tell (all damaged) is empty."""
+
     run_id: str
     time: str
     tag: str | None
     git_commit: str | None
     models: tuple[str, ...]
+    problem: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return not self.problem
 
 
 class RunStore:
@@ -158,20 +172,29 @@ class RunStore:
         return self._infos(self._files())
 
     def _infos(self, paths: list[str]) -> list[RunInfo]:
-        import pyarrow.parquet as pq
-
-        by_id: dict[str, dict[str, Any]] = {}
+        """The runs of the files, each from the metadata of its files that read; unknown times sort first."""
+        found: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
         for path in paths:
-            with self.fs.open(path, "rb") as handle:
-                meta = json.loads(pq.read_schema(handle).metadata[b"kolena.run"])
-            known = by_id.setdefault(meta["run_id"], {**meta, "models": set()})
-            known["models"] |= set(meta["models"]) - {SUITE_ROWS}  # (runs written before it was left out)
-            known["time"] = min(known["time"], meta["time"])
+            metas, problems = found.setdefault(posixpath.basename(posixpath.dirname(path)), ([], []))
+            try:
+                metas.append(self._meta(path))
+            except StoreError as error:
+                problems.append(str(error))
         infos = [
-            RunInfo(m["run_id"], m["time"], m.get("tag"), m.get("git_commit"), tuple(sorted(m["models"])))
-            for m in by_id.values()
+            _info(run_id, metas, problems, join(self.folder, run_id)) for run_id, (metas, problems) in found.items()
         ]
         return sorted(infos, key=lambda info: info.time)
+
+    def _meta(self, path: str) -> dict[str, Any]:
+        """The run metadata of one file (a StoreError when the file is damaged)."""
+        import pyarrow.parquet as pq
+
+        metadata = read(self.fs, path, pq.read_schema).metadata or {}
+        try:
+            return json.loads(metadata[b"kolena.run"])
+        except (KeyError, ValueError) as error:
+            problem = "no kolena.run metadata" if isinstance(error, KeyError) else f"its kolena.run metadata: {error}"
+            raise StoreError(f"{path} is no run file of pytest-kolena: {problem}") from None
 
     def rows(self, run_id: str, levels: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """The rows of a run (of the given `levels` only: e.g. `("slices",)`, without reading the others' values),
@@ -181,11 +204,23 @@ class RunStore:
         filters = [("level", "in", list(levels))] if levels is not None else None
         seen, rows = set(), []
         for path in self._files(run_id):
-            with self.fs.open(path, "rb") as handle:
-                for row in pq.read_table(handle, filters=filters).to_pylist():
-                    row["test"] = row.get("test") or ""  # runs stored before test functions named runs
-                    key = tuple(row[c] for c in COLUMNS[:7])
-                    if key not in seen:
-                        seen.add(key)
-                        rows.append(row)
+            for row in read(self.fs, path, lambda handle: pq.read_table(handle, filters=filters)).to_pylist():
+                row["test"] = row.get("test") or ""  # runs stored before test functions named runs
+                key = tuple(row[c] for c in COLUMNS[:7])
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(row)
         return rows
+
+
+def _info(run_id: str, metas: list[dict[str, Any]], problems: list[str], folder: str) -> RunInfo:
+    """One run from the metadata of its files that read, and what is wrong with the others."""
+    if not problems and CONTROLLER not in {meta.get("writer") for meta in metas}:
+        problems = [
+            f"{join(folder, CONTROLLER)}.parquet is missing: the run did not end (stopped, or crashed, before its "
+            "controller wrote its part)"
+        ]
+    models = set().union(*(meta["models"] for meta in metas)) - {SUITE_ROWS}  # (runs written before it was left out)
+    first = metas[0] if metas else {}
+    time = min((meta["time"] for meta in metas), default="")
+    return RunInfo(run_id, time, first.get("tag"), first.get("git_commit"), tuple(sorted(models)), "; ".join(problems))
