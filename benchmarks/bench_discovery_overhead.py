@@ -86,13 +86,13 @@ def timed(owner, name, key=None):
 def pytest_configure(config):
     if not (os.environ.get("BENCH_TIMES") and config.getoption("kolena_discover", False)):
         return
-    from pytest_kolena import discover, session
+    from pytest_kolena import discover, finish
     from pytest_kolena.checks import discovery
     from pytest_kolena.report import slices
     from pytest_kolena.store import runs
 
-    timed(session.KolenaSession, "discover", "KolenaSession.discover (per model run, with the record)")
-    timed(session, "_slices", "session._slices (the controller: judge, summary lines)")
+    timed(discover, "discover_into", "discover.discover_into (per model run, with the record)")
+    timed(finish, "_slices", "finish._slices (the controller: judge, summary lines)")
     timed(slices, "discovered")
     timed(runs.RunStore, "rows", "RunStore.rows (the run read back from the store)")
     for name in ("_table", "_samples_by_configuration", "_metrics", "_column", "_baseline_column"):

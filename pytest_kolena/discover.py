@@ -21,6 +21,25 @@ from .workflow._dataobject import fields_of
 from .workflow._identity import SampleIndex
 
 
+def discover_into(record: Any, test: str, spec: KolenaSpec, run: Any, baseline: Any, settings: Settings) -> None:
+    """Slice discovery on a model's run (against its baseline when there is one), into the run's record; a search
+    that raises is said in the record (the run is stored all the same, and the summary says why)."""
+    from ._gc import no_cyclic_gc
+    from .checks.regression import Judging
+    from .judge import baseline_entries
+    from .report.slices import LEVEL
+
+    suite, model = run.test_suite.name, run.model.name
+    _, entries = baseline_entries(spec, baseline, test, suite, model)
+    values: dict[str, Any] = {"alpha": Judging(settings.confidence).alpha, "searches": []}
+    try:
+        with no_cyclic_gc():
+            values["searches"] = discover_run(spec, run, entries, settings)
+    except Exception as error:
+        values["error"] = f"model '{model}' on {suite}: {type(error).__name__}: {error}"
+    record.add(LEVEL, test, suite, model, values)
+
+
 def discover_run(spec: KolenaSpec, run: Any, entries: dict[str | None, Any], settings: Settings) -> list[dict]:
     """The searches of one model's run, one dict per configuration, sample metric and kind: what was tried and the
     candidates confirmed (before the run's false discovery rate control). `entries`: the baseline entry of each

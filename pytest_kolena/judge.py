@@ -84,6 +84,17 @@ def judge_run(
     return RunJudgement(source, outcomes)
 
 
+def baseline_entries(
+    spec: KolenaSpec, baseline: Any, test: str, suite: str, model: str
+) -> tuple[str, dict[str | None, Any]]:
+    """The model a model run is compared with (itself, or the one `baseline_models=` names) and its baseline entry
+    per configuration (None where the baseline has none; every one None without a baseline)."""
+    compared = spec.baseline_models.get(model, model)
+    if baseline is None:
+        return compared, {name: None for name in spec.configuration_names}
+    return compared, {name: baseline.entry(test, suite, compared, name) for name in spec.configuration_names}
+
+
 def unjudged_run(baseline: Any, test: str, suite: str, model: str) -> RunJudgement:
     """The judgement of a model run that the baseline holds nothing of: every item fails, saying what it holds."""
     text = (

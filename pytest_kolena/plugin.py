@@ -220,7 +220,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         elif session.exitstatus != pytest.ExitCode.INTERRUPTED:  # (a collection error says enough)
             errors = selection_errors(settings.models, facts, [row.verdict for row in rows.rows])
     if _SESSION in config.stash or rows.rows:
-        from .session import finish
+        from .finish import finish
 
         finished = finish(settings, config.stash.get(_SESSION, None), rows.rows)
         rows.finish_lines, rows.slice_lines = finished.lines, finished.slice_lines

@@ -6,10 +6,7 @@ Created when the first kolena test is collected; a pytest run without kolena tes
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import os
 from collections.abc import Iterator, Sequence
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,7 +15,7 @@ from ._gc import no_cyclic_gc
 from .data import StorageOptions, SuiteError, list_suites, load_suite
 from .engine.results import RunResults, TestCaseResult
 from .items import MODEL_NAME, VERDICT, ItemResult, KolenaParam, Verdict, decide, expand
-from .judge import RunJudgement, judge_run, unjudged_run
+from .judge import RunJudgement, baseline_entries, judge_run, unjudged_run
 from .marker import KolenaSpec, MarkerError, read_marker
 from .options import Settings
 from .report.progress import ProgressLine
@@ -68,6 +65,10 @@ class KolenaSession:
             if marker is None:
                 return None
             self._specs[test] = read_marker(marker.args, marker.kwargs, test)
+        return self._specs[test]
+
+    def spec_of(self, test: str) -> KolenaSpec:
+        """The marker of a test function already read (by its id, "path/test_x.py::test_fn")."""
         return self._specs[test]
 
     def parametrize(self, metafunc: pytest.Metafunc) -> None:
@@ -367,8 +368,7 @@ class KolenaSession:
         if key not in self._judgements:
             from .checks.regression import Judging
 
-            model = spec.baseline_models.get(run.model.name, run.model.name)
-            entries = {name: baseline.entry(param.test, param.suite, model, name) for name in spec.configuration_names}
+            model, entries = baseline_entries(spec, baseline, param.test, param.suite, run.model.name)
             source = f"model '{model}' in {baseline.source}" if model != run.model.name else baseline.source
             settings = self.settings  # (a run that writes the baseline files records what they did not hold)
             unjudged = settings.unjudged == "fail" and not settings.update_baseline and spec.regression.metrics()
@@ -379,25 +379,6 @@ class KolenaSession:
             with no_cyclic_gc():
                 self._judgements[key] = judge_run(spec, run, entries, source, judging)
         return self._judgements[key].of(param.test_case, param.configuration)
-
-    def discover(self, record: Any, test: str, run: RunResults) -> None:
-        """Slice discovery on a model's run (against its baseline when there is one), into the run's record."""
-        from .checks.regression import Judging
-        from .discover import discover_run
-        from .report.slices import LEVEL
-
-        spec, baseline = self._specs[test], self.baseline()
-        entries: dict[str | None, Any] = {name: None for name in spec.configuration_names}
-        if baseline is not None:
-            model = spec.baseline_models.get(run.model.name, run.model.name)
-            entries = {name: baseline.entry(test, run.test_suite.name, model, name) for name in entries}
-        values: dict[str, Any] = {"alpha": Judging(self.settings.confidence).alpha, "searches": []}
-        try:
-            with no_cyclic_gc():
-                values["searches"] = discover_run(spec, run, entries, self.settings)
-        except Exception as error:  # the run is stored all the same; the summary says why nothing was searched
-            values["error"] = f"model '{run.model.name}' on {run.test_suite.name}: {type(error).__name__}: {error}"
-        record.add(LEVEL, test, run.test_suite.name, run.model.name, values)
 
 
 def param_of(item: pytest.Item) -> KolenaParam | None:
@@ -426,138 +407,6 @@ def open_store(settings: Settings, storage: StorageOptions | None = None) -> Any
     from .store import RunStore
 
     return RunStore(settings.store, store_options(settings, storage))
-
-
-@dataclasses.dataclass
-class Finished:
-    """What the end of a session says: the summary's closing lines, the discovered slices' section, and whether
-    discovery fails the run (a slice significantly worse than the baseline, under --kolena-discover-fail)."""
-
-    lines: list[str] = dataclasses.field(default_factory=list)
-    slice_lines: list[str] = dataclasses.field(default_factory=list)
-    fails: bool = False
-
-
-def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -> Finished:
-    """Write this process's part of the run (the model runs it computed, the slices it discovered; on the
-    controller, the item rows it saw); on the controller, say where the run is, judge the slices, write the reports
-    and rewrite the baseline files if asked."""
-    from .store.record import add_items, add_results, add_suite, new_record
-
-    record = new_record(settings.run_id, settings.writer, settings.tag, settings.rootdir)
-    with no_cyclic_gc():
-        suites_added = set()
-        for test, run in session.computed.values() if session is not None else []:
-            add_results(record, test, run)
-            if (test, run.test_suite.name) not in suites_added:
-                suites_added.add((test, run.test_suite.name))
-                add_suite(record, test, run, with_samples=bool(settings.reports))
-            if settings.discover:
-                session.discover(record, test, run)
-    if not settings.is_worker:
-        add_items(record, rows)
-    store = open_store(settings, session.storage if session is not None else None)
-    if len(record):
-        store.write(record)
-    if session is not None:
-        session.close()
-    if settings.is_worker:
-        return Finished()
-    if not rows:  # a session without kolena items touches no store; its reports say that no kolena item ran
-        return Finished(write_empty_reports(settings, record) if settings.reports else [])
-    lines = [f"kolena: run {settings.run_id} stored in {settings.store}"]
-    if session is not None and session._baseline is not None:  # (under xdist the workers resolved it)
-        lines.append(f"kolena: compared with the baseline {session._baseline.source}")
-    # a report reads the whole run; discovery alone its own rows (the whole run is 3 s and 250 MB at 100,000 samples)
-    levels = None if settings.reports else ("slices",)
-    stored = store.rows(settings.run_id, levels) if settings.reports or settings.discover else []
-    finished = Finished(lines)
-    if settings.discover:
-        finished.slice_lines, finished.fails = _slices(settings, stored)
-    if settings.reports:
-        lines += write_reports(settings, store, stored)
-    if settings.update_baseline:
-        failed = sorted({row.verdict for row in rows} & {"failed", "regressed", "error"})
-        failed += ["regressed slices"] if finished.fails else []
-        if failed and not settings.force:
-            lines.append(
-                f"kolena: baseline NOT rewritten: the run has {' and '.join(failed)} items; fix them, or add "
-                "--kolena-force to make this run the baseline anyway"
-            )
-        else:
-            lines += _update_baseline(settings, store)
-    return finished
-
-
-def _slices(settings: Settings, stored: list[dict[str, Any]]) -> tuple[list[str], bool]:
-    """The section of the discovered slices, and whether they fail the run."""
-    from .checks.discovery import REGRESSED
-    from .report.slices import discovered, summary_lines
-
-    result = discovered(stored)
-    if result is None:
-        return ["kolena: no slice searched: no model run with a metric that is the mean of a sample metric"], False
-    lines = summary_lines(result)
-    regressed = [s for s in result["found"] if s["kind"] == REGRESSED]
-    fails = bool(regressed) and settings.discover_fail
-    if fails:
-        lines.append(f"kolena: {len(regressed)} slice(s) regressed: the run fails (--kolena-discover-fail)")
-    return lines, fails
-
-
-def write_reports(settings: Settings, store: Any, stored: list[dict[str, Any]]) -> list[str]:
-    """The --kolena-report files, from the run as stored (every xdist worker's part included, `stored`); a report
-    that cannot be written is said, and the others are still written."""
-    from .report.document import run_document
-    from .report.writers import write_step_summary
-
-    document = run_document(store.info(settings.run_id), stored)
-    lines = _write_all(document, settings.reports)
-    if any(path.lower().endswith(".md") for path in settings.reports):
-        summary = write_step_summary(document)
-        if summary:
-            lines.append(f"kolena: Markdown summary added to $GITHUB_STEP_SUMMARY ({summary})")
-    return lines
-
-
-def write_empty_reports(settings: Settings, record: Any) -> list[str]:
-    """The --kolena-report files of a run without kolena items (all deselected or skipped, or a collection error):
-    reports that say so, not silence; a report file that exists is kept, an earlier run's report is worth more."""
-    from .report.document import run_document
-
-    kept = [path for path in settings.reports if os.path.exists(path)]
-    lines = [f"kolena: report {path} kept as it was: no kolena item ran to rewrite it" for path in kept]
-    info = SimpleNamespace(run_id=record.run_id, time=record.time, tag=record.tag, git_commit=record.git_commit)
-    new = [path for path in settings.reports if path not in kept]
-    return lines + _write_all(run_document(info, []), new, " (no kolena items ran)")
-
-
-def _write_all(document: dict[str, Any], paths: Sequence[str], note: str = "") -> list[str]:
-    """Each report file, with a line saying it was written (`note` after its path) or why it was not."""
-    from .report.writers import write_report
-
-    lines = []
-    for path in paths:
-        try:
-            write_report(document, path)
-            lines.append(f"kolena: report {path}{note}")
-        except (ImportError, OSError, ValueError) as error:
-            lines.append(f"kolena: report {path} NOT written: {error}")
-    return lines
-
-
-def _update_baseline(settings: Settings, store: Any) -> list[str]:
-    from .store.baseline import Baseline, read_file, write_file
-
-    current = Baseline.from_rows(store.rows(settings.run_id), settings.run_id)
-    lines = []
-    for suite in sorted({key[1] for key in current.entries}):
-        # a partial run (-k, --kolena-model) replaces its own entries and keeps the others of the file
-        kept = read_file(settings.baseline, [suite], must_exist=False).entries
-        entries = {(t, m, c): entry for (t, s, m, c), entry in kept.items() if s == suite}
-        entries |= {(t, m, c): entry for (t, s, m, c), entry in current.entries.items() if s == suite}
-        lines.append(f"kolena: baseline of {suite} rewritten: {write_file(settings.baseline, suite, entries)}")
-    return lines
 
 
 def _case_result(run: RunResults, test_case: str, configuration: str | None) -> TestCaseResult:
