@@ -16,8 +16,8 @@ import pytest
 from .options import MARKER_HELP, Settings, add_options
 
 if TYPE_CHECKING:
-    from .items import ItemResult
     from .session import KolenaSession
+    from .verdict import ItemResult
 
 _SETTINGS: pytest.StashKey[Settings] = pytest.StashKey()
 _SESSION: pytest.StashKey[KolenaSession] = pytest.StashKey()
@@ -189,7 +189,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     param = _param_of(item)
     if param is not None and (report.when == "call" or (report.when == "setup" and not report.passed)):
-        from .items import report_row
+        from .verdict import report_row
 
         properties = report_row(item, param, report).to_properties()
         item.user_properties.extend(properties)

@@ -14,12 +14,13 @@ import pytest
 from ._gc import no_cyclic_gc
 from .data import StorageOptions, SuiteError, list_suites, load_suite
 from .engine.results import RunResults, TestCaseResult
-from .items import MODEL_NAME, VERDICT, ItemResult, KolenaParam, Verdict, decide, expand
+from .items import MODEL_NAME, KolenaParam, expand
 from .judge import RunJudgement, baseline_entries, judge_run, unjudged_run
 from .marker import KolenaSpec, MarkerError, read_marker
 from .options import Settings
 from .report.progress import ProgressLine
 from .selection import SelectionFacts, Unselected, did_you_mean
+from .verdict import VERDICT, ItemResult, Verdict, decide_verdict
 from .workflow import Model
 from .workflow.test_run import TestRun
 
@@ -308,7 +309,7 @@ class KolenaSession:
     def verdict(self, item: pytest.Item, param: KolenaParam, result: ItemResult) -> Verdict:
         """Decide the item's verdict, once, and keep it on the item for its report."""
         spec = self.spec_for(item)
-        verdict = item.stash[VERDICT] = decide(spec, param, result, self.regression(spec, param, result))
+        verdict = item.stash[VERDICT] = decide_verdict(spec, param, result, self.regression(spec, param, result))
         return verdict
 
     def item_result(self, spec: KolenaSpec, param: KolenaParam, model: Model) -> ItemResult:

@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .. import numbers
+
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     ">=": operator.ge,
@@ -113,7 +115,7 @@ class Breach:
         shown = (
             "missing"
             if self.value is None
-            else f"{self.value:.6g}"
+            else numbers.precise(self.value)
             if isinstance(self.value, float)
             else repr(self.value)
         )

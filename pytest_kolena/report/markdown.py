@@ -5,10 +5,10 @@ verdict, failures first; last, the slices discovery found (--kolena-discover), r
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from typing import Any
 
+from .. import numbers
 from ..checks.discovery import REGRESSED
 from .document import ABSENT, FAILED
 
@@ -52,12 +52,12 @@ def number(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value)
     if isinstance(value, float):
-        return "NaN" if math.isnan(value) else f"{value:.4g}"
+        return numbers.general(value)
     return escape(value)
 
 
 def signed(value: Any) -> str:
-    return "" if value is None else f"{value:+.4g}"
+    return "" if value is None else numbers.signed(value)
 
 
 def check_cell(check: dict[str, Any]) -> str:
@@ -166,7 +166,7 @@ def _compared(slice_: dict[str, Any]) -> str:
 
 
 def _p(value: Any) -> str:
-    return "" if value is None else f"{value:.2g}"
+    return "" if value is None else numbers.p_value(value)
 
 
 def _worse_by(slice_: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .. import numbers
 from ..checks.discovery import REGRESSED, found
 
 LEVEL = "slices"  # the run store's rows of discovery
@@ -59,20 +60,18 @@ def _values(row: dict[str, Any]) -> dict[str, Any]:
     return json.loads(values) if isinstance(values, str) else values
 
 
-def _signed(value: float) -> str:
-    return f"{value:+.4g}"
-
-
 def describe(slice_: dict[str, Any]) -> str:
     """One line of a found slice: where it is worse, by how much, with its interval and adjusted p-value."""
     metric, effect = slice_["metric"], slice_["effect"]
-    interval = f"[{_signed(slice_['low'])}, {_signed(slice_['high'])}]" if slice_["low"] is not None else ""
+    signed = numbers.signed
+    interval = f"[{signed(slice_['low'])}, {signed(slice_['high'])}]" if slice_["low"] is not None else ""
     if slice_["kind"] == REGRESSED:
-        change = f"{metric} worse than the baseline by {effect:.4g} {interval}"
+        change = f"{metric} worse than the baseline by {numbers.general(effect)} {interval}"
     else:
         other = f"the rest of {slice_['versus']}" if slice_["versus"] else "the rest of the suite"
-        change = f"{metric} {slice_['slice_mean']:.4g} vs {slice_['other_mean']:.4g} in {other} ({_signed(effect)} {interval})"
-    return f"{slice_['label']} (n={slice_['size']}): {change}, p_adj={slice_['p_adjusted']:.2g}"
+        means = f"{numbers.general(slice_['slice_mean'])} vs {numbers.general(slice_['other_mean'])}"
+        change = f"{metric} {means} in {other} ({signed(effect)} {interval})"
+    return f"{slice_['label']} (n={slice_['size']}): {change}, p_adj={numbers.p_value(slice_['p_adjusted'])}"
 
 
 def summary_lines(result: dict[str, Any] | None) -> list[str]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from .. import numbers
 from .properties import ItemRow
 
 
 def _format(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return numbers.general(value)
     return "" if value is None else str(value)
 
 

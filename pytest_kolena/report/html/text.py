@@ -7,6 +7,8 @@ import math
 import re
 from typing import Any
 
+from ... import numbers
+
 FAILED = ("error", "failed", "regressed")
 MISSING = "\u2013"  # an en dash: no value
 
@@ -33,16 +35,16 @@ def _num(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
-        return "NaN" if math.isnan(value) else f"{value:.4g}"
+        return numbers.general(value)
     return _e(value)
 
 
 def _signed(value: Any) -> str:
-    return f"{value:+.4g}" if _finite(value) else MISSING
+    return numbers.signed(value) if _finite(value) else MISSING
 
 
 def _p(value: Any) -> str:
-    return f"{value:.2g}" if _finite(value) else MISSING
+    return numbers.p_value(value) if _finite(value) else MISSING
 
 
 def _badge(verdict: str) -> str:
