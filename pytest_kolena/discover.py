@@ -15,9 +15,9 @@ from .checks import discovery
 from .checks.regression import sample_columns
 from .data.slices import groupings
 from .data.suite import metadata_table
+from .links import links_of
 from .marker import KolenaSpec
 from .options import Settings
-from .workflow._dataobject import fields_of
 from .workflow._identity import SampleIndex
 
 
@@ -55,7 +55,7 @@ def discover_run(spec: KolenaSpec, run: Any, entries: dict[str | None, Any], set
     searches: list[dict] = []
     seen: list[np.ndarray] = []  # score columns searched already (a sample metric shared by configurations)
     for configuration, samples in _samples_by_configuration(run).items():
-        for metric, column, lower in _metrics(spec, run, configuration, samples):
+        for metric, column, lower in _metrics(spec, run, configuration):
             values = _column(samples, column, position, len(index))
             if values is None or any(np.array_equal(values, s, equal_nan=True) for s in seen):
                 continue
@@ -124,41 +124,15 @@ def _samples_by_configuration(run: Any) -> dict[str | None, dict[str, Any]]:
     return out
 
 
-def _metrics(spec: KolenaSpec, run: Any, configuration: str | None, samples: dict[str, Any]) -> list[tuple]:
-    """(case metric, the sample metric it is the mean of, lower is better) of the metrics with a rule."""
-    case = max(
-        (c for c in run.cases if c.configuration_name == configuration and c.metrics is not None),
-        key=lambda c: len(c.samples),
-        default=None,
-    )
-    if case is None:
-        return []
-    declared = {f.name: f.metadata.get("mean_of") for f in fields_of(type(case.metrics))}
-    columns: dict[str, np.ndarray] | None = None
-    found = []
-    for metric, lower in _directions(spec, case.metrics).items():
-        column, value = declared.get(metric), getattr(case.metrics, metric, None)
-        if column is None and isinstance(value, (int, float)) and not isinstance(value, bool):
-            if columns is None:  # once per configuration, vectorised (sample_metric_behind's rule)
-                columns = sample_columns([s.metrics for s in case.samples if s.metrics is not None])
-            matches = [name for name, c in columns.items() if _mean_is(c, float(value))]
-            column = matches[0] if len(matches) == 1 else None
-        if column is not None and column not in {c for _, c, _ in found}:
+def _metrics(spec: KolenaSpec, run: Any, configuration: str | None) -> list[tuple[str, str, bool]]:
+    """(case metric, the sample metric behind it, lower is better) of the case metrics with both (`links.py`), each
+    sample metric once."""
+    found: list[tuple[str, str, bool]] = []
+    for metric, link in links_of(spec, run, configuration).items():
+        column, lower = link.sample_metric, link.lower_is_better
+        if column is not None and lower is not None and column not in {c for _, c, _ in found}:
             found.append((metric, column, lower))
     return found
-
-
-def _mean_is(column: np.ndarray, value: float) -> bool:
-    present = column[~np.isnan(column)]
-    return len(present) > 0 and math.isclose(float(present.mean()), value, rel_tol=1e-9, abs_tol=1e-12)
-
-
-def _directions(spec: KolenaSpec, metrics: Any) -> dict[str, bool]:
-    """Whether lower is better, per case metric with a rule (or a direction on its metrics class field)."""
-    out = {f.name: f.metadata["better"] == "lower" for f in fields_of(type(metrics)) if "better" in f.metadata}
-    thresholds = [t for t in spec.rules.default] + [t for _, rules in spec.rules.per_case for t in rules]
-    out |= {t.metric: t.lower_is_better for t in thresholds if t.op != "=="}
-    return out | dict(spec.lower_is_better)
 
 
 def _column(samples: dict[str, Any], column: str, position: dict[str, int], size: int) -> np.ndarray | None:

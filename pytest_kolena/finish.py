@@ -15,6 +15,7 @@ from typing import Any
 
 from ._gc import no_cyclic_gc
 from .discover import discover_into
+from .links import add_links
 from .options import Settings
 from .session import KolenaSession, open_store
 
@@ -40,6 +41,7 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
         suites_added = set()
         for test, run in session.computed.values() if session is not None else []:
             add_results(record, test, run)
+            add_links(record, test, session.spec_of(test), run)
             if (test, run.test_suite.name) not in suites_added:
                 suites_added.add((test, run.test_suite.name))
                 add_suite(record, test, run, with_samples=bool(settings.reports))

@@ -1,9 +1,8 @@
 """Regression checks of one model's run against its baseline: every test case x configuration x rule at once, as
 one family whose p-values are adjusted together.
 
-Samples are paired with the baseline's by sample id. A case metric that is the mean of a sample metric (declared
-on the metrics class field, `metadata={"mean_of": "normalized_mean_error"}`, or found by the evaluator itself
-agreeing on random halves of the samples) is judged on the paired sample metrics; any other case metric by a
+Samples are paired with the baseline's by sample id. A case metric that is the mean of a sample metric (its link,
+`links.py`: declared on the metrics class field, or confirmed by the evaluator itself on random subsets) is judged on the paired sample metrics; any other case metric by a
 paired bootstrap in which the evaluator recomputes it for the baseline, from the baseline's own inferences, and
 for the candidate.
 """
@@ -29,9 +28,9 @@ from .checks.regression import (
     not_judged,
     sample_columns,
 )
+from .links import NO_LINK, Links, links_of
 from .marker import KolenaSpec
 from .workflow import Evaluator
-from .workflow._dataobject import fields_of
 
 CaseKey = tuple[str | None, str | None]  # (test case name or None for the suite item, configuration name)
 
@@ -69,7 +68,8 @@ def judge_run(
         if entry is None or case.name not in entry.case_metrics:
             outcomes[key] = ("new", [])
         elif case.metrics is not None and spec.regression.for_case(case.name):
-            checks += [(key, c) for c in _case_checks(spec, case, entry, judging)]
+            links = links_of(spec, run, case.configuration_name)
+            checks += [(key, c) for c in _case_checks(spec, case, entry, judging, links)]
     if checks and all(c.candidate == c.baseline for _, c in checks):
         decided = [dataclasses.replace(c, test=None, reason=IDENTICAL) for _, c in checks]
     else:
@@ -132,11 +132,9 @@ def _pairs(case: Any, entry: Any) -> list[tuple[Any, dict]]:
     return [(s, entry.samples[h]) for s, h in zip(case.samples, heads) if h in unique and h in entry.samples]
 
 
-def _case_checks(spec: KolenaSpec, case: Any, entry: Any, judging: Judging) -> list[Comparison]:
+def _case_checks(spec: KolenaSpec, case: Any, entry: Any, judging: Judging, links: Links) -> list[Comparison]:
     pairs = _pairs(case, entry)
     allowances = spec.regression.for_case(case.name)
-    numbers = [a.metric for a in allowances if _is_number(getattr(case.metrics, a.metric, None))]
-    links = _means_of(spec, case, numbers) if pairs else {}
     comparisons, resampled = [], []
     for allowance in allowances:
         metric, lower = allowance.metric, spec.lower_is_better[allowance.metric]
@@ -152,7 +150,7 @@ def _case_checks(spec: KolenaSpec, case: Any, entry: Any, judging: Judging) -> l
         if not pairs:
             comparisons.append(not_judged(*values, "no sample of this test case is in the baseline"))
             continue
-        column = links[metric]
+        column = links.get(metric, NO_LINK).trusted
         if column is not None:
             candidate = sample_columns([s.metrics for s, _ in pairs], [column]).get(column)
             baseline = sample_columns([b for _, b in pairs], [column]).get(column)
@@ -176,49 +174,6 @@ def _case_checks(spec: KolenaSpec, case: Any, entry: Any, judging: Judging) -> l
                 observed = metrics[values[0]].observed
                 comparisons[index] = judge_resampled(*values, worsenings[values[0]], len(pairs), judging, observed)
     return comparisons
-
-
-def _means_of(spec: KolenaSpec, case: Any, metrics: list[str]) -> dict[str, str | None]:
-    """The sample metric whose plain mean each case metric is, on this test case: declared on the metrics class
-    field, or found by the evaluator itself: the one column (or identical columns) whose mean equals the metric on
-    the test case and on two random halves of it, and that is not constant (a constant column tells nothing).
-    The columns and the two halves serve every metric of the test case."""
-    declared = {f.name: f.metadata.get("mean_of") for f in fields_of(type(case.metrics))}
-    links = {metric: declared.get(metric) for metric in metrics}
-    if not isinstance(spec.evaluator, Evaluator):
-        return links
-    samples = [s for s in case.samples if s.metrics is not None]
-    columns = sample_columns([s.metrics for s in samples])
-    agree = {
-        metric: {
-            name
-            for name, column in columns.items()
-            if _close(np.nanmean(column), float(getattr(case.metrics, metric)))
-            and np.nanmin(column) != np.nanmax(column)
-        }
-        for metric, link in links.items()
-        if link is None
-    }
-    rng = np.random.default_rng(len(samples))
-    for _ in range(2):
-        if not any(agree.values()) or len(samples) < 4:
-            break
-        half = np.sort(rng.choice(len(samples), len(samples) // 2, replace=False))
-        chosen = [samples[i] for i in half]
-        rows = [(s.test_sample, s.ground_truth, s.inference) for s in chosen]
-        try:
-            on_half = spec.evaluator.compute_test_case_metrics(
-                case.test_case, rows, [s.metrics for s in chosen], case.configuration
-            )
-        except Exception:  # an evaluator that cannot take a subset: judge by recomputing it
-            return links
-        for metric, names in agree.items():
-            value = float(getattr(on_half, metric))
-            agree[metric] = {name for name in names if _close(np.nanmean(columns[name][half]), value)}
-    for metric, names in agree.items():
-        if len(samples) >= 4 and (len(names) == 1 or _identical(columns, names)):
-            links[metric] = sorted(names)[0]
-    return links
 
 
 def _recompute(spec: KolenaSpec, case: Any, entry: Any, pairs: list[tuple[Any, dict]]) -> tuple[Any, str]:
@@ -264,13 +219,3 @@ def _is_number(value: Any) -> bool:
 
 def _float(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) else math.nan
-
-
-def _close(a: float, b: float) -> bool:
-    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-
-
-def _identical(columns: dict[str, np.ndarray], names: set[str]) -> bool:
-    """Columns equal sample by sample: whichever is resampled, the verdict is the same."""
-    arrays = [columns[n] for n in sorted(names)]
-    return len(arrays) > 1 and all(np.array_equal(arrays[0], a, equal_nan=True) for a in arrays[1:])

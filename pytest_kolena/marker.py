@@ -39,7 +39,8 @@ class KolenaSpec:
     case_metrics: frozenset[str] = frozenset()  # from the evaluator's annotations; empty when unknown
     suite_metrics: frozenset[str] = frozenset()
     regression: Rules = dataclasses.field(default_factory=lambda: Rules(()))
-    lower_is_better: Mapping[str, bool] = dataclasses.field(default_factory=dict)
+    lower_is_better: Mapping[str, bool] = dataclasses.field(default_factory=dict)  # of the regression metrics
+    better: Mapping[str, bool] = dataclasses.field(default_factory=dict)  # the marker's `better=`: lower is better
     baseline_models: Mapping[str, str] = dataclasses.field(default_factory=dict)  # challenger -> champion
     suites: tuple[str, ...] | None = None  # the suites the test runs on; None: every selected suite
 
@@ -131,6 +132,7 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
             rules.check_known(case_metrics | (suite_metrics or set()), where)
             regression.check_known(case_metrics, where)
         lower_is_better = _directions(kwargs.get("better"), rules, regression, evaluator, where)
+        better = _better(kwargs.get("better"), where)
     except RuleError as error:
         raise MarkerError(str(error) if str(error).startswith(where) else f"{where}: {error}") from None
     baseline_models = _baseline_models(kwargs.get("baseline_models"), where)
@@ -150,6 +152,7 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
         suite_metrics=frozenset(suite_metrics or ()),
         regression=regression,
         lower_is_better=lower_is_better,
+        better=better,
         baseline_models=baseline_models,
         suites=suites,
     )
@@ -175,6 +178,15 @@ def _baseline_models(value: Any, where: str) -> dict[str, str]:
             f"e.g. baseline_models={{'svc': 'logistic-regression'}}; got {value!r}"
         )
     return dict(value)
+
+
+def _better(value: Any, where: str) -> dict[str, bool]:
+    """`better={"mean_nme": "lower"}`: whether lower is better, per metric named."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or any(word not in ("lower", "higher") for word in value.values()):
+        raise RuleError(f"{where}: better= maps a metric to 'lower' or 'higher', e.g. better={{'mean_nme': 'lower'}}")
+    return {metric: word == "lower" for metric, word in value.items()}
 
 
 def _directions(better: Any, rules: Rules, regression: Rules, evaluator: Any, where: str) -> dict[str, bool]:

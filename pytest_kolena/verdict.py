@@ -10,6 +10,7 @@ import pytest
 from .checks import Breach, Threshold, breaches
 from .items import MODEL_NAME, SUITE_ITEM, KolenaParam
 from .judge import UNJUDGED
+from .links import links_of
 from .marker import KolenaSpec
 from .report.properties import ItemRow, scalar_metrics
 from .report.text import failure_text, regression_text
@@ -72,6 +73,7 @@ class Verdict:
     text: str = ""
     worst_count: int = 5  # how many worst samples a failing item lists (the marker's `worst=`)
     note: str = ""  # what the row's note says before the checks' notes
+    behind: dict[str, str | None] = dataclasses.field(default_factory=dict)  # case metric -> sample metric (links)
 
     @property
     def failed(self) -> bool:
@@ -83,11 +85,12 @@ class Verdict:
 
         if self.broken:
             rule = self.broken[0].threshold
-            return worst_of(result.samples, result.metrics, rule.metric, rule.lower_is_better, self.worst_count)
+            return worst_of(result.samples, self.behind.get(rule.metric), rule.lower_is_better, self.worst_count)
         regressed = next((c for c in self.comparisons if c.verdict == "regressed"), None)
         if regressed is None:
             return {}
-        return worst_of(result.samples, result.metrics, regressed.metric, regressed.lower_is_better, self.worst_count)
+        behind = self.behind.get(regressed.metric)
+        return worst_of(result.samples, behind, regressed.lower_is_better, self.worst_count)
 
     def row(self, param: KolenaParam, result: ItemResult, outcome: str | None = None) -> ItemRow:
         row = param.row(result.model.name, outcome or self.outcome)
@@ -116,9 +119,11 @@ def decide_verdict(
     regressed, comparisons, source = regression
     where = f" at {param.configuration}" if param.configuration else ""
     title = f"model '{result.model.name}' on {param.place}{where}"
+    links = links_of(spec, result.run, param.configuration) if param.test_case is not None else {}
+    behind = {metric: link.sample_metric for metric, link in links.items()}
     texts = []
     if broken:
-        texts.append(failure_text(title, broken, len(rules), result.samples, spec.worst, result.metrics))
+        texts.append(failure_text(title, broken, len(rules), result.samples, spec.worst, behind))
     if regressed == "regressed":
         texts.append(regression_text(title, source, comparisons))
     unjudged = regressed == UNJUDGED
@@ -126,7 +131,7 @@ def decide_verdict(
         texts.append(f"{title}: {source}")
     outcome = "failed" if broken or unjudged else (regressed or "passed")
     note = "nothing to compare in the baseline" if unjudged else ""
-    return Verdict(outcome, rules, broken, comparisons, "\n".join(texts), spec.worst, note)
+    return Verdict(outcome, rules, broken, comparisons, "\n".join(texts), spec.worst, note, behind)
 
 
 VERDICT: pytest.StashKey[Verdict] = pytest.StashKey()

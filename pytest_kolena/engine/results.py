@@ -98,6 +98,7 @@ class RunResults:
     cache_ignored: int = 0  # cached inferences not served: made by other infer code of the same model version
     retried_batches: int = 0  # batches on which infer_batch raised, retried sample by sample by infer
     retried_because: str = ""  # the first of those errors
+    links: Any = None  # per configuration, the sample metric behind each case metric and its direction (links.py)
 
     @property
     def inference_note(self) -> str:

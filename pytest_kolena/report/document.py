@@ -33,6 +33,7 @@ def run_document(info: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
     from .slices import discovered  # (here: it imports the discovery checks, and NumPy)
 
     items, cases, suite_metrics, models = [], [], [], []
+    links: dict[tuple[str, str, str], Any] = {}
     suites: dict[tuple[str, str], dict[str, Any]] = {}
     sample_rows: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
 
@@ -58,10 +59,14 @@ def run_document(info: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
                 {"test": row["test"], "suite": row["suite"], "model": row["model"]}
                 | {"metadata": _loads(row["values"]) or {}}
             )
+        elif level == "links":  # (read back onto the model's entry below)
+            links[(row["test"], row["suite"], row["model"])] = _loads(row["values"])
         elif level == "types":
             suite_of(row)["types"] = _loads(row["values"])
         elif level == "membership":
             suite_of(row)["test_cases"][row["test_case"]] = _loads(row["values"])
+    for model in models:
+        model["links"] = links.get((model["test"], model["suite"], model["model"]), {})
     for key, found in sample_rows.items():
         suite_of({"test": key[0], "suite": key[1]})["samples"] = _samples(found, suite_of(found[0])["test_cases"])
     for suite in suites.values():  # membership by index into the suite's sample list

@@ -25,22 +25,6 @@ def _label(test_sample: Any) -> str:
     return str(locator) if locator is not None else repr(test_sample)[:100]
 
 
-def sample_metric_behind(metrics: Any, metric: str, samples: list[Any]) -> str | None:
-    """The sample metric a case metric is the mean of: declared (`field(metadata={"mean_of": ...})`), else the one
-    numeric sample metric whose mean equals it, else None."""
-    declared = next((f.metadata.get("mean_of") for f in _fields(metrics) if f.name == metric), None)
-    value = getattr(metrics, metric, None)
-    if declared is not None or not samples or not isinstance(value, (int, float)):
-        return declared
-    fields = _number_fields(next((s.metrics for s in samples if s.metrics is not None), None))
-    matches = []
-    for name in fields:
-        values = [float(v) for s in samples if isinstance(v := getattr(s.metrics, name, None), (int, float))]
-        if values and math.isclose(sum(values) / len(values), float(value), rel_tol=1e-9, abs_tol=1e-12):
-            matches.append(name)
-    return matches[0] if len(matches) == 1 else None
-
-
 def worst_samples(
     samples: list[Any], breach: Breach, count: int, name: str | None
 ) -> tuple[str, list[tuple[float, str]]] | None:
@@ -58,28 +42,27 @@ def worst_samples(
     return name, (nans + ordered)[:count]
 
 
-def worst_of(samples: list[Any], metrics: Any, metric: str, lower_is_better: bool, count: int = 5) -> dict[str, Any]:
-    """The `count` samples that pulled a case metric the wrong way: `{"metric": sample metric, "samples": [[value,
-    label]]}`; empty when no sample metric is known to stand behind it (ranking another one could list the best
-    samples as the worst)."""
-    name = sample_metric_behind(metrics, metric, samples)
+def worst_of(samples: list[Any], name: str | None, lower_is_better: bool, count: int = 5) -> dict[str, Any]:
+    """The `count` samples that pulled a case metric the wrong way, by `name`, the sample metric behind it:
+    `{"metric": name, "samples": [[value, label]]}`; empty when no sample metric is known to stand behind it
+    (ranking another one could list the best samples as the worst)."""
     if name is None:
         return {}
-    direction = Breach(Threshold(metric, "<=" if lower_is_better else ">=", 0.0), math.nan)
+    direction = Breach(Threshold(name, "<=" if lower_is_better else ">=", 0.0), math.nan)
     ranked = worst_samples(samples, direction, count, name)
     return {"metric": ranked[0], "samples": [list(pair) for pair in ranked[1]]} if ranked else {}
 
 
 def failure_text(
-    title: str, breaches: list[Breach], n_rules: int, samples: list[Any], worst: int, metrics: Any = None
+    title: str, breaches: list[Breach], n_rules: int, samples: list[Any], worst: int, behind: dict[str, str | None]
 ) -> str:
     """Each breached threshold, then the samples that pulled the first breached metric the wrong way, by the sample
-    metric it is the mean of (none where that is not known)."""
+    metric behind it (`behind`: case metric -> sample metric; none where that is not known)."""
     lines = [f"{title}: {len(breaches)} of {n_rules} thresholds breached"]
     shown_worst = False
     for breach in breaches:
         lines.append(f"  {breach}")
-        source = sample_metric_behind(metrics, breach.threshold.metric, samples) if metrics is not None else None
+        source = behind.get(breach.threshold.metric)
         ranked = None if shown_worst else worst_samples(samples, breach, worst, source)
         if ranked:
             name, rows = ranked
@@ -87,10 +70,6 @@ def failure_text(
             lines.extend(f"    {value:>10.6g}  {label}" for value, label in rows)
             shown_worst = True
     return "\n".join(lines)
-
-
-def _fields(metrics: Any) -> list[Any]:
-    return list(dataclasses.fields(metrics)) if metrics is not None and dataclasses.is_dataclass(metrics) else []
 
 
 def regression_text(title: str, source: str, comparisons: list[Any]) -> str:

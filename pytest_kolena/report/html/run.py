@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from typing import Any
 
 import numpy as np
 
-from .text import Row, _finite
+from .text import Row
 
 THUMBNAILS = 8  # worst samples per model and test case given a thumbnail
 
@@ -108,24 +107,10 @@ class _Rank:
         return ranked + " Only these samples have a thumbnail: ground truth in blue, inference in orange."
 
 
-def _directions(items: list[Row]) -> dict[str, str]:
-    """Case metric -> "lower" or "higher" is better: from the regression checks, else from the threshold rules."""
-    found: dict[str, str] = {}
-    for item in items:
-        for check in item.get("checks", []):
-            if check.get("better") in ("lower", "higher"):
-                found.setdefault(check["metric"], check["better"])
-    for item in items:
-        for metric, rule in (item.get("rules") or {}).items():
-            operator = re.search(r"[<>]", str(rule))
-            if operator:
-                found.setdefault(metric, "lower" if operator.group() == "<" else "higher")
-    return found
-
-
 def _rank(run: _Run, suite: Row) -> _Rank:
-    """The sample metric whose mean over a test case is a case metric of known direction (tried on a few test cases
-    of the first model and configuration); else the first numeric sample metric, a higher value taken as worse."""
+    """The sample metric behind a case metric of known direction (the run's links, of its first model and
+    configuration); of several, the one defined on the most samples (accuracy's 0/1 column rather than recall's);
+    else the first numeric sample metric, a higher value taken as worse."""
     samples = suite.get("samples")
     if not samples or not samples.get("metrics"):
         return _Rank(None, True, None)
@@ -134,36 +119,22 @@ def _rank(run: _Run, suite: Row) -> _Rank:
     numeric = [name for name, values in columns.items() if _kind(values) in ("number", "bool")]
     if not numeric:
         return _Rank(None, True, None)
-    group = (suite["test"], suite["suite"])
-    directions = _directions([i for i in run.items if (i["test"], i["suite"]) == group])
-    found: list[_Rank] = []
-    tried = 0
-    for name, members in suite.get("test_cases", {}).items():
-        rows = run.metrics.get(_Case(*group, name), [])
-        row = next((r for r in rows if (r["model"], r.get("configuration") or "") == (model, configuration)), None)
-        if row is None or not members or tried == 3:
-            continue
-        tried += 1
-        for metric, better in directions.items():
-            value = (row.get("metrics") or {}).get(metric)
-            for sample_metric in numeric if _finite(value) else []:
-                mean = _mean(columns[sample_metric], members)
-                if mean is not None and math.isclose(mean, value, rel_tol=1e-6, abs_tol=1e-12):
-                    found.append(_Rank(sample_metric, better == "lower", metric))
-        if found:  # the one defined on the most samples (accuracy's 0/1 column rather than recall's, say)
-            return max(found, key=lambda rank: np.count_nonzero(~np.isnan(_numbers(columns[rank.metric]))))
+    group = (suite["test"], suite["suite"], model)
+    entry = next((m for m in run.document.get("models", []) if (m["test"], m["suite"], m["model"]) == group), {})
+    links = (entry.get("links") or {}).get(configuration or "", {})
+    found = [
+        _Rank(link["sample_metric"], link["better"] == "lower", metric)
+        for metric, link in links.items()
+        if link.get("sample_metric") in numeric and link.get("better") in ("lower", "higher")
+    ]
+    if found:
+        return max(found, key=lambda rank: np.count_nonzero(~np.isnan(_numbers(columns[rank.metric]))))
     return _Rank(numeric[0], True, None)
 
 
 def _numbers(values: list[Any]) -> np.ndarray:
     """A column as floats: booleans as 0 and 1, anything else that is not a number as NaN."""
     return np.array([float(v) if isinstance(v, (int, float)) else math.nan for v in values], dtype=float)
-
-
-def _mean(values: list[Any], members: list[int]) -> float | None:
-    chosen = _numbers(values)[members]
-    chosen = chosen[~np.isnan(chosen)]
-    return float(chosen.mean()) if len(chosen) else None
 
 
 def _kind(values: list[Any]) -> str | None:
