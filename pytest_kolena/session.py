@@ -184,21 +184,40 @@ class KolenaSession:
                 workers=pool.capacity if pool is not None else 1,
                 batch_size=settings.batch_size,
                 progress=self.progress,
+                stall_timeout=settings.stall_timeout,
             )
             if self.progress is not None:
                 self.progress.start(f"{model.name} on {suite.name}", self.current_nodeid)
             from .engine.executors import ExecutorError
+            from .engine.inference import StallError
 
             with self._inference_cache(run, model, suite):
                 try:
                     self._runs[key] = self._runs[shared] = run.run()
                 except ExecutorError as error:
                     raise ItemError(f"model '{model.name}': {error}") from None
+                except StallError as error:
+                    raise self._given_up(pool, model, error) from None
         self.computed[(test, id(self._runs[key]))] = (test, self._runs[key])
         return self._runs[key]
 
+    def _given_up(self, pool: Any, model: Model, stalled: Any) -> ItemError:
+        """The error of the items of a model run whose executor stalled; the executor is given up for the session
+        (shut down without waiting for its tasks), and later runs say where that was."""
+        pool.abandoned = True
+        state = pool.describe()
+        why = f"{stalled}{': ' + state if state else ''}"
+        executor = f"--kolena-executor {self.settings.executor}"
+        self._executor = ItemError(f"{executor} was given up at {self.current_nodeid}: {why}")
+        bound = (
+            "; if a batch of this model takes longer, raise the bound with --kolena-stall-timeout SECONDS or the "
+            "kolena_stall_timeout ini key"
+        )
+        return ItemError(f"model '{model.name}': {why}; {executor} was given up{bound if stalled.timed_out else ''}")
+
     def executor(self) -> Any:
-        """The session's executor Pool (None: serial), started by the first model run and shut down by `close`."""
+        """The session's executor Pool (None: serial), started by the first model run and shut down by `close`;
+        one that could not start, or was given up, raises the ItemError that says why."""
         if isinstance(self._executor, ItemError):  # tried once: every item says why, without waiting again
             raise self._executor
         if self._executor is None and self.settings.executor != "serial":
