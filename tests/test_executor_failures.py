@@ -180,6 +180,42 @@ def test_a_model_of_the_test_module_reaches_workers_that_cannot_import_it(projec
     result.stdout.fnmatch_lines(["inference of shifted: 300 inferred, 0 from the cache"])
 
 
+def test_a_module_the_workers_lack_is_one_traceback_not_one_per_item(project, scheduler, worker):
+    result = run(project, "imports_helper", *dask(scheduler))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(errors=7)
+    output = result.stdout.str()
+    assert output.count("Traceback (most recent call last)") == 1
+    assert output.count("ModuleNotFoundError: No module named 'helper'") == 7  # its traceback, then 6 one-liners
+    first = "test_kp.py::test_kp[imports_helper-300-W:basic-nme-threshold-0.08]"
+    result.stdout.fnmatch_lines(
+        [literal(f"*infer raised ModuleNotFoundError: No module named 'helper' (its traceback: see {first})")]
+    )
+
+
+def test_the_suite_item_of_a_model_that_inferred_nothing_is_an_error(project):
+    result = run(project, "no_camera")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(errors=7)  # the suite item too: its metrics are of no sample
+    assert result.stdout.str().count("Traceback (most recent call last)") == 1
+    first = "test_kp.py::test_kp[no_camera-300-W:basic-nme-threshold-0.08]"
+    result.stdout.fnmatch_lines(
+        [
+            "model 'no_camera' inferred no sample of 300-W (0 inferred, 0 from the cache, 300 failed); first, "
+            + literal(f"*: infer raised ValueError: no camera (its traceback: see {first})")
+        ]
+    )
+
+
+def test_the_inference_line_counts_failed_samples(project):
+    result = run(project, "flaky")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    line = re.search(r"inference of flaky: (\d+) inferred, 0 from the cache, (\d+) failed", result.stdout.str())
+    assert line is not None, result.stdout.str()
+    inferred, failed = map(int, line.groups())
+    assert inferred + failed == 300 and 20 < failed < 80
+
+
 @pytest.mark.parametrize("kind", ["threads", "processes"])
 def test_a_stuck_task_errors_the_items_within_the_bound_and_the_run_ends(project, kind):
     stall_timeout(project, 2)
