@@ -20,6 +20,7 @@ DATA = ROOT / "examples" / "data"
 
 MODULE = """
 import os
+import signal
 import threading
 import zlib
 
@@ -29,6 +30,7 @@ from examples.facial_keypoints.workflow import KeypointsEvaluator, NmeThreshold,
 from examples.quickstart.quickstart import Inference, Model
 
 PYTEST_PID = os.getpid()
+SCHEDULER_PID = os.environ.get("KOLENA_SCHEDULER_PID")
 SHIFT = 1.5  # this module's own state: workers that cannot import the module get it with the function
 
 
@@ -64,7 +66,12 @@ def kills_its_worker(test_sample):
     return mean_shape_model.infer(test_sample)
 
 
-MODELS = [shifted, flaky, no_camera, imports_helper, hangs, kills_its_worker]
+def kills_the_scheduler(test_sample):
+    os.kill(int(SCHEDULER_PID), signal.SIGKILL)
+    return mean_shape_model.infer(test_sample)
+
+
+MODELS = [shifted, flaky, no_camera, imports_helper, hangs, kills_its_worker, kills_the_scheduler]
 
 
 @pytest.mark.kolena(
@@ -108,6 +115,7 @@ def start(command: list[str], folder: Path, ready: Any) -> subprocess.Popen:
     log = folder / "log"
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-m", *command], cwd=folder, env=env, stdout=out, stderr=out)
+    (folder / "pid").write_text(str(process.pid))
     deadline = time.monotonic() + 60
     while not ready(log.read_text()) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.1)
@@ -170,6 +178,17 @@ def test_workers_lost_mid_run_error_the_items_within_the_bound(project, schedule
     result.assert_outcomes(errors=7)
     result.stdout.fnmatch_lines(
         [f"model 'kills_its_worker': no task finished in 3 s: the Dask scheduler at {scheduler} has 0 workers; *"]
+    )
+
+
+def test_a_scheduler_lost_mid_run_errors_the_items_and_the_run_ends(project, scheduler, worker, tmp_path, monkeypatch):
+    monkeypatch.setenv("KOLENA_SCHEDULER_PID", (tmp_path / "scheduler" / "pid").read_text())
+    stall_timeout(project, 3)
+    result = run(project, "kills_the_scheduler", *dask(scheduler))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(errors=7)
+    result.stdout.fnmatch_lines(
+        [f"model 'kills_the_scheduler': *: the Dask client lost the scheduler at {scheduler} *"]
     )
 
 
