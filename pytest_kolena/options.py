@@ -144,6 +144,13 @@ def add_options(parser: pytest.Parser) -> None:
         "kolena_batch_size ini key, 32)",
     )
     option(
+        "--kolena-stall-timeout",
+        dest="kolena_stall_timeout",
+        metavar="SECONDS",
+        help="give up inference on threads, processes or Dask when no task finished for this long (a cluster "
+        "without workers, a stuck task): its items error (default: the kolena_stall_timeout ini key, 120)",
+    )
+    option(
         "--kolena-progress",
         dest="kolena_progress",
         metavar="WHEN",
@@ -208,6 +215,12 @@ def add_options(parser: pytest.Parser) -> None:
     ini("kolena_executor", type="string", help="default of --kolena-executor")
     ini("kolena_workers", type="int", default=0, help="default of --kolena-workers (0: by executor)")
     ini("kolena_batch_size", type="int", default=32, help="default of --kolena-batch-size (32)")
+    ini(
+        "kolena_stall_timeout",
+        type="float",
+        default=120.0,
+        help="default of --kolena-stall-timeout: seconds without a finished task before inference is given up (120)",
+    )
     ini("kolena_progress", type="string", default="auto", help="default of --kolena-progress: auto, on or off")
 
 
@@ -283,6 +296,7 @@ class Settings:
     executor: str = "serial"  # serial, threads, processes, dask, or dask://HOST:PORT
     workers: int = 1
     batch_size: int = 32
+    stall_timeout: float = 120.0  # seconds without a finished task before an executor is given up
     progress: str = "auto"
     rootdir: str = "."
     run_id: str = ""
@@ -337,6 +351,7 @@ class Settings:
             executor=executor,
             workers=workers,
             batch_size=_number(config, "kolena_batch_size", int),
+            stall_timeout=_number(config, "kolena_stall_timeout", float),
             progress=str(option("kolena_progress") or ini("kolena_progress") or "auto").strip().lower(),
             rootdir=rootdir,
             run_id=workerinput.get("kolena_run_id") or new_run_id(),
@@ -371,6 +386,11 @@ class Settings:
             raise pytest.UsageError(
                 f"kolena: --kolena-batch-size / kolena_batch_size is {self.batch_size}: give 1 or more"
             )
+        if not 0 < self.stall_timeout < float("inf"):
+            raise pytest.UsageError(
+                f"kolena: --kolena-stall-timeout / kolena_stall_timeout is {self.stall_timeout:g}: give the seconds "
+                "without a finished task before inference is given up, more than 0, e.g. 120"
+            )
         if self.progress not in ("auto", "on", "off"):
             raise pytest.UsageError(
                 f"kolena: --kolena-progress / kolena_progress is {self.progress!r}: give auto, on or off"
@@ -398,7 +418,7 @@ def new_run_id() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S-") + os.urandom(4).hex()
 
 
-_WITH_OPTION = ("kolena_confidence", "kolena_workers", "kolena_batch_size")
+_WITH_OPTION = ("kolena_confidence", "kolena_workers", "kolena_batch_size", "kolena_stall_timeout")
 EXECUTORS = ("serial", "threads", "processes", "dask")
 
 

@@ -56,6 +56,7 @@ class KolenaSession:
         self._suite_exists: dict[str, bool] = {}  # the suites that `suites=` names, found at the data root or not
         self.computed: dict[tuple[str, int], tuple[str, RunResults]] = {}  # what this process ran, per test
         self.selection = SelectionFacts()  # the models of the kolena tests, and the items the selection left out
+        self._shown: dict[tuple, str] = {}  # (run, stage, error) of an inference failure -> the item showing it
 
     # collection ----------------------------------------------------------------------------------------------
     def spec_for(self, item: pytest.Item) -> KolenaSpec | None:
@@ -218,21 +219,40 @@ class KolenaSession:
                 workers=pool.capacity if pool is not None else 1,
                 batch_size=settings.batch_size,
                 progress=self.progress,
+                stall_timeout=settings.stall_timeout,
             )
             if self.progress is not None:
                 self.progress.start(f"{model.name} on {suite.name}", self.current_nodeid)
             from .engine.executors import ExecutorError
+            from .engine.inference import StallError
 
             with self._inference_cache(run, model, suite):
                 try:
                     self._runs[key] = self._runs[shared] = run.run()
                 except ExecutorError as error:
                     raise ItemError(f"model '{model.name}': {error}") from None
+                except StallError as error:
+                    raise self._given_up(pool, model, error) from None
         self.computed[(test, id(self._runs[key]))] = (test, self._runs[key])
         return self._runs[key]
 
+    def _given_up(self, pool: Any, model: Model, stalled: Any) -> ItemError:
+        """The error of the items of a model run whose executor stalled; the executor is given up for the session
+        (shut down without waiting for its tasks), and later runs say where that was."""
+        pool.abandoned = True
+        state = pool.describe()
+        why = f"{stalled}{': ' + state if state else ''}"
+        executor = f"--kolena-executor {self.settings.executor}"
+        self._executor = ItemError(f"{executor} was given up at {self.current_nodeid}: {why}")
+        bound = (
+            "; if a batch of this model takes longer, raise the bound with --kolena-stall-timeout SECONDS or the "
+            "kolena_stall_timeout ini key"
+        )
+        return ItemError(f"model '{model.name}': {why}; {executor} was given up{bound if stalled.timed_out else ''}")
+
     def executor(self) -> Any:
-        """The session's executor Pool (None: serial), started by the first model run and shut down by `close`."""
+        """The session's executor Pool (None: serial), started by the first model run and shut down by `close`;
+        one that could not start, or was given up, raises the ItemError that says why."""
         if isinstance(self._executor, ItemError):  # tried once: every item says why, without waiting again
             raise self._executor
         if self._executor is None and self.settings.executor != "serial":
@@ -313,11 +333,17 @@ class KolenaSession:
         return verdict
 
     def item_result(self, spec: KolenaSpec, param: KolenaParam, model: Model) -> ItemResult:
-        """The results of one item; an inference or evaluator failure that touches it raises ItemError."""
+        """The results of one item; an inference or evaluator failure that touches it raises ItemError, and so does
+        the suite item of a model that inferred no sample."""
         suite = self.suite(spec, param.suite)
         run = self.run(param.test, spec, model, suite)
         configuration = next((c for c in spec.configurations if c.display_name() == param.configuration), None)
         if param.test_case is None:
+            if run.failures and run.n_failed == run.n_samples:
+                raise ItemError(
+                    f"model '{model.name}' inferred no sample of {param.suite} ({run.inference_note}); first, "
+                    f"{self._failure_text(run, run.failures[0])}"
+                )
             if param.configuration in run.suite_errors:
                 raise ItemError(
                     f"suite metrics of model '{model.name}' on {param.suite}: {run.suite_errors[param.configuration]}"
@@ -326,16 +352,24 @@ class KolenaSession:
             return ItemResult(model, suite, configuration, None, metrics, [], [], run)
         case = _case_result(run, param.test_case, param.configuration)
         if case.failures:
-            first = case.failures[0]
-            label = getattr(first.test_sample, "locator", None) or repr(first.test_sample)[:100]
             total = len(case.failures) + len(case.samples)
             raise ItemError(
                 f"model '{model.name}': {len(case.failures)} of {total} samples of {case.name} failed to infer; "
-                f"first, {label}:\n{first.failure.traceback}"
+                f"first, {self._failure_text(run, case.failures[0])}"
             )
         if case.error is not None:
             raise ItemError(f"evaluator on {case.name} ({param.configuration}): {case.error}\n{case.error.traceback}")
         return ItemResult(model, suite, configuration, case.test_case, case.metrics, case.samples, case.plots, run)
+
+    def _failure_text(self, run: RunResults, failed: Any) -> str:
+        """A sample's inference failure: with its traceback at the first item of the model run that shows this
+        error, in one line at the others (an error of every sample, such as a module the workers lack, is one
+        traceback, not one per item)."""
+        label = getattr(failed.test_sample, "locator", None) or repr(failed.test_sample)[:100]
+        first = self._shown.setdefault((id(run), failed.failure.stage, failed.failure.error), self.current_nodeid)
+        if first != self.current_nodeid:
+            return f"{label}: {failed.failure} (its traceback: see {first})"
+        return f"{label}:\n{failed.failure.traceback}"
 
     # baselines and regression --------------------------------------------------------------------------------
     def store(self) -> Any:

@@ -281,6 +281,8 @@ def test_dask_through_pytest_and_the_cache_on_threads(project):
         (["--kolena-batch-size", "0"], "*--kolena-batch-size / kolena_batch_size is 0: give 1 or more*"),
         (["--kolena-progress", "maybe"], "*--kolena-progress / kolena_progress is 'maybe': give auto, on or off*"),
         (["--kolena-executor", "dask://"], "*names no scheduler: give dask://HOST:PORT*"),
+        (["--kolena-stall-timeout", "0"], "*--kolena-stall-timeout / kolena_stall_timeout is 0: give the seconds*"),
+        (["--kolena-stall-timeout", "soon"], "*--kolena-stall-timeout / kolena_stall_timeout: *expected a number*"),
     ],
 )
 def test_a_bad_executor_setting_stops_the_run_at_once(project, option, message):

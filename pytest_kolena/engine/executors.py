@@ -1,13 +1,16 @@
 """Where inference runs: here (serial), on threads, on processes, or on a Dask cluster (a local one started for the
-session, or an existing one at dask://HOST:PORT), all through the `concurrent.futures.Executor` interface."""
+session, or an existing one at dask://HOST:PORT: `cluster.py`), all through the `concurrent.futures.Executor`
+interface."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
 import dataclasses
-import logging
+import functools
 import pickle
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,31 +19,84 @@ class ExecutorError(Exception):
     """An executor that cannot be started: a missing extra, a scheduler that does not answer."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class Pool:
-    """An executor and how many tasks it runs at once (its workers; a Dask cluster's threads)."""
+    """An executor, how many tasks it runs at once (its workers; a Dask cluster's threads), and what it is like now
+    (said when no task finishes: `describe`)."""
 
     executor: concurrent.futures.Executor
     capacity: int
+    describe: Callable[[], str] = lambda: ""
+    abandoned: bool = False  # a run gave up on its tasks: shut down without waiting for those still running
 
 
 @contextlib.contextmanager
 def open_executor(kind: str, workers: int) -> Iterator[Pool | None]:
-    """The executor of `kind` with `workers` workers, shut down on exit; None for serial."""
+    """The executor of `kind` with `workers` workers, shut down on exit (without waiting for the tasks of an
+    abandoned pool); None for serial."""
     if kind == "serial":
         yield None
     elif kind in ("threads", "processes"):
         if kind == "threads":
-            pool: concurrent.futures.Executor = concurrent.futures.ThreadPoolExecutor(workers, "kolena-infer")
+            executor: concurrent.futures.Executor = _DaemonThreads(workers)
         else:
-            pool = _Pickled(concurrent.futures.ProcessPoolExecutor(workers))
+            executor = _Pickled(concurrent.futures.ProcessPoolExecutor(workers))
+        pool = Pool(executor, workers, lambda: f"the {workers} {kind} run infer calls that do not return")
         try:
-            yield Pool(pool, workers)
-        finally:  # batches not started are dropped; those running end (a thread cannot be stopped)
-            pool.shutdown(wait=True, cancel_futures=True)
-    else:
-        with _dask(kind, workers) as pool:
             yield pool
+        finally:  # batches not started are dropped; those running end, unless abandoned (a thread cannot be stopped)
+            pool.executor.shutdown(wait=not pool.abandoned, cancel_futures=True)
+    else:
+        from .cluster import dask_pool
+
+        with dask_pool(kind, workers) as pool:
+            yield pool
+
+
+class _DaemonThreads(concurrent.futures.Executor):
+    """Threads taking tasks from one queue. Daemon threads: the interpreter joins a ThreadPoolExecutor's threads at
+    exit, so one stuck infer would keep pytest alive after the run gave up on it."""
+
+    def __init__(self, workers: int) -> None:
+        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self._closed = False
+        self._threads = [
+            threading.Thread(target=self._work, name=f"kolena-infer-{i}", daemon=True) for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        if self._closed:
+            raise RuntimeError("cannot schedule new tasks after shutdown")
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._tasks.put((future, functools.partial(fn, *args, **kwargs)))
+        return future
+
+    def _work(self) -> None:
+        while (task := self._tasks.get()) is not None:
+            future, call = task
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(call())
+                except BaseException as error:
+                    future.set_exception(error)
+            del task, future, call  # no reference to a result while waiting for the next task
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._closed = True
+        while cancel_futures:
+            try:
+                task = self._tasks.get_nowait()
+            except queue.Empty:
+                break
+            if task is not None:
+                task[0].cancel()
+        for _ in self._threads:
+            self._tasks.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()
 
 
 def _call_pickled(payload: bytes, *args: Any) -> Any:
@@ -76,49 +132,7 @@ class _Pickled(concurrent.futures.Executor):
             ) from None
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if not wait:  # abandoned: the interpreter's exit would wait for a stuck task's process
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
         self.pool.shutdown(wait, cancel_futures=cancel_futures)
-
-
-@contextlib.contextmanager
-def _dask(kind: str, workers: int) -> Iterator[Pool]:
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ExecutorError(
-            f"--kolena-executor {kind} needs Dask's distributed: pip install 'pytest-kolena[dask]'"
-        ) from None
-    with contextlib.ExitStack() as stack:
-        if kind == "dask":
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-            stack.callback(_close, cluster)
-            client = Client(cluster)
-            stack.callback(_close, client)
-        else:
-            address = kind.split("://", 1)[1].strip("/")
-            address = address if "://" in address else "tcp://" + address  # dask://tls://host:port keeps its scheme
-            try:
-                client = Client(address, timeout="10s")
-                stack.callback(_close, client)
-            except (OSError, ValueError) as error:
-                raise ExecutorError(
-                    f"--kolena-executor {kind}: no Dask scheduler answers at {address}: {error}"
-                ) from None
-        capacity = sum(client.nthreads().values()) or workers  # an existing cluster: all its threads
-        # pure=False: a model need not be deterministic for its tasks to run (Dask would merge equal tasks)
-        yield Pool(client.get_executor(pure=False), capacity)
-
-
-def _close(closable: Any, timeout: float = 20) -> None:
-    """Close a Dask client or cluster, waiting at most `timeout` s: a cluster whose workers do not answer the close
-    (seen after other asyncio loops ran in the process) must not hang the pytest session; its processes end with
-    it."""
-    try:
-        closable.close(timeout=timeout)
-    except Exception as error:  # a timeout: say so, go on
-        logging.getLogger(__name__).warning("kolena: Dask did not close within %s s (%s)", timeout, error)

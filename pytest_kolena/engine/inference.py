@@ -12,6 +12,15 @@ from .failure import Failure
 from .results import Progress
 
 
+class StallError(Exception):
+    """An executor that stopped making progress: no task finished within the stall timeout, or it cancelled tasks
+    itself (a Dask client that lost its scheduler). The run gives up on its tasks."""
+
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out  # no task finished in time (not: the executor cancelled one)
+
+
 @dataclasses.dataclass
 class Inferred:
     """Inferences and failures by sample position, and how many inferences came from the cache."""
@@ -70,10 +79,12 @@ def infer_distinct(
     batch_size: int = 32,
     progress: Progress | None = None,
     workers: int = 1,
+    stall_timeout: float | None = None,
 ) -> Inferred:
     """Infer each distinct sample not in `cache` (get, put, flush by sample id), `batch_size` samples per call, on
     `executor` with `workers` workers (None: here, one batch after another). An exception on one sample is that
-    sample's failure and the others go on. What was inferred is flushed to the cache even on Ctrl-C."""
+    sample's failure and the others go on. What was inferred is flushed to the cache even on Ctrl-C, and when no task
+    of the executor finishes for `stall_timeout` seconds (StallError)."""
     out = Inferred({}, {})
     todo = []
     for position, sample_id in enumerate(ids):
@@ -110,7 +121,7 @@ def infer_distinct(
             for batch in batches:
                 keep(batch, inferrer([samples[p] for p in batch]))
         else:
-            _on_executor(executor, 4 * workers, inferrer, samples, batches, keep)
+            _on_executor(executor, 4 * workers, inferrer, samples, batches, keep, stall_timeout)
     finally:
         if cache is not None:
             cache.flush()
@@ -124,15 +135,20 @@ def _on_executor(
     samples: Sequence[Any],
     batches: list[list[int]],
     keep: Callable[[list[int], tuple[list[Any], Failure | None]], None],
+    stall_timeout: float | None = None,
 ) -> None:
     """Submit the batches, a bounded number at a time (memory, and Ctrl-C stops soon); keep each as it finishes. A
-    batch whose task failed (a worker that died, a broken pool) fails its samples. On Ctrl-C the batches already
-    finished are kept (they reach the cache) and those not started are cancelled."""
+    batch whose task failed (a worker that died, a broken pool, a module the workers lack) fails its samples. On
+    Ctrl-C, or a StallError (no task finished for `stall_timeout` s, or the executor cancelled one), the batches
+    already finished are kept (they reach the cache) and the others are cancelled."""
     pending: dict[concurrent.futures.Future, list[int]] = {}
     queue = iter(batches)
 
     def task_failed(batch: list[int], error: BaseException) -> None:
-        keep(batch, ([Failure.from_exception("infer (task on the executor)", error)] * len(batch), None))
+        stage = "infer (task on the executor)"
+        if isinstance(error, ImportError) and error.name:
+            stage += f": the workers cannot import {error.name}; install it where they run"
+        keep(batch, ([Failure.from_exception(stage, error)] * len(batch), None))
 
     try:
         while True:
@@ -147,8 +163,12 @@ def _on_executor(
                     break
             if not pending:
                 return
-            finished, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            finished, _ = concurrent.futures.wait(pending, stall_timeout, concurrent.futures.FIRST_COMPLETED)
+            if not finished:
+                raise StallError(f"no task finished in {stall_timeout:g} s", timed_out=True)
             for future in finished:
+                if future.cancelled():
+                    raise StallError("the executor cancelled a task")
                 batch = pending.pop(future)
                 error = future.exception()
                 if error is None:

@@ -102,9 +102,12 @@ class RunResults:
 
     @property
     def inference_note(self) -> str:
-        """How the inferences came: `300 inferred, 0 from the cache (300 made by other infer code ignored)`."""
+        """How the inferences came: `250 inferred, 0 from the cache, 50 failed (300 made by other infer code
+        ignored)`."""
         inferred = self.n_samples - self.from_cache - self.n_failed
         note = f"{inferred} inferred, {self.from_cache} from the cache"
+        if self.n_failed:
+            note += f", {self.n_failed} failed"
         if self.cache_ignored:
             note += f" ({self.cache_ignored} cached by other code of infer ignored: the code changed)"
         if self.retried_batches:

@@ -36,11 +36,13 @@ class TestRun:
         workers: int = 1,
         batch_size: int = 32,
         progress: Progress | None = None,
+        stall_timeout: float | None = None,
     ) -> None:
         """`cache`: an inference cache (get, put, flush by sample id), used unless `reset`; `warn`: a RuntimeWarning
         when samples failed to infer or test cases to evaluate (the plugin reports them on its items instead);
         `executor` (with its number of `workers`): where batches of `batch_size` samples are inferred (None: here);
-        `progress`: called with (what, done, total) as inference and evaluation go."""
+        `progress`: called with (what, done, total) as inference and evaluation go; `stall_timeout`: the seconds
+        without a finished task of the executor before inference gives up (StallError)."""
         if not isinstance(model, Model):
             raise TypeError(f"model must be a Model, got {type(model).__name__}")
         if not isinstance(test_suite, TestSuite):
@@ -66,6 +68,7 @@ class TestRun:
         self.model, self.test_suite, self.evaluator, self.reset, self.cache = model, test_suite, evaluator, reset, cache
         self.warn = warn
         self.executor, self.workers, self.batch_size, self.progress = executor, workers, batch_size, progress
+        self.stall_timeout = stall_timeout
 
     def run(self) -> RunResults:
         """Infer every distinct sample once, evaluate every test case at every configuration."""
@@ -77,7 +80,15 @@ class TestRun:
         # executor: every batch finished so far)
         batch_size = self.batch_size if self.executor is not None or inferrer.infer_batch is not None else 1
         inferred = infer_distinct(
-            inferrer, index.samples, index.ids, cache, self.executor, batch_size, self.progress, self.workers
+            inferrer,
+            index.samples,
+            index.ids,
+            cache,
+            self.executor,
+            batch_size,
+            self.progress,
+            self.workers,
+            self.stall_timeout,
         )
         with no_cyclic_gc():  # the model ran with the collector on; the results are many objects and no cycles
             return self._evaluate(index, inferred)
