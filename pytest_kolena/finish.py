@@ -17,7 +17,8 @@ from ._gc import no_cyclic_gc
 from .discover import discover_into
 from .links import add_links
 from .options import Settings
-from .session import KolenaSession, open_store
+from .session import KolenaSession
+from .stores import open_store
 
 
 @dataclasses.dataclass
@@ -59,8 +60,8 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
     if not rows:  # a session without kolena items touches no store; its reports say that no kolena item ran
         return Finished(write_empty_reports(settings, record) if settings.reports else [])
     lines = [f"kolena: run {settings.run_id} stored in {settings.store}"]
-    if session is not None and session._baseline is not None:  # (under xdist the workers resolved it)
-        lines.append(f"kolena: compared with the baseline {session._baseline.source}")
+    if session is not None and session.resolved_baseline is not None:  # (under xdist the workers resolved it)
+        lines.append(f"kolena: compared with the baseline {session.resolved_baseline.source}")
     # a report reads the whole run; discovery alone its own rows (the whole run is 3 s and 250 MB at 100,000 samples)
     levels = None if settings.reports else ("slices",)
     stored = store.rows(settings.run_id, levels) if settings.reports or settings.discover else []

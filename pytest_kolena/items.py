@@ -6,12 +6,17 @@ An item is a model on a test case (or on the whole suite) at one configuration, 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from .marker import KolenaSpec, ModelRef
+from .data import SuiteError, list_suites
+from .marker import KolenaSpec, MarkerError, ModelRef
+from .options import Settings
 from .report.properties import ItemRow
+from .selection import Unselected, did_you_mean
+from .session import KolenaSession, function_id
 
 SUITE_ITEM = "suite"
 MODEL_NAME: pytest.StashKey[str] = pytest.StashKey()  # Model.name of an item's model, once its fixture resolved
@@ -64,3 +69,120 @@ def expand(test: str, spec: KolenaSpec, suite_names: list[str], test_cases_of: A
                 for place in [*cases, None]:
                     params.append(KolenaParam(test, suite_name, ref, place, configuration, len(params)))
     return params
+
+
+class NoSuite(str):
+    """The parameter of a kolena test when no suite is selected: its message, the item's error."""
+
+
+def param_of(item: pytest.Item) -> KolenaParam | None:
+    """The KolenaParam of a kolena item; None for other items (and a kolena test's no-suite or skip parameter)."""
+    callspec = getattr(item, "callspec", None)
+    param = callspec.params.get("_kolena_param") if callspec is not None else None
+    return param if isinstance(param, KolenaParam) else None
+
+
+def parametrize(session: KolenaSession, metafunc: pytest.Metafunc) -> None:
+    """One item per model x test case x configuration of the selected suites; a marker, suite or baseline
+    that cannot be used is a collection error with its message and no traceback."""
+    from .store.baseline import BaselineError
+
+    test = function_id(metafunc.definition)
+    try:
+        spec = session.spec_for(metafunc.definition)
+        params = _params(session, test, spec)
+    except (MarkerError, SuiteError, BaselineError) as error:
+        raise pytest.Collector.CollectError(f"kolena: {error}") from None
+    if params:
+        metafunc.parametrize("_kolena_param", params, ids=[p.id for p in params])
+        return
+    if not session.settings.suites:  # an error when the item runs: `-m "not kolena"` deselects it first
+        problem = NoSuite(
+            "no kolena suite selected: give --kolena-suite NAME or set kolena_suite in the pytest config; "
+            'to run the other tests only, deselect the kolena tests with -m "not kolena"'
+        )
+        metafunc.parametrize("_kolena_param", [problem], ids=["no-suite"])
+        return
+    if not suites_of(session.settings, spec):
+        selected = ", ".join(session.settings.suites)
+        reason = f"{test} runs on suites {', '.join(spec.suites or ())}; --kolena-suite selects {selected}"
+        skip_id = "other-suite"
+    else:
+        selected = ", ".join(sorted(session.settings.models or []))
+        reason = f"--kolena-model {selected} selects none of the models of {test}: " + ", ".join(
+            r.name for r in spec.models
+        )
+        skip_id = "no-model"
+    unselected = Unselected(reason, [r.name for r in spec.models])
+    metafunc.parametrize(
+        "_kolena_param", [pytest.param(unselected, marks=pytest.mark.skip(reason=reason))], ids=[skip_id]
+    )
+
+
+def note_collected(session: KolenaSession, items: Sequence[pytest.Item]) -> None:
+    """The selection's facts of the collected items (after -k and -m): the models of every kolena test, and
+    the kolena items that the selection left out."""
+    for spec in session.specs.values():
+        session.selection.add_models(ref.name for ref in spec.models)
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("_kolena_param") if callspec is not None else None
+        if isinstance(param, Unselected):
+            session.selection.leave_out(str(param), param.models)
+
+
+def suites_of(settings: Settings, spec: KolenaSpec) -> list[str]:
+    """The selected suites a test runs on: all of them, or those its marker's `suites=` names."""
+    selected = list(settings.suites)
+    return selected if spec.suites is None else [name for name in selected if name in spec.suites]
+
+
+def _params(session: KolenaSession, test: str, spec: KolenaSpec) -> list[KolenaParam]:
+    """The items of a test function; loading its suites (and the baseline) here makes their errors collection
+    errors."""
+    check_selected_suites(session)
+    check_marker_suites(session, test, spec)
+    session.baseline()
+
+    def test_cases_of(suite_name: str) -> list[str]:
+        return [tc.name for tc in session.suite(spec, suite_name).test_cases]
+
+    params = expand(test, spec, suites_of(session.settings, spec), test_cases_of, session.settings.models)
+    places = [p.place for p in params]
+    for kind, rules in (("thresholds", spec.rules), ("regression", spec.regression)):
+        unmatched = rules.unmatched(places)
+        if unmatched and params:
+            cases = ", ".join(dict.fromkeys(places))
+            raise MarkerError(
+                f"{test}: the {kind} pattern {unmatched[0]!r} matches no test case of the selected suites; "
+                f"test cases: {cases}"
+            )
+    return params
+
+
+def check_selected_suites(session: KolenaSession) -> None:
+    """A selected suite that is not at the data root (a typo, another case) is an error of every kolena test,
+    never a test skipped for it: names match exactly."""
+    root = session.settings.data_root
+    unknown = [name for name in session.settings.suites if root is not None and not session.suite_exists(name)]
+    if unknown:
+        from .data.storage import METADATA_PATH, Storage
+
+        name, found = unknown[0], list_suites(root, session.storage)
+        url = Storage(root, session.storage).url(name, METADATA_PATH)
+        raise SuiteError(
+            f"--kolena-suite {name!r}: suite not found: {url} does not exist{did_you_mean(name, found)}; "
+            f"suites under {root}: {', '.join(found) or 'none'}"
+        )
+
+
+def check_marker_suites(session: KolenaSession, test: str, spec: KolenaSpec) -> None:
+    """A `suites=` name that is no suite at the data root (a typo) is a collection error, not a test skipped
+    on every run; without a data root there is nothing to check against."""
+    root = session.settings.data_root
+    if spec.suites is None or root is None:
+        return
+    unknown = [name for name in spec.suites if not session.suite_exists(name)]
+    if unknown:
+        found = ", ".join(list_suites(root, session.storage)) or "none"
+        raise MarkerError(f"{test}: suites= names {unknown[0]!r}, no suite under {root}; suites there: {found}")

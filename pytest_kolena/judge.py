@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ._gc import no_cyclic_gc
 from .checks.regression import (
     Comparison,
     Judging,
@@ -30,6 +31,7 @@ from .checks.regression import (
 )
 from .links import NO_LINK, Links, links_of
 from .marker import KolenaSpec
+from .session import KolenaSession
 from .workflow import Evaluator
 
 CaseKey = tuple[str | None, str | None]  # (test case name or None for the suite item, configuration name)
@@ -82,6 +84,29 @@ def judge_run(
         outcome = "regressed" if "regressed" in verdicts else "improved" if "improved" in verdicts else None
         outcomes[key] = (outcome, comparisons)
     return RunJudgement(source, outcomes)
+
+
+def regression(session: KolenaSession, spec: KolenaSpec, param: Any, result: Any) -> tuple[str | None, list, str]:
+    """The regression outcome of an item (outcome, comparisons, baseline source), judged once per model run."""
+    baseline = session.baseline()
+    if baseline is None:
+        return None, [], ""
+    run = result.run
+    key = (param.test, id(run))
+    if key not in session.judgements:
+        from .checks.regression import Judging
+
+        model, entries = baseline_entries(spec, baseline, param.test, param.suite, run.model.name)
+        source = f"model '{model}' in {baseline.source}" if model != run.model.name else baseline.source
+        settings = session.settings  # (a run that writes the baseline files records what they did not hold)
+        unjudged = settings.unjudged == "fail" and not settings.update_baseline and spec.regression.metrics()
+        if unjudged and not any(entries.values()):
+            session.judgements[key] = unjudged_run(baseline, param.test, param.suite, model)
+            return session.judgements[key].of(param.test_case, param.configuration)
+        judging = Judging(settings.confidence, settings.resamples, settings.min_samples, settings.error_control)
+        with no_cyclic_gc():
+            session.judgements[key] = judge_run(spec, run, entries, source, judging)
+    return session.judgements[key].of(param.test_case, param.configuration)
 
 
 def baseline_entries(

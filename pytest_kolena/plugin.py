@@ -131,7 +131,9 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: Any) 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.definition.get_closest_marker("kolena") is not None:
-        _session(metafunc.config).parametrize(metafunc)
+        from .items import parametrize
+
+        parametrize(_session(metafunc.config), metafunc)
 
 
 @pytest.fixture
@@ -154,7 +156,9 @@ def kolena_suite(request: pytest.FixtureRequest) -> Any:
 
     def test_sizes(kolena_suite, kolena_result): assert len(kolena_suite.test_cases) > 1
     """
-    return _session(request.config).suite_for(request.node, _param_of(request.node))
+    from .verdict import suite_for
+
+    return suite_for(_session(request.config), request.node, _param_of(request.node))
 
 
 @pytest.fixture
@@ -163,7 +167,9 @@ def kolena_result(request: pytest.FixtureRequest, _kolena_param: Any) -> ItemRes
 
     def test_keypoints(kolena_result): assert kolena_result.metrics.mean_nme < 0.2
     """
-    return _session(request.config).result_for(request, _kolena_param)
+    from .verdict import result_for
+
+    return result_for(_session(request.config), request, _kolena_param)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -171,7 +177,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
     """Judge the item before the test body runs: a breach or a regression fails it with the values behind it."""
     result, param = pyfuncitem.funcargs.get("kolena_result"), _param_of(pyfuncitem)
     if result is not None and param is not None:
-        verdict = _session(pyfuncitem.config).verdict(pyfuncitem, param, result)
+        from .verdict import verdict_for
+
+        verdict = verdict_for(_session(pyfuncitem.config), pyfuncitem, param, result)
         if verdict.failed:
             pytest.fail(verdict.text, pytrace=False)
 
@@ -199,7 +207,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if _SESSION in session.config.stash:
-        session.config.stash[_SESSION].note_collected(session.items)
+        from .items import note_collected
+
+        note_collected(session.config.stash[_SESSION], session.items)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

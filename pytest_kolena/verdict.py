@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 
 from .checks import Breach, Threshold, breaches
-from .items import MODEL_NAME, SUITE_ITEM, KolenaParam
-from .judge import UNJUDGED
+from .engine.results import RunResults, TestCaseResult
+from .items import MODEL_NAME, SUITE_ITEM, KolenaParam, NoSuite
+from .judge import UNJUDGED, regression
 from .links import links_of
 from .marker import KolenaSpec
 from .report.properties import ItemRow, scalar_metrics
 from .report.text import failure_text, regression_text
+from .session import ItemError, KolenaSession
+from .workflow import Model
 
 
 @dataclasses.dataclass
@@ -154,3 +157,87 @@ def report_row(item: pytest.Item, param: KolenaParam, report: pytest.TestReport)
     else:
         outcome = verdict.outcome
     return verdict.row(param, result, outcome)
+
+
+def suite_for(session: KolenaSession, item: pytest.Item, param: KolenaParam | None) -> Any:
+    """The `kolena_suite` fixture."""
+    spec = session.spec_for(item)
+    if spec is None or param is None:
+        raise pytest.UsageError(
+            f"{item.nodeid}: kolena_suite needs @pytest.mark.kolena(models=..., evaluator=...) on the test"
+        )
+    return session.suite(spec, param.suite)
+
+
+def result_for(session: KolenaSession, request: pytest.FixtureRequest, param: KolenaParam) -> ItemResult:
+    """The `kolena_result` fixture: the model (resolving a fixture name), run once, and this item's part."""
+    if isinstance(param, NoSuite):
+        pytest.fail(str(param), pytrace=False)
+    model = param.model.model or request.getfixturevalue(param.model.fixture)
+    if not isinstance(model, Model):
+        pytest.fail(f"fixture '{param.model.fixture}' returned {type(model).__name__}, not a Model", pytrace=False)
+    request.node.stash[MODEL_NAME] = model.name
+    session.selection.add_models([model.name])
+    wanted = session.settings.models
+    if wanted is not None and model.name not in wanted and param.model.fixture not in wanted:
+        reason = f"--kolena-model {', '.join(sorted(wanted))} does not select model '{model.name}'"
+        session.selection.leave_out(reason)
+        pytest.skip(reason)
+    session.current_nodeid = request.node.nodeid  # where a progress line is written
+    try:
+        return item_result(session, session.spec_for(request.node), param, model)
+    except ItemError as error:
+        problem = str(error)
+    pytest.fail(problem, pytrace=False)  # outside the except block: the traceback in the text is shown once
+
+
+def verdict_for(session: KolenaSession, item: pytest.Item, param: KolenaParam, result: ItemResult) -> Verdict:
+    """Decide the item's verdict, once, and keep it on the item for its report."""
+    spec = session.spec_for(item)
+    verdict = item.stash[VERDICT] = decide_verdict(spec, param, result, regression(session, spec, param, result))
+    return verdict
+
+
+def item_result(session: KolenaSession, spec: KolenaSpec, param: KolenaParam, model: Model) -> ItemResult:
+    """The results of one item; an inference or evaluator failure that touches it raises ItemError, and so does
+    the suite item of a model that inferred no sample."""
+    suite = session.suite(spec, param.suite)
+    run = session.run(param.test, spec, model, suite)
+    configuration = next((c for c in spec.configurations if c.display_name() == param.configuration), None)
+    if param.test_case is None:
+        if run.failures and run.n_failed == run.n_samples:
+            raise ItemError(
+                f"model '{model.name}' inferred no sample of {param.suite} ({run.inference_note}); first, "
+                f"{_failure_text(session, run, run.failures[0])}"
+            )
+        if param.configuration in run.suite_errors:
+            raise ItemError(
+                f"suite metrics of model '{model.name}' on {param.suite}: {run.suite_errors[param.configuration]}"
+            )
+        metrics = run.suite_metrics.get(param.configuration)
+        return ItemResult(model, suite, configuration, None, metrics, [], [], run)
+    case = _case_result(run, param.test_case, param.configuration)
+    if case.failures:
+        total = len(case.failures) + len(case.samples)
+        raise ItemError(
+            f"model '{model.name}': {len(case.failures)} of {total} samples of {case.name} failed to infer; "
+            f"first, {_failure_text(session, run, case.failures[0])}"
+        )
+    if case.error is not None:
+        raise ItemError(f"evaluator on {case.name} ({param.configuration}): {case.error}\n{case.error.traceback}")
+    return ItemResult(model, suite, configuration, case.test_case, case.metrics, case.samples, case.plots, run)
+
+
+def _failure_text(session: KolenaSession, run: RunResults, failed: Any) -> str:
+    """A sample's inference failure: with its traceback at the first item of the model run that shows this
+    error, in one line at the others (an error of every sample, such as a module the workers lack, is one
+    traceback, not one per item)."""
+    label = getattr(failed.test_sample, "locator", None) or repr(failed.test_sample)[:100]
+    first = session.shown.setdefault((id(run), failed.failure.stage, failed.failure.error), session.current_nodeid)
+    if first != session.current_nodeid:
+        return f"{label}: {failed.failure} (its traceback: see {first})"
+    return f"{label}:\n{failed.failure.traceback}"
+
+
+def _case_result(run: RunResults, test_case: str, configuration: str | None) -> TestCaseResult:
+    return next(c for c in run.cases if c.name == test_case and c.configuration_name == configuration)
