@@ -11,10 +11,11 @@ import itertools
 import os
 import shlex
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .fs import is_baseline_file, resolve_location
 
 MARKER_HELP = (
     "kolena(models, evaluator, thresholds=None, regression=None, better=None, baseline_models=None, "
@@ -222,19 +223,6 @@ def add_options(parser: pytest.Parser) -> None:
         help="default of --kolena-stall-timeout: seconds without a finished task before inference is given up (120)",
     )
     ini("kolena_progress", type="string", default="auto", help="default of --kolena-progress: auto, on or off")
-
-
-def resolve_location(value: str, base: str | Path) -> str:
-    """A URL or an absolute path as it is; a relative path joined to `base` (a trailing '/' kept)."""
-    if "://" in value or os.path.isabs(value):
-        return value
-    joined = os.path.join(str(base), value)
-    return joined + os.sep if value.endswith(("/", os.sep)) and not joined.endswith(os.sep) else joined
-
-
-def is_baseline_file(ref: str) -> bool:
-    """A baseline reference that names files (a .json file, or a folder of them) rather than a stored run."""
-    return ref.endswith(".json") or ref.endswith(("/", os.sep)) or os.path.isdir(ref)
 
 
 PATH_OPTIONS = ("--kolena-report", "--kolena-data", "--kolena-store")  # and --kolena-baseline naming files

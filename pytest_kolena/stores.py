@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .data import StorageOptions
+from .fs import is_url, protocol_of
 from .options import Settings
 
 
@@ -20,9 +21,9 @@ def storage_of(settings: Settings) -> StorageOptions:
 
 def store_options(settings: Settings, storage: StorageOptions | None = None) -> dict[str, Any]:
     """fsspec options of the store's URL (S3 access from the ini keys and the environment)."""
-    if "://" not in settings.store:
+    if not is_url(settings.store):
         return {}
-    return (storage or storage_of(settings)).for_protocol(settings.store.split("://", 1)[0])
+    return (storage or storage_of(settings)).for_protocol(protocol_of(settings.store))
 
 
 def open_store(settings: Settings, storage: StorageOptions | None = None) -> Any:

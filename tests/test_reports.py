@@ -206,7 +206,7 @@ class RunRecorder:
 
 
 def test_a_stored_run_reads_back_into_the_results_the_tests_saw(project):
-    from pytest_kolena.store.readback import load_runs
+    from pytest_kolena.report.readback import load_runs
 
     write_test(project, "mean_shape_model, degraded_model")
     recorder = RunRecorder()

@@ -90,7 +90,7 @@ def _sample_rows(samples: list) -> list[tuple]:
 
 def test_samples_another_model_failed_to_infer_stay_in_reports_and_read_back(project):
     """The first model run fails on 3 samples: the suite's test cases still hold all their samples."""
-    from pytest_kolena.store.readback import load_runs
+    from pytest_kolena.report.readback import load_runs
 
     write_tests(project, {"models": "flaky_model, mean_shape_model"})
     recorder = RunRecorder()
@@ -130,7 +130,7 @@ def tiny_suite(pytester: pytest.Pytester) -> None:
 
 
 def test_a_test_function_on_two_suites_reads_back_both(project):
-    from pytest_kolena.store.readback import load_runs
+    from pytest_kolena.report.readback import load_runs
 
     tiny_suite(project)
     write_tests(project, {"models": "mean_shape_model"})

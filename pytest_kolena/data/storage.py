@@ -10,6 +10,7 @@ import os
 import posixpath
 from typing import Any
 
+from ..fs import absolute, join, protocol_of
 from .errors import SuiteError
 
 METADATA_PATH = "meta/metadata.csv"
@@ -54,17 +55,6 @@ class StorageOptions:
         return options
 
 
-def protocol_of(url: str) -> str:
-    return url.split("://", 1)[0] if "://" in url else "file"
-
-
-def join(root: str, *parts: str) -> str:
-    """Join path parts onto a root that is a local path or a URL."""
-    if protocol_of(root) == "file" and "://" not in root:
-        return os.path.join(root, *parts)
-    return posixpath.join(root.rstrip("/"), *parts)
-
-
 class Storage:
     """A data root and the filesystem that reaches it."""
 
@@ -72,8 +62,7 @@ class Storage:
         import fsspec
 
         self.root = str(root)
-        if "://" not in self.root:
-            self.root = os.path.abspath(self.root)  # locators resolved against it are absolute paths
+        self.root = absolute(self.root)  # locators resolved against it are absolute paths
         self.options = options or StorageOptions.from_environment()
         self.protocol = protocol_of(self.root)
         self.fs = fsspec.filesystem(self.protocol, **self.options.for_protocol(self.protocol))

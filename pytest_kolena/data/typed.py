@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..fs import is_url
 from ..workflow import annotation as ann
 from ..workflow._dataobject import fields_of, schema_of
 from ..workflow.asset import Asset
@@ -178,7 +179,7 @@ def locator_prefix(suite_url: str) -> str:
 def resolve_locators(values: list[str], suite_url: str) -> list[str]:
     """Locators without a scheme and not absolute are relative to the suite's folder."""
     prefix = locator_prefix(suite_url)
-    return [v if "://" in v or v.startswith("/") else prefix + v for v in values]
+    return [v if is_url(v) or v.startswith("/") else prefix + v for v in values]
 
 
 def metadata_records(frame: pd.DataFrame, used: set[str]) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ import sysconfig
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..fs import address_of, is_url
 from .executors import ExecutorError, Pool
 
 ANSWER_TIMEOUT = 10  # seconds for the scheduler to answer a question (its workers, which modules they have)
@@ -48,8 +49,8 @@ def dask_pool(kind: str, workers: int) -> Iterator[Pool]:
             client = Client(cluster)
             stack.callback(close, client)
         else:
-            address = kind.split("://", 1)[1].strip("/")
-            address = address if "://" in address else "tcp://" + address  # dask://tls://host:port keeps its scheme
+            address = address_of(kind).strip("/")
+            address = address if is_url(address) else "tcp://" + address  # dask://tls://host:port keeps its scheme
             try:
                 client = Client(address, timeout="10s")
                 stack.callback(close, client)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..options import is_baseline_file
+from ..fs import is_baseline_file, is_url
 from .damage import StoreError, warn
 from .runs import RunInfo, RunStore
 
@@ -82,7 +82,7 @@ def read_file(ref: str, suites: list[str], must_exist: bool = True) -> Baseline:
     top) holds entries for any test function."""
     baseline = Baseline(ref)
     if (
-        must_exist and "://" not in ref and not Path(ref).exists()
+        must_exist and not is_url(ref) and not Path(ref).exists()
     ):  # a mistyped path must not turn the gate off: every item "new"
         raise BaselineError(
             f"baseline {ref} does not exist: give an existing baseline file or folder, or add "

@@ -15,7 +15,8 @@ import time
 import uuid
 from typing import Any
 
-from ._fs import filesystem, join
+from ..fs import filesystem
+from ..fs import join_path as join
 from .damage import StoreError, damaged, read, warn
 
 

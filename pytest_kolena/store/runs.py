@@ -19,7 +19,8 @@ import json
 import posixpath
 from typing import Any
 
-from ._fs import filesystem, join
+from ..fs import filesystem
+from ..fs import join_path as join
 from .damage import StoreError, read
 
 SUITE_ROWS = ""  # the model of a suite's rows (membership, types, test samples): no model of the run

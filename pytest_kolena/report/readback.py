@@ -178,9 +178,9 @@ class _StoredSuite:
 def load_runs(store: Any, ref: str = "latest") -> dict[RunKey, Any]:
     """The RunResults of a stored run by (test function, suite, model): `store` a RunStore or its URL, `ref` a run
     id, a tag, a model name, a git ref or `latest`."""
-    from ..report.document import run_document
-    from .baseline import find_run
-    from .runs import RunStore
+    from ..store.baseline import find_run
+    from ..store.runs import RunStore
+    from .document import run_document
 
     store = RunStore(store) if isinstance(store, str) else store
     info = find_run(ref, store)
