@@ -12,6 +12,7 @@ import pytest
 import examples.facial_keypoints.workflow  # noqa: F401
 import pytest_kolena.data
 import pytest_kolena.store  # noqa: F401
+from pytest_kolena.testing import KolenaProject
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data"
@@ -79,24 +80,19 @@ def test_kp(kolena_result):
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    pytester.makeini(
-        f"[pytest]\nkolena_data = {DATA}\nkolena_suite = 300-W\nkolena_stratify = occlusion\nkolena_store = store\n"
-    )
-    pytester.makepyfile(test_kp=MODULE.format(csv=DATA / "300-W" / "meta" / "metadata.csv"))
-    pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
-    pytester.syspathinsert(ROOT)
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> KolenaProject:
+    project = KolenaProject(pytester, DATA, suite="300-W", stratify=["occlusion"], store="store", syspath=[ROOT])
+    project.module("test_kp", MODULE.format(csv=DATA / "300-W" / "meta" / "metadata.csv"))
     monkeypatch.setenv("KOLENA_COUNT", str(pytester.path / "infer-calls.txt"))
     (pytester.path / "infer-calls.txt").write_text("")
-    return pytester
+    return project
 
 
 def run(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, candidate: str, *args: str, subprocess: bool = False
+    project: KolenaProject, monkeypatch: pytest.MonkeyPatch, candidate: str, *args: str, subprocess: bool = False
 ) -> pytest.RunResult:
     monkeypatch.setenv("KOLENA_CANDIDATE", candidate)
-    runner = pytester.runpytest_subprocess if subprocess else pytester.runpytest
-    return runner("-p", "no:cacheprovider", *args)
+    return project.run(*args, subprocess=subprocess)
 
 
 def calls(pytester: pytest.Pytester) -> list[str]:

@@ -28,6 +28,7 @@ from examples.classification.models import ESTIMATORS, classifier_model, one_thr
 from examples.classification.split import split
 from examples.classification.workflow import ClassificationEvaluator, DecisionThreshold, case_metrics, wf
 from pytest_kolena.data import load_suite
+from pytest_kolena.testing import KolenaProject
 from pytest_kolena.workflow import ConfusionMatrix, CurvePlot, test
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,11 +123,9 @@ def junit_rows(path: Path) -> dict[tuple[str, str, str], dict[str, str]]:
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     """A project holding the example's kolena test, with the repository's data and a store of its own."""
-    pytester.makeini(f"[pytest]\nkolena_data = {DATA}\nkolena_store = store\n")
-    pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
-    pytester.syspathinsert(ROOT)
-    pytester.makepyfile(test_cc=EXAMPLE)
-    return pytester
+    project = KolenaProject(pytester, DATA, store="store", syspath=[ROOT])
+    project.module("test_cc", EXAMPLE)
+    return project
 
 
 def test_the_example_passes_through_the_repository_config_with_sklearns_own_figures(tmp_path):

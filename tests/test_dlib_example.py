@@ -10,6 +10,7 @@ import pytest
 # imported here, once: pytester's in-process runs forget modules they import, and NumPy cannot load twice
 import examples.facial_keypoints.workflow  # noqa: F401
 from examples.facial_keypoints.dlib_landmarks import missing_reason
+from pytest_kolena.testing import KolenaProject
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data"
@@ -24,11 +25,9 @@ TEST_MODULE = (
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeini(f"[pytest]\nkolena_data = {DATA}\n")
-    pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
-    pytester.syspathinsert(ROOT)
-    pytester.makepyfile(test_cc=TEST_MODULE)
-    return pytester
+    project = KolenaProject(pytester, DATA, syspath=[ROOT])
+    project.module("test_cc", TEST_MODULE)
+    return project
 
 
 def mean_nme(xml_path: Path) -> dict[tuple[str, str], float]:

@@ -22,6 +22,7 @@ from examples.facial_keypoints.workflow import (
 from examples.quickstart.quickstart import Inference, Model
 from pytest_kolena.data import load_suite
 from pytest_kolena.engine.executors import open_executor
+from pytest_kolena.testing import KolenaProject
 from pytest_kolena.workflow._identity import SampleIndex
 from pytest_kolena.workflow.annotation import Keypoints
 from pytest_kolena.workflow.test_run import TestRun
@@ -234,14 +235,10 @@ def test_kp(kolena_result):
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeini(
-        f"[pytest]\nkolena_data = {DATA}\nkolena_suite = 300-W\nkolena_stratify = occlusion\nkolena_store = store\n"
-    )
-    pytester.makepyfile(test_kp=PLUGIN_MODULE)
-    pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
-    pytester.syspathinsert(ROOT)
-    return pytester
+def project(pytester: pytest.Pytester) -> KolenaProject:
+    project = KolenaProject(pytester, DATA, suite="300-W", stratify=["occlusion"], store="store", syspath=[ROOT])
+    project.module("test_kp", PLUGIN_MODULE)
+    return project
 
 
 def errors_and_summary(result: pytest.RunResult) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 
 # imported here, once: pytester's in-process runs forget modules they import, and NumPy cannot load twice
 import examples.facial_keypoints.workflow  # noqa: F401
+from pytest_kolena.testing import KolenaProject
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data"
@@ -43,11 +44,8 @@ def test_keypoints(kolena_result, tmp_path_factory):
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeini(f"[pytest]\nkolena_data = {DATA}\nkolena_stratify = mirrored\n")
-    pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
-    pytester.syspathinsert(ROOT)
-    return pytester
+def project(pytester: pytest.Pytester) -> KolenaProject:
+    return KolenaProject(pytester, DATA, stratify=["mirrored"], syspath=[ROOT])
 
 
 def write_test(pytester: pytest.Pytester, models: str) -> None:

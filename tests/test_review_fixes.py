@@ -15,6 +15,7 @@ from test_reports import RunRecorder
 
 # imported here, once: pytester's in-process runs forget modules they import, and NumPy cannot load twice
 import examples.facial_keypoints.workflow  # noqa: F401
+from pytest_kolena.testing import KolenaProject
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data"
@@ -57,16 +58,13 @@ def test_{name}(kolena_result):
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
+def project(pytester: pytest.Pytester) -> KolenaProject:
     return keypoints_project(pytester)
 
 
-def keypoints_project(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A pytester project on the embedded 300-W suite, stratified by `mirrored`; its tests by `write_tests`."""
-    pytester.makeini(f"[pytest]\nkolena_data = {DATA}\nkolena_stratify = mirrored\n")
-    pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
-    pytester.syspathinsert(ROOT)
-    return pytester
+def keypoints_project(pytester: pytest.Pytester) -> KolenaProject:
+    """A project on the embedded 300-W suite, stratified by `mirrored`; its tests by `write_tests`."""
+    return KolenaProject(pytester, DATA, stratify=["mirrored"], syspath=[ROOT])
 
 
 def write_tests(pytester: pytest.Pytester, *tests: dict[str, str]) -> None:
@@ -119,14 +117,14 @@ def test_samples_another_model_failed_to_infer_stay_in_reports_and_read_back(pro
 # 2 ---------------------------------------------------------------------------------------------------------------
 
 
-def tiny_suite(pytester: pytest.Pytester) -> None:
+def tiny_suite(project: KolenaProject) -> None:
     """A second suite beside 300-W: its first 3 rows."""
-    data = pytester.path / "data"
+    data = project.path / "data"
     (data / "tiny" / "meta").mkdir(parents=True)
     (data / "300-W").symlink_to(DATA / "300-W")
     rows = (DATA / "300-W" / "meta" / "metadata.csv").read_text().splitlines()[:4]
     (data / "tiny" / "meta" / "metadata.csv").write_text("\n".join(rows).replace("images/", "../300-W/images/") + "\n")
-    pytester.makeini(f"[pytest]\nkolena_data = {data}\nkolena_stratify = mirrored\n")
+    project.write_ini(kolena_data=str(data))
 
 
 def test_a_test_function_on_two_suites_reads_back_both(project):

@@ -14,6 +14,7 @@ import pytest
 import examples.facial_keypoints.workflow  # noqa: F401
 import pytest_kolena.data
 import pytest_kolena.store  # noqa: F401
+from pytest_kolena.testing import KolenaProject
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data"
@@ -30,11 +31,8 @@ KOLENA = dict(evaluator=EVALUATOR, columns={"points": "keypoints"}, regression={
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeini(f"[pytest]\nkolena_data = {DATA}\nkolena_suite = 300-W\nkolena_stratify = mirrored\n")
-    pytester.makeconftest(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
-    pytester.syspathinsert(ROOT)
-    return pytester
+def project(pytester: pytest.Pytester) -> KolenaProject:
+    return KolenaProject(pytester, DATA, suite="300-W", stratify=["mirrored"], syspath=[ROOT])
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
