@@ -73,12 +73,15 @@ class _ItemRows:
         self._messages: dict[str, str] = {}  # node id -> the text of its failed setup or call
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        kolena = any(k == "kolena.suite" for k, _ in report.user_properties)
-        if kolena and report.failed and report.when != "teardown":
-            self._messages[report.nodeid] = self.failure_text(report)
-        if kolena and report.when == "teardown":
-            from .report.properties import ItemRow
+        if not report.user_properties:  # (no kolena item: the properties' module is not even loaded)
+            return
+        from .report.properties import ItemRow, is_kolena_item
 
+        if not is_kolena_item(report.user_properties):
+            return
+        if report.failed and report.when != "teardown":
+            self._messages[report.nodeid] = self.failure_text(report)
+        if report.when == "teardown":
             row = ItemRow.from_properties(list(report.user_properties))
             row.message = self._messages.pop(report.nodeid, "")
             self.rows.append(row)
@@ -186,9 +189,11 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
     """Verdict words: REGRESSED, IMPROVED, NEW (and pytest's own PASSED, FAILED for thresholds)."""
-    if report.when != "call":
+    if report.when != "call" or not report.user_properties:
         return None
-    return _WORDS.get(dict(report.user_properties).get("kolena.verdict"))
+    from .report.properties import verdict_of
+
+    return _WORDS.get(verdict_of(report.user_properties))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -88,6 +88,11 @@ class ItemRow:
         )
 
 
+def is_kolena_item(properties: list[tuple[str, Any]]) -> bool:
+    """Whether a report's properties are a kolena item's."""
+    return any(key == "kolena.suite" for key, _ in properties)
+
+
 def verdict_of(properties: list[tuple[str, Any]]) -> str | None:
     """The verdict word a report carries, if it is a kolena item's."""
     return next((v for k, v in properties if k == "kolena.verdict"), None)
