@@ -214,7 +214,7 @@ def _recompute(spec: KolenaSpec, case: Any, entry: Any, pairs: list[tuple[Any, d
         return None, f"the baseline holds no inference of {len(missing)} paired samples (stored by an older version?)"
     decode = spec.workflow.inference_type.from_dict
     metrics_type = type(case.samples[0].metrics)
-    base_rows = [(s.test_sample, s.ground_truth, decode(_plain(entry.inferences[s.sample_id]))) for s, _ in pairs]
+    base_rows = [(s.test_sample, s.ground_truth, decode(_decoded(entry.inferences[s.sample_id]))) for s, _ in pairs]
     base_metrics = [metrics_type.from_dict(b) for _, b in pairs]
     cand_rows = [(s.test_sample, s.ground_truth, s.inference) for s, _ in pairs]
     cand_metrics = [s.metrics for s, _ in pairs]
@@ -233,7 +233,7 @@ def _recompute(spec: KolenaSpec, case: Any, entry: Any, pairs: list[tuple[Any, d
     return recompute, ""
 
 
-def _plain(inference: Any) -> dict:
+def _decoded(inference: Any) -> dict:
     """A stored inference: JSON text from the run store (decoded only when a check needs it), or a dict."""
     return json.loads(inference) if isinstance(inference, str) else inference
 

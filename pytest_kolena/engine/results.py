@@ -27,7 +27,7 @@ class SampleResult:
 
     def to_dict(self) -> dict[str, Any]:
         names = ("test_sample", "ground_truth", "inference", "metrics")
-        return {"sample_id": self.sample_id} | {name: _plain(getattr(self, name)) for name in names}
+        return {"sample_id": self.sample_id} | {name: _json_ready(getattr(self, name)) for name in names}
 
 
 @dataclasses.dataclass
@@ -39,7 +39,7 @@ class SampleFailure:
     failure: Failure
 
     def to_dict(self) -> dict[str, Any]:
-        return {"test_sample": _plain(self.test_sample), "failure": self.failure.to_dict()}
+        return {"test_sample": _json_ready(self.test_sample), "failure": self.failure.to_dict()}
 
 
 @dataclasses.dataclass
@@ -73,8 +73,8 @@ class TestCaseResult:
         return {
             "test_case": self.name,
             "configuration": self.configuration_name,
-            "metrics": _plain(self.metrics),
-            "plots": [_plain(p) for p in self.plots],
+            "metrics": _json_ready(self.metrics),
+            "plots": [_json_ready(p) for p in self.plots],
             "samples": [s.to_dict() for s in self.samples],
             "failures": [f.to_dict() for f in self.failures],
             "error": self.error.to_dict() if self.error else None,
@@ -155,25 +155,25 @@ class RunResults:
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-serializable results (exceptions become their text and traceback)."""
         return {
-            "model": {"name": self.model.name, "metadata": _plain(getattr(self.model, "metadata", {}))},
+            "model": {"name": self.model.name, "metadata": _json_ready(getattr(self.model, "metadata", {}))},
             "test_suite": self.test_suite.name,
             "evaluator": self.evaluator,
-            "configurations": [_plain(c) for c in self.configurations],
+            "configurations": [_json_ready(c) for c in self.configurations],
             "n_samples": self.n_samples,
             "cases": [c.to_dict() for c in self.cases],
-            "suite_metrics": {str(k): _plain(v) for k, v in self.suite_metrics.items()},
+            "suite_metrics": {str(k): _json_ready(v) for k, v in self.suite_metrics.items()},
             "suite_errors": {str(k): v.to_dict() for k, v in self.suite_errors.items()},
             "failures": [f.to_dict() for f in self.failures],
         }
 
 
-def _plain(value: Any) -> Any:
+def _json_ready(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_json_ready(v) for v in value]
     return repr(value)

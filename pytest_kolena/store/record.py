@@ -44,7 +44,7 @@ def add_results(record: RunRecord, test: str, run: Any) -> None:
     for case in run.cases:
         config = case.configuration_name or ""
         extra = {"plots": [p.to_dict() for p in case.plots]}
-        record.add("case", test, suite, model, _plain(case.metrics), config, case.name, extra=extra)
+        record.add("case", test, suite, model, _as_dict(case.metrics), config, case.name, extra=extra)
         known = sample_metrics.setdefault(config, {})
         for sample in case.samples:
             if sample.metrics is not None and sample.sample_id not in known:
@@ -52,7 +52,7 @@ def add_results(record: RunRecord, test: str, run: Any) -> None:
     for config, metrics in sample_metrics.items():
         record.add_samples("sample", test, suite, model, config, metrics)
     for config, metrics in run.suite_metrics.items():
-        record.add("suite", test, suite, model, _plain(metrics), config or "")
+        record.add("suite", test, suite, model, _as_dict(metrics), config or "")
 
 
 def add_suite(record: RunRecord, test: str, run: Any, with_samples: bool = True) -> None:
@@ -111,5 +111,5 @@ def add_items(record: RunRecord, rows: Iterable[Any]) -> None:
         record.add("item", row.test, row.suite, row.model, values, row.configuration, row.test_case)
 
 
-def _plain(metrics: Any) -> Any:
+def _as_dict(metrics: Any) -> Any:
     return metrics.to_dict() if hasattr(metrics, "to_dict") else metrics
