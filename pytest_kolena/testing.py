@@ -80,7 +80,9 @@ class KolenaProject:
         """A JSON report the project's runs wrote (`--kolena-report=NAME`)."""
         return json.loads((self.path / name).read_text())
 
-    def gate(self, good: Callable[[], None], bad: Callable[[], None], tag: str = "main", args: Sequence[str] = ()) -> None:
+    def gate(
+        self, good: Callable[[], None], bad: Callable[[], None], tag: str = "main", args: Sequence[str] = ()
+    ) -> None:
         """The gate of a CI job, end to end, each step's exit code checked (failing with the run's output): the good
         model stored under `tag`; against it, it passes; the bad model (`bad()` switches to it: an environment
         variable, a file) is REGRESSED and the run exits 1; accepted as the new baseline (stored under `tag`), it
