@@ -155,7 +155,9 @@ class KolenaSession:
 
             try:
                 self._executor = self._resources.enter_context(
-                    open_executor(self.settings.executor, self.settings.workers)
+                    open_executor(  # a scheduler that cannot answer within the stall timeout will not do better
+                        self.settings.executor, self.settings.workers, min(10.0, self.settings.stall_timeout)
+                    )
                 )
             except ExecutorError as error:
                 self._executor = ItemError(str(error))

@@ -294,7 +294,8 @@ def test_a_dask_scheduler_that_does_not_answer_is_the_items_error(project):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = project.runpytest_subprocess("-p", "no:cacheprovider", "--kolena-executor", f"dask://127.0.0.1:{port}")
+    executor = f"--kolena-executor=dask://127.0.0.1:{port}"
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", executor, "--kolena-stall-timeout=1")
     assert result.ret == 1
     result.stdout.fnmatch_lines([f"*no Dask scheduler answers at tcp://127.0.0.1:{port}*"])
 

@@ -23,13 +23,13 @@ from typing import Any
 from ..fs import address_of, is_url
 from .executors import ExecutorError, Pool
 
-ANSWER_TIMEOUT = 10  # seconds for the scheduler to answer a question (its workers, which modules they have)
 CLOSE_TIMEOUT = 20  # seconds for a client or a cluster to close
 
 
 @contextlib.contextmanager
-def dask_pool(kind: str, workers: int) -> Iterator[Pool]:
-    """A Pool on the Dask cluster of `kind` (dask: a LocalCluster of `workers` processes; dask://HOST:PORT)."""
+def dask_pool(kind: str, workers: int, answer_timeout: float = 10) -> Iterator[Pool]:
+    """A Pool on the Dask cluster of `kind` (dask: a LocalCluster of `workers` processes; dask://HOST:PORT); the
+    scheduler has `answer_timeout` seconds to answer (to connect, its workers, which modules they have)."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -52,15 +52,15 @@ def dask_pool(kind: str, workers: int) -> Iterator[Pool]:
             address = address_of(kind).strip("/")
             address = address if is_url(address) else "tcp://" + address  # dask://tls://host:port keeps its scheme
             try:
-                client = Client(address, timeout="10s")
+                client = Client(address, timeout=f"{answer_timeout}s")
                 stack.callback(close, client)
-                threads = client.nthreads(callback_timeout=ANSWER_TIMEOUT)
+                threads = client.nthreads(callback_timeout=answer_timeout)
             except (OSError, ValueError) as error:
                 raise ExecutorError(
                     f"--kolena-executor {kind}: no Dask scheduler answers at {address}: {error}"
                 ) from None
         capacity = sum(client.nthreads().values()) if kind == "dask" else sum(threads.values())
-        shipped = Shipped(client)
+        shipped = Shipped(client, answer_timeout)
         yield Pool(shipped, capacity or workers, shipped.describe)  # an existing cluster: all its threads
 
 
@@ -77,8 +77,9 @@ class Shipped(concurrent.futures.Executor):
     """The tasks of a Dask client, each sent as one payload (see the module), with the modules that the workers lack
     by value. The workers are asked which they lack when a new function is sent (once per model run)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, answer_timeout: float = 10) -> None:
         self.client = client
+        self.answer_timeout = answer_timeout
         self.address = client.scheduler.address
         self.executor = client.get_executor(pure=False)  # a model need not be deterministic (Dask merges equal tasks)
         self.by_value: set[str] = set()
@@ -98,7 +99,7 @@ class Shipped(concurrent.futures.Executor):
             return
         question = dumps(_Call(lacking, (digests,), {}), {__name__})  # by value: the workers may lack this package
         try:
-            answers = self.client.run(pickle.loads, question, on_error="return", callback_timeout=ANSWER_TIMEOUT)
+            answers = self.client.run(pickle.loads, question, on_error="return", callback_timeout=self.answer_timeout)
         except Exception:  # the scheduler does not answer: the tasks will stall, and the run say so
             return
         lists = [answer for answer in answers.values() if isinstance(answer, list)]
@@ -111,7 +112,7 @@ class Shipped(concurrent.futures.Executor):
         if self.client.status != "running":  # closed when it could not reconnect
             return f"the Dask client lost the scheduler at {self.address} (client {self.client.status})"
         try:
-            threads = self.client.nthreads(callback_timeout=ANSWER_TIMEOUT)
+            threads = self.client.nthreads(callback_timeout=self.answer_timeout)
         except Exception as error:
             return f"the Dask scheduler at {self.address} does not answer ({type(error).__name__}: {error})"
         if not threads:

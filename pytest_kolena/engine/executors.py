@@ -31,9 +31,9 @@ class Pool:
 
 
 @contextlib.contextmanager
-def open_executor(kind: str, workers: int) -> Iterator[Pool | None]:
+def open_executor(kind: str, workers: int, answer_timeout: float = 10) -> Iterator[Pool | None]:
     """The executor of `kind` with `workers` workers, shut down on exit (without waiting for the tasks of an
-    abandoned pool); None for serial."""
+    abandoned pool); None for serial. `answer_timeout`: seconds a Dask scheduler has to answer."""
     if kind == "serial":
         yield None
     elif kind in ("threads", "processes"):
@@ -49,7 +49,7 @@ def open_executor(kind: str, workers: int) -> Iterator[Pool | None]:
     else:
         from .cluster import dask_pool
 
-        with dask_pool(kind, workers) as pool:
+        with dask_pool(kind, workers, answer_timeout) as pool:
             yield pool
 
 
