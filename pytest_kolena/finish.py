@@ -19,6 +19,7 @@ from .links import add_links
 from .options import Settings
 from .session import KolenaSession
 from .stores import open_store
+from .words import FAILING
 
 
 @dataclasses.dataclass
@@ -71,7 +72,7 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
     if settings.reports:
         lines += write_reports(settings, store, stored)
     if settings.update_baseline:
-        failed = sorted({row.verdict for row in rows} & {"failed", "regressed", "error"})
+        failed = sorted({row.verdict for row in rows} & set(FAILING))
         failed += ["regressed slices"] if finished.fails else []
         if failed and not settings.force:
             lines.append(

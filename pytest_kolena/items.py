@@ -17,6 +17,7 @@ from .options import Settings
 from .report.properties import ItemRow
 from .selection import Unselected, did_you_mean
 from .session import KolenaSession, function_id
+from .words import ERROR
 
 SUITE_ITEM = "suite"
 MODEL_NAME: pytest.StashKey[str] = pytest.StashKey()  # Model.name of an item's model, once its fixture resolved
@@ -44,7 +45,7 @@ class KolenaParam:
     def place(self) -> str:
         return self.test_case or f"{self.suite} (suite metrics)"
 
-    def row(self, model_name: str | None = None, verdict: str = "error") -> ItemRow:
+    def row(self, model_name: str | None = None, verdict: str = ERROR) -> ItemRow:
         """The report row of this item, before its results are known."""
         return ItemRow(
             self.test,

@@ -32,6 +32,7 @@ from .checks.regression import (
 from .links import NO_LINK, Links, links_of
 from .marker import KolenaSpec
 from .session import KolenaSession
+from .words import IMPROVED, NEW, REGRESSED
 from .workflow import Evaluator
 
 CaseKey = tuple[str | None, str | None]  # (test case name or None for the suite item, configuration name)
@@ -62,13 +63,13 @@ def judge_run(
     the baseline's is not judged (it spends no false-alarm budget and could not regress)."""
     outcomes: dict[CaseKey, tuple[str | None, list[Comparison]]] = {}
     for configuration_name, entry in entries.items():
-        outcomes[(None, configuration_name)] = ("new" if entry is None else None, [])
+        outcomes[(None, configuration_name)] = (NEW if entry is None else None, [])
     checks: list[tuple[CaseKey, Comparison]] = []
     for case in run.cases:
         entry = entries.get(case.configuration_name)
         key = (case.name, case.configuration_name)
         if entry is None or case.name not in entry.case_metrics:
-            outcomes[key] = ("new", [])
+            outcomes[key] = (NEW, [])
         elif case.metrics is not None and spec.regression.for_case(case.name):
             links = links_of(spec, run, case.configuration_name)
             checks += [(key, c) for c in _case_checks(spec, case, entry, judging, links)]
@@ -81,7 +82,7 @@ def judge_run(
         by_case.setdefault(key, []).append(comparison)
     for key, comparisons in by_case.items():
         verdicts = {c.verdict for c in comparisons}
-        outcome = "regressed" if "regressed" in verdicts else "improved" if "improved" in verdicts else None
+        outcome = REGRESSED if REGRESSED in verdicts else IMPROVED if IMPROVED in verdicts else None
         outcomes[key] = (outcome, comparisons)
     return RunJudgement(source, outcomes)
 

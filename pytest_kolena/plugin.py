@@ -23,11 +23,6 @@ _SETTINGS: pytest.StashKey[Settings] = pytest.StashKey()
 _SESSION: pytest.StashKey[KolenaSession] = pytest.StashKey()
 _ROWS = "kolena-rows"
 _FACTS = "kolena_selection"
-_WORDS = {
-    "regressed": ("failed", "R", "REGRESSED"),
-    "improved": ("passed", "I", "IMPROVED"),
-    "new": ("passed", "N", "NEW"),
-}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -192,8 +187,9 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     if report.when != "call" or not report.user_properties:
         return None
     from .report.properties import verdict_of
+    from .words import STATUS
 
-    return _WORDS.get(verdict_of(report.user_properties))
+    return STATUS.get(verdict_of(report.user_properties))
 
 
 @pytest.hookimpl(wrapper=True)

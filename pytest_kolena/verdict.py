@@ -16,6 +16,7 @@ from .marker import KolenaSpec
 from .report.properties import ItemRow, scalar_metrics
 from .report.text import failure_text, regression_text
 from .session import ItemError, KolenaSession
+from .words import ERROR, FAILED, PASSED, REGRESSED, SKIPPED
 from .workflow import Model
 
 
@@ -80,7 +81,7 @@ class Verdict:
 
     @property
     def failed(self) -> bool:
-        return self.outcome in ("failed", "regressed")
+        return self.outcome in (FAILED, REGRESSED)
 
     def worst(self, result: ItemResult) -> dict[str, Any]:
         """The worst samples behind the first breached threshold, else the first regressed check."""
@@ -89,7 +90,7 @@ class Verdict:
         if self.broken:
             rule = self.broken[0].threshold
             return worst_of(result.samples, self.behind.get(rule.metric), rule.lower_is_better, self.worst_count)
-        regressed = next((c for c in self.comparisons if c.verdict == "regressed"), None)
+        regressed = next((c for c in self.comparisons if c.verdict == REGRESSED), None)
         if regressed is None:
             return {}
         behind = self.behind.get(regressed.metric)
@@ -127,12 +128,12 @@ def decide_verdict(
     texts = []
     if broken:
         texts.append(failure_text(title, broken, len(rules), result.samples, spec.worst, behind))
-    if regressed == "regressed":
+    if regressed == REGRESSED:
         texts.append(regression_text(title, source, comparisons))
     unjudged = regressed == UNJUDGED
     if unjudged:
         texts.append(f"{title}: {source}")
-    outcome = "failed" if broken or unjudged else (regressed or "passed")
+    outcome = FAILED if broken or unjudged else (regressed or PASSED)
     note = "nothing to compare in the baseline" if unjudged else ""
     return Verdict(outcome, rules, broken, comparisons, "\n".join(texts), spec.worst, note, behind)
 
@@ -146,14 +147,14 @@ def report_row(item: pytest.Item, param: KolenaParam, report: pytest.TestReport)
     verdict = item.stash.get(VERDICT, None)
     result = getattr(item, "funcargs", {}).get("kolena_result")
     if report.when == "setup" or verdict is None or result is None:
-        outcome = ("skipped" if report.skipped else "error") if report.when == "setup" else report.outcome
+        outcome = (SKIPPED if report.skipped else ERROR) if report.when == "setup" else report.outcome
         row = param.row(item.stash.get(MODEL_NAME, None), outcome)
         row.metrics = scalar_metrics(result.metrics) if result is not None else {}
         return row
     if report.skipped:
-        outcome = "skipped"
+        outcome = SKIPPED
     elif report.failed and not verdict.failed:
-        outcome = "failed"
+        outcome = FAILED
     else:
         outcome = verdict.outcome
     return verdict.row(param, result, outcome)

@@ -12,10 +12,12 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from .. import words
+from ..words import ABSENT
+
 VERSION = 1
-ABSENT = "absent"  # side by side: an item of the first run that the second does not have
-VERDICT_ORDER = ("error", "failed", "regressed", "new", "improved", "passed", "skipped", ABSENT)
-FAILED = ("error", "failed", "regressed")
+VERDICT_ORDER = words.ORDER
+FAILED = words.FAILING
 SAMPLE_LEVELS = ("test_sample", "inference", "sample")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...words import NOT_JUDGED
 from .charts import _Charts
 from .run import _Case, _Run
 from .text import MISSING, Row, _badge, _case_label, _e, _finite, _num, _p, _row, _scalar, _signed, _table
@@ -124,8 +125,8 @@ def _check_cells(item: Row, check: Row) -> list[str]:
         n,
         _p(check.get("p")),
         _p(check.get("p_adjusted")) + family,
-        _badge(check.get("raw_verdict", "not judged")),
-        _badge(check.get("verdict", "not judged")),
+        _badge(check.get("raw_verdict", NOT_JUDGED)),
+        _badge(check.get("verdict", NOT_JUDGED)),
         power,
         _e(check.get("reason", "")),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...words import NOT_JUDGED
 from .run import _Case, _case_of, _Run
 from .text import FAILED, Row, _badge, _case_label, _e, _num, _p, _row, _short_test, _signed, _table
 
@@ -45,7 +46,7 @@ def _check_brief(check: Row) -> str:
     text = f"<b>{_e(check['metric'])}</b> {_num(check.get('baseline'))} → {_num(check.get('candidate'))}"
     text += f", Δ {_signed(check.get('delta'))}"
     if check.get("p") is None:
-        return f'{text} {_badge("not judged")} <span class="reason">{_e(check.get("reason"))}</span>'
+        return f'{text} {_badge(NOT_JUDGED)} <span class="reason">{_e(check.get("reason"))}</span>'
     verdict = check.get("verdict", "")
     text += f" [{_signed(check.get('low'))}, {_signed(check.get('high'))}]"
     text += f" p {_p(check.get('p'))}, adj {_p(check.get('p_adjusted'))} {_badge(verdict)}"

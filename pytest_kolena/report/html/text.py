@@ -7,9 +7,9 @@ import math
 import re
 from typing import Any
 
-from ... import numbers
+from ... import numbers, words
 
-FAILED = ("error", "failed", "regressed")
+FAILED = words.FAILING
 MISSING = "\u2013"  # an en dash: no value
 
 Row = dict[str, Any]
