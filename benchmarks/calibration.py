@@ -23,7 +23,7 @@ paired t path; macro F1 and the median NME for the bootstrap path; `detectable_w
     python benchmarks/calibration.py [--reps N] [--seed S] [--quick] [--dense]
 
 `--reps`: simulated checks per setting (default 20,000); runs of 60 slices: reps / 10 per setting; bootstraps:
-reps / 10. `--quick`: 1,000 checks per setting. `--dense` adds about 12 minutes on 2 cores.
+reps / 10. `--quick`: 1,000 checks per setting. About 3 minutes on 2 cores; `--dense` adds about 5.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ class Allowance:
 # the one-sided level (0.025) over n 20..1000 and 1..30% of samples changed, exactly (summed over every outcome, by
 # benchmarks/calibration.py): with no allowance the mid-p McNemar test (at most 2.49%; power at 200 samples, 2%
 # churn, a 2-point drop: 37%, the exact test 21%); with an allowance, at a true worsening equal to it, Tango's score
-# test with a skewness correction and a continuity correction of 0.75 (at most 2.4% for allowances 0.001 to 0.3),
+# test with a skewness correction and a continuity correction of 0.75 (at most 2.38% for allowances 0.001 to 0.3),
 # not plain Tango (up to 5.1%), nor skewness-corrected without (3.4%) or with half a step of correction (2.53%).
 BINARY_TESTS = paired.BinaryTests(no_allowance=paired.MID_P, allowance=paired.SKEWED_SCORE)
 
