@@ -101,6 +101,7 @@ def test_five_of_200_worse_regress_which_the_exact_test_missed():
     cand[:5] = 1.0
     result = judge(base, cand, allowance="+0")
     assert result.test.p_value == pytest.approx(1 / 64) and result.verdict == "regressed"
+    assert result.p_improved == pytest.approx(1 - 1 / 64)  # the mid-p tests of the two directions sum to 1
     low, high = result.delta_interval()
     assert 0 < low < result.delta < high  # its interval agrees: the whole of it is a worsening
 

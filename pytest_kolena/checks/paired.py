@@ -147,14 +147,23 @@ def discordant_tests(
     discordant = np.maximum(worse + better, 1.0) / n
     se = np.sqrt(np.maximum(discordant - estimate**2, 0.0) / n)
     p_value = discordant_p_values(worse, better, n, allowed, tests)
-    alpha = (1 - confidence) / 2
+    # both ends at once: the low end of (worse, better), and the high end as minus the low end of the counts swapped
+    rows = len(worse)
+    corrections = np.zeros(2 * rows)
     correction, skew = _SCORE_FAMILIES[tests.allowance]
-    if allowed == 0:
-        low = _interval_end(worse, better, n, alpha, skew, p_value)
-    else:
-        low = _score_root(worse, better, n, alpha, correction, skew)
-    high = -_interval_end(better, worse, n, alpha, skew, discordant_p_values(better, worse, n, 0.0, tests))
-    return PairedTests(estimate, low, high, p_value, se, n, method)
+    at_zero = np.concatenate([p_value, discordant_p_values(better, worse, n, 0.0, tests)])
+    if allowed > 0:  # the low end inverts the check's own test, at its allowance
+        corrections[:rows], at_zero[:rows] = correction, np.nan
+    ends = _interval_ends(
+        np.concatenate([worse, better]),
+        np.concatenate([better, worse]),
+        n,
+        (1 - confidence) / 2,
+        corrections,
+        skew,
+        at_zero,
+    )
+    return PairedTests(estimate, ends[:rows], -ends[rows:], p_value, se, n, method)
 
 
 def discordant_p_values(
@@ -260,13 +269,20 @@ def tango_interval(worse: np.ndarray, better: np.ndarray, n: int, confidence: fl
     return _score_root(worse, better, n, alpha, 0.0, False), -_score_root(better, worse, n, alpha, 0.0, False)
 
 
-def _interval_end(
-    worse: np.ndarray, better: np.ndarray, n: int, alpha: float, skew: bool, p_zero: np.ndarray
+def _interval_ends(
+    worse: np.ndarray,
+    better: np.ndarray,
+    n: int,
+    alpha: float,
+    corrections: np.ndarray,
+    skew: bool,
+    p_zero: np.ndarray,
 ) -> np.ndarray:
-    """The low end of a score interval of p_worse - p_better at one-sided `alpha`, on the side of 0 that `p_zero`
-    (the p-values of the test at margin 0) gives."""
-    end = _score_root(worse, better, n, alpha, 0.0, skew)
-    disagree = (end > 0) != (p_zero <= alpha)
+    """Low ends of intervals of p_worse - p_better at one-sided `alpha`: where the score statistic with `corrections`
+    crosses the critical value; where `p_zero` (the p-values of the test at margin 0; NaN: none) is given, on the
+    side of 0 it gives."""
+    end = _score_root(worse, better, n, alpha, corrections, skew)
+    disagree = ~np.isnan(p_zero) & ((end > 0) != (p_zero <= alpha))
     if disagree.any():
         matching = _matching_correction(worse[disagree], better[disagree], p_zero[disagree])
         end[disagree] = _score_root(worse[disagree], better[disagree], n, alpha, matching, skew)

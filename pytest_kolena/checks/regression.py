@@ -231,7 +231,10 @@ def judge_mean(
     binary = BINARY_TESTS if np.isin(base, (0.0, 1.0)).all() and np.isin(cand, (0.0, 1.0)).all() else None
     diffs = worsening(base, cand, lower_is_better)
     test = paired.mean_test(diffs, compared["allowed"], judging.confidence, binary)
-    improved = paired.mean_test(-diffs, 0.0, judging.confidence, binary).p_value
+    if binary is None:
+        improved = paired.mean_test(-diffs, 0.0, judging.confidence, binary).p_value
+    else:  # the improvement's test alone, without an interval
+        improved = float(paired.discordant_p_values((diffs < 0).sum(), (diffs > 0).sum(), n, 0.0, binary)[0])
     return Comparison(**compared, test=test, dropped=dropped, p_improved=improved, confidence=judging.confidence)
 
 
