@@ -1,31 +1,35 @@
-"""Calibration of the regression checks (pytest_kolena.checks.paired): false alarms, power, interval coverage.
+"""Calibration of the regression checks (pytest_kolena.checks.paired): false alarms, power, interval coverage; for
+a mean of 0/1 sample metrics before and after the tests of issue 20, side by side in one run.
 
-Simulated paired outcomes, scored by the very functions the plugin calls (`paired.mean_tests`, which is
-`paired.mean_test` on many checks at once, `paired.bootstrap_test`, `paired.adjust`, `paired.detectable_worsening`):
+- before (26911a7): with no allowance the exact McNemar test, with one Tango's score test continuity-corrected by
+  one pair, Tango's plain score interval; composed here from `paired`'s primitives, which did not change;
+- after: the plugin's own tests (`regression.BINARY_TESTS` through `paired.discordant_tests`, what `judge_mean`
+  calls after counting): the mid-p McNemar test, Tango's score test with a skewness correction and a continuity
+  correction of 0.75 (of worse - better), and the interval that inverts them.
 
-- binary correctness (accuracy; baseline accuracy 0.85): each sample's (baseline, candidate) correctness is drawn
-  from the 4-cell joint distribution with P(correct -> wrong) = p10 and P(wrong -> correct) = p01, where
-  p10 + p01 = churn (the fraction of samples whose correctness differs) and p10 - p01 = the accuracy drop (0 at
-  "no change": same expected accuracy; 0.02 at a "2-point drop"); the baseline keeps its marginal of 0.85;
-- an NME-like continuous sample metric: baseline ~ lognormal, candidate = baseline * lognormal noise of mean 1
-  + shift, so the true mean worsening is the shift; the true worsening of the median NME is known in closed form.
+A 0/1 check depends on its data only through n and the counts of pairs that got worse and better, drawn here as
+a multinomial: P(worse) = p10, P(better) = p01, p10 + p01 = churn (the share of samples whose outcome changed),
+p10 - p01 = the true worsening (0 at "no change", the allowance at the boundary of H0, 0.02 for a "2-point drop").
+(A baseline accuracy of 0.85 bounds p01 by 0.15, hence churn at most 30% at no change.) Two ways to a rate:
 
-"old" is the method this replaces: a percentile paired bootstrap (1,000 resamples) that calls a regression when
-the lower end of the 95% interval of the worsening is above the allowance, with no correction across checks. On
--1/0/1 differences the counts of +1 and -1 in a resample of the pairs are multinomial, which is how it is
-simulated here (same distribution as resampling indices, far cheaper).
+- Monte-Carlo: `--reps` checks per setting, ± standard error;
+- exact: the probability of every outcome (worse, better) of n pairs, summed over those the test rejects (no
+  Monte-Carlo error; `--dense` runs it over every 10th n from 20 to 1,000 and 59 churns from 1% to 30%).
 
-"exact McNemar" is computed here independently (exact integer sums) as the reference for power.
+Also: runs of 60 slices decided by `regression.decide` (one model run's family, Benjamini-Hochberg or Holm); an
+NME-like continuous metric (baseline ~ lognormal, candidate = baseline * lognormal noise of mean 1 + shift) for the
+paired t path; macro F1 and the median NME for the bootstrap path; `detectable_worsening` checked by simulation.
 
-    python benchmarks/calibration.py [--reps N] [--seed S]
+    python benchmarks/calibration.py [--reps N] [--seed S] [--quick] [--dense]
 
-`--reps`: simulated checks per setting (default 5,000: about 3 minutes on 2 cores); runs of 60 slices:
-reps / 10 per setting; bootstraps: reps / 10.
+`--reps`: simulated checks per setting (default 20,000); runs of 60 slices: reps / 10 per setting; bootstraps:
+reps / 10. `--quick`: 1,000 checks per setting. About 3 minutes on 2 cores; `--dense` adds about 5.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import platform
@@ -38,18 +42,21 @@ from statistics import NormalDist
 import numpy as np
 
 from pytest_kolena.checks import paired
-from pytest_kolena.checks.regression import Judging
+from pytest_kolena.checks.regression import BINARY_TESTS, Allowance, Comparison, Judging, decide
 
 ALPHA = Judging().alpha  # the plugin's one-sided level: (1 - confidence) / 2 = 0.025
 CONFIDENCE = 0.95
 BASE_ACCURACY = 0.85
 DROP = 0.02
-CHURNS = (0.02, 0.05, 0.10, 0.20)
-SIZES = (200, 1000)
+SIZES = (20, 50, 100, 200, 500, 1000)  # the grid of the false-alarm rates
+CHURNS = (0.01, 0.02, 0.05, 0.10, 0.20, 0.30)
+MARGINS = (0.005, 0.01, 0.02)  # allowances of the boundary rows (a true worsening equal to the allowance)
+POWER_SIZES = (200, 1000)
+POWER_CHURNS = (0.02, 0.05, 0.10, 0.20)
 SLICES = 60
 RESAMPLES = 1000
 CHUNK = 4_000_000  # samples per generated block, to bound memory
-MARGIN = 0.01  # allowance of the Tango rows (binary path with an allowance)
+ALLOWED, WORSENED = 0.01, 0.03  # power with an allowance: true worsening 2 points beyond it
 
 # NME-like metric: baseline ~ lognormal(log 0.05, 0.5); candidate = baseline * lognormal(-s^2/2, s) + shift
 NME_MU, NME_SIGMA, NOISE_SIGMA = math.log(0.05), 0.5, 0.2
@@ -60,91 +67,119 @@ Z975 = NormalDist().inv_cdf(0.975)
 TARGETS: list[tuple[str, str, str]] = []  # (target, figure, verdict)
 
 
-# --- simulation ------------------------------------------------------------------------------------------------
+# --- the two sets of 0/1 tests ----------------------------------------------------------------------------------
 
 
-def cells(churn: float, drop: float) -> np.ndarray:
-    """P(baseline, candidate correct) for (1,1), (1,0), (0,1), (0,0): p10 - p01 = drop, p10 + p01 = churn."""
-    p10, p01 = (churn + drop) / 2, (churn - drop) / 2
-    probs = np.array([BASE_ACCURACY - p10, p10, p01, 1 - BASE_ACCURACY - p01])
-    assert (probs >= 0).all(), (churn, drop)
-    return probs
+@dataclasses.dataclass(frozen=True)
+class Judged:
+    """0/1 checks judged one way: p-values of a worsening beyond the allowance and of an improvement, interval."""
+
+    p_value: np.ndarray
+    p_improved: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
 
 
-def binary_diffs(rng: np.random.Generator, rows: int, n: int, churn: float, drop: float) -> np.ndarray:
-    """Per-sample worsenings d = sign * (candidate - baseline), sign = -1 (accuracy: higher is better)."""
-    p11, p10, p01, _ = cells(churn, drop)
-    u = rng.random((rows, n))  # one draw per sample picks its cell: [0, p11) (1,1), then (1,0), (0,1), (0,0)
-    baseline = u < p11 + p10
-    candidate = (u < p11) | ((u >= p11 + p10) & (u < p11 + p10 + p01))
-    return -(candidate.astype(float) - baseline.astype(float))
+def before_p(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> np.ndarray:
+    """The p-values at 26911a7: exact McNemar with no allowance, Tango continuity-corrected by one pair with one."""
+    if allowed == 0:
+        return paired.binomial_tail(worse, worse + better)
+    if allowed >= 1:
+        return np.ones(np.shape(worse))
+    return paired._normal_sf(paired.tango_score(worse, better, n, allowed, correction=1.0))
 
 
-class Checks:
-    """Checks of binary data, each judged four ways on the same simulated samples."""
+def after_p(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> np.ndarray:
+    return paired.discordant_p_values(worse, better, n, allowed, BINARY_TESTS)
 
-    def __init__(self, rng: np.random.Generator, rows: int, n: int, churn: float, drop: float, allowed: float = 0.0):
-        self.n = n
-        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("binary", "t", "t_low", "t_high", "low", "high")}
-        worse, better = [], []
-        step = max(1, CHUNK // n)
-        for start in range(0, rows, step):
-            diffs = binary_diffs(rng, min(step, rows - start), n, churn, drop)
-            new = paired.mean_tests(diffs, allowed, CONFIDENCE, binary=True)  # the plugin's binary path
-            cont = paired.mean_tests(diffs, allowed, CONFIDENCE, binary=False)  # its continuous path, same data
-            parts["binary"].append(new.p_value)
-            parts["low"].append(new.low)
-            parts["high"].append(new.high)
-            parts["t"].append(cont.p_value)
-            parts["t_low"].append(cont.low)
-            parts["t_high"].append(cont.high)
-            worse.append((diffs > 0).sum(axis=1))
-            better.append((diffs < 0).sum(axis=1))
-        self.method = new.method
-        self.p = {k: np.concatenate(v) for k, v in parts.items()}
-        self.worse, self.better = np.concatenate(worse), np.concatenate(better)
-        self.allowed = allowed
-        self._rng = rng
 
-    def mcnemar(self) -> np.ndarray:
-        """Reference exact one-sided McNemar p-values, computed independently of paired.py."""
-        return exact_mcnemar(self.worse, self.worse + self.better)
+def plain_tango_p(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> np.ndarray:
+    """Candidates not adopted: Tango's score test without any correction..."""
+    return paired._normal_sf(paired.tango_score(worse, better, n, allowed))
 
-    def old(self) -> np.ndarray:
-        """Today's verdict: lower end of the 95% percentile bootstrap interval beyond the allowance."""
-        return old_bootstrap(self._rng, self.worse, self.better, self.n, self.allowed)
+
+def skewed_p(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> np.ndarray:
+    """...with the skewness correction but no continuity correction..."""
+    return paired._normal_sf(paired.tango_score(worse, better, n, allowed, skew=True))
+
+
+def half_step_p(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> np.ndarray:
+    """...and with it and a continuity correction of half a step of worse - better (0.5)."""
+    return paired._normal_sf(paired.tango_score(worse, better, n, allowed, 0.5, skew=True))
+
+
+def before(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> Judged:
+    low, high = paired.tango_interval(worse, better, n, CONFIDENCE)
+    return Judged(before_p(worse, better, n, allowed), before_p(better, worse, n, 0.0), low, high)
+
+
+def after(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> Judged:
+    tests = paired.discordant_tests(worse, better, n, allowed, CONFIDENCE, BINARY_TESTS)
+    return Judged(tests.p_value, after_p(better, worse, n, 0.0), tests.low, tests.high)
+
+
+WAYS = {"before": (before_p, before), "after": (after_p, after)}
+
+
+# --- simulation ---------------------------------------------------------------------------------------------------
+
+
+def cells(churn: float, worsening: float) -> tuple[float, float]:
+    """(p10, p01): P(a pair got worse), P(it got better)."""
+    p10, p01 = (churn + worsening) / 2, (churn - worsening) / 2
+    assert p01 >= 0 and p10 <= BASE_ACCURACY and p01 <= 1 - BASE_ACCURACY, (churn, worsening)
+    return p10, p01
+
+
+def counts(rng: np.random.Generator, rows: int, n: int, churn: float, worsening: float) -> tuple[np.ndarray, ...]:
+    """(worse, better) of `rows` checks of n pairs each."""
+    p10, p01 = cells(churn, worsening)
+    drawn = rng.multinomial(n, [p10, p01, 1 - p10 - p01], size=rows).astype(float)
+    return drawn[:, 0], drawn[:, 1]
+
+
+class Outcomes:
+    """Every outcome (worse, better) of n pairs, and its probability under a churn and a true worsening."""
+
+    def __init__(self, n: int):
+        worse, better = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+        keep = worse + better <= n
+        self.n, self.worse, self.better = n, worse[keep].astype(float), better[keep].astype(float)
+        log_factorial = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, n + 1)))])
+        rest = (n - self.worse - self.better).astype(int)
+        self._log_ways = log_factorial[n] - log_factorial[self.worse.astype(int)]
+        self._log_ways -= log_factorial[self.better.astype(int)] + log_factorial[rest]
+        self._rest = rest
+
+    def probability(self, churn: float, worsening: float) -> np.ndarray:
+        p10, p01 = cells(churn, worsening)
+
+        def term(k: np.ndarray, p: float) -> np.ndarray:
+            return np.where(k > 0, k * math.log(p) if p > 0 else -np.inf, 0.0)
+
+        log_p = self._log_ways + term(self.worse, p10) + term(self.better, p01) + term(self._rest, 1 - churn)
+        return np.exp(log_p)
+
+    def rate(self, rejected: np.ndarray, churn: float, worsening: float) -> float:
+        return float(self.probability(churn, worsening)[rejected].sum())
 
 
 @cache
-def _mcnemar(worse: int, discordant: int) -> float:
-    if discordant == 0:
-        return 1.0
-    return float(Fraction(sum(math.comb(discordant, k) for k in range(worse, discordant + 1)), 2**discordant))
+def outcomes(n: int) -> Outcomes:
+    return Outcomes(n)
 
 
-def exact_mcnemar(worse: np.ndarray, discordant: np.ndarray) -> np.ndarray:
-    pairs, inverse = np.unique(np.stack([worse, discordant], axis=1), axis=0, return_inverse=True)
-    values = np.array([_mcnemar(int(w), int(m)) for w, m in pairs])
+@cache
+def _mid_p(worse: int, discordant: int) -> float:
+    """The mid-p McNemar p-value in exact integer arithmetic: the reference for `paired.mid_p_tail`."""
+    above = sum(math.comb(discordant, k) for k in range(worse + 1, discordant + 1))
+    return float(Fraction(2 * above + math.comb(discordant, worse), 2 ** (discordant + 1)))
+
+
+def exact_mid_p(worse: np.ndarray, better: np.ndarray) -> np.ndarray:
+    pairs, inverse = np.unique(np.stack([worse, worse + better], axis=1), axis=0, return_inverse=True)
+    values = np.array([_mid_p(int(w), int(m)) for w, m in pairs])
     return values[inverse.ravel()]
-
-
-def old_bootstrap(
-    rng: np.random.Generator, worse: np.ndarray, better: np.ndarray, n: int, allowed: float
-) -> np.ndarray:
-    """Today's verdict per check. It depends on the data only through (worse, better), so each distinct pair gets
-    its probability of "regressed" over 20 independent bootstraps, and each check a verdict drawn from it."""
-    pairs, inverse = np.unique(np.stack([worse, better], axis=1), axis=0, return_inverse=True)
-    b, c = pairs[:, 0].astype(float), pairs[:, 1].astype(float)
-    realisations = 20
-    share = np.divide(c, n - b, out=np.zeros_like(c), where=n - b > 0)
-    regressed = np.zeros(len(pairs))
-    for _ in range(realisations):
-        resampled_b = rng.binomial(n, b / n, size=(RESAMPLES, len(b)))
-        resampled_c = rng.binomial(n - resampled_b, share)
-        low = np.percentile((resampled_b - resampled_c) / n, (1 - CONFIDENCE) / 2 * 100, axis=0)
-        regressed += low > allowed
-    probability = regressed[inverse.ravel()] / realisations
-    return rng.random(len(worse)) < probability
 
 
 def nme_pairs(rng: np.random.Generator, rows: int, n: int, shift: float) -> tuple[np.ndarray, np.ndarray]:
@@ -221,6 +256,7 @@ def f1_worsening(base: np.ndarray, cand: np.ndarray, index: np.ndarray) -> np.nd
 
 
 # --- output ----------------------------------------------------------------------------------------------------
+# --- output ----------------------------------------------------------------------------------------------------
 
 
 def rate(hits: np.ndarray) -> tuple[float, float]:
@@ -231,6 +267,10 @@ def rate(hits: np.ndarray) -> tuple[float, float]:
 def fmt(hits: np.ndarray | tuple[float, float]) -> str:
     p, se = rate(hits) if isinstance(hits, np.ndarray) else hits
     return f"{100 * p:5.1f}% ±{100 * se:3.1f}"
+
+
+def pct(value: float) -> str:
+    return f"{100 * value:.3f}%"
 
 
 def table(title: str, header: list[str], rows: list[list[str]]) -> None:
@@ -252,181 +292,258 @@ def target(name: str, value: tuple[float, float], ok: Callable[[float], bool]) -
     TARGETS.append((name, fmt(value), verdict))
 
 
+def exact_target(name: str, value: float, ok: Callable[[float], bool]) -> None:
+    TARGETS.append((name, pct(value), "met" if ok(value) else "NOT met"))
+
+
 def worst(values: list[tuple[float, float]], highest: bool = True) -> tuple[float, float]:
     return max(values) if highest else min(values)
 
 
-# --- sections --------------------------------------------------------------------------------------------------
+# --- 0/1 checks: false alarms, power, runs of slices, intervals ---------------------------------------------------
 
 
-def per_check_false_alarms(rng: np.random.Generator, reps: int) -> None:
-    rows, binary, cont, tango = [], [], [], []
-    for n in SIZES:
-        for churn in CHURNS:
-            checks = Checks(rng, reps, n, churn, 0.0)
-            new, t, old = checks.p["binary"] <= ALPHA, checks.p["t"] <= ALPHA, checks.old()
-            binary.append(rate(new))
-            cont.append(rate(t))
-            margin = Checks(rng, reps, n, max(churn, MARGIN), MARGIN, allowed=MARGIN) if churn > MARGIN else None
-            if margin is not None:
-                tango.append(rate(margin.p["binary"] <= ALPHA))
-            rows.append(
-                [
-                    f"n={n} churn={churn:.0%}",
-                    fmt(old),
-                    fmt(new),
-                    fmt(t),
-                    fmt(margin.p["binary"] <= ALPHA) if margin else "-",
-                    fmt(margin.p["t"] <= ALPHA) if margin else "-",
-                ]
+def grid(margin: float) -> list[tuple[int, float]]:
+    """(n, churn) of the grid where a true worsening of `margin` is possible (churn >= margin), the margin added."""
+    churns = sorted({c for c in CHURNS if c >= margin} | ({margin} if margin > 0 else set()))
+    return [(n, churn) for n in SIZES for churn in churns]
+
+
+def false_alarms(rng: np.random.Generator, reps: int) -> None:
+    """Per check, at no change (allowance 0) and at the boundary of H0 (true worsening = allowance)."""
+    extra = {"plain Tango": plain_tango_p, "skewed, no continuity correction": skewed_p, "skewed, 0.5": half_step_p}
+    summary = []
+    for margin in (0.0, *MARGINS):
+        rows, mc, exact = [], {k: [] for k in WAYS}, {k: [] for k in (*WAYS, *extra)}
+        for n, churn in grid(margin):
+            worse, better = counts(rng, reps, n, churn, margin)
+            every = outcomes(n)
+            row = [f"n={n} churn={churn:.1%}"]
+            for way, (p_values, _) in WAYS.items():
+                found = p_values(worse, better, n, margin) <= ALPHA
+                mc[way].append((rate(found), n, churn))
+                row.append(fmt(found))
+            for way, p_values in ({k: v[0] for k, v in WAYS.items()} | (extra if margin else {})).items():
+                value = every.rate(p_values(every.worse, every.better, n, margin) <= ALPHA, churn, margin)
+                exact[way].append((value, n, churn))
+                if way in WAYS:
+                    row.append(pct(value))
+            rows.append(row)
+        if margin in (0.0, 0.01):
+            what = "no change, allowance 0" if margin == 0 else f"true worsening = allowance = {margin}"
+            table(
+                f"1. Per check, {what}: false-alarm rate at one-sided alpha {ALPHA} (Monte-Carlo, {reps:,} checks "
+                "each; exact, by summing over every outcome)",
+                ["setting", "before (MC)", "after (MC)", "before (exact)", "after (exact)"],
+                rows,
             )
+        for way, values in exact.items():
+            if not values:
+                continue
+            value, n, churn = max(values)
+            mc_worst = max(mc[way])[0] if way in mc else None
+            summary.append(
+                [f"{margin:g}", way, pct(value), f"n={n} churn={churn:.1%}", fmt(mc_worst) if mc_worst else "-"]
+            )
+            if way == "after":
+                label = "no change" if margin == 0 else f"allowance {margin} at the boundary"
+                exact_target(f"per-check false alarm, 0/1, {label}, exact, worst on the grid <= 2.5%", value,
+                             lambda p: p <= 0.025)  # fmt: skip
+                above = [(p - 0.025) / se for (p, se), _, _ in mc[way] if se > 0]
+                TARGETS.append((f"per-check false alarm, 0/1, {label}, Monte-Carlo: no setting above 2.5% by 2 SE",
+                                f"worst {fmt(max(mc[way])[0])}", "met" if max(above, default=0) <= 2 else "NOT met"))  # fmt: skip
     table(
-        f"1. Per check, no change, allowed 0, raw one-sided alpha {ALPHA}: false-alarm rate ({reps:,} checks each)\n"
-        f"   last two columns: allowed {MARGIN} and a true worsening of exactly {MARGIN} (H0 boundary)",
-        ["setting", "old bootstrap", f"new ({paired.EXACT_BINOMIAL})", "continuous path (paired t)",
-         "new at margin (Tango, corrected)", "paired t at margin"],
+        f"1c. Worst false-alarm rate over the grid (n {', '.join(map(str, SIZES))} x churn "
+        f"{', '.join(f'{c:.0%}' for c in CHURNS)}, and churn = the allowance), per allowance and test",
+        ["allowance", "test", "worst (exact)", "where", "worst (MC)"],
+        summary,
+    )
+
+
+def dense(
+    margins: tuple[float, ...] = (0.0, 0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3),
+) -> None:
+    """The exact false-alarm rate over every 10th n from 20 to 1,000 and 59 churns: the tests adopted, and the
+    score test with half a step of continuity correction (not adopted)."""
+    churns = np.round(np.linspace(0.01, 0.30, 59), 6)
+    candidates = {"after": after_p, "skewed, 0.5": half_step_p}
+    rows = []
+    for margin in margins:
+        worst_seen = {way: (0.0, 0, 0.0) for way in candidates}
+        for n in range(20, 1001, 10):
+            every = outcomes(n)
+            for way, p_values in candidates.items():
+                if way != "after" and margin == 0:
+                    continue
+                rejected = p_values(every.worse, every.better, n, margin) <= ALPHA
+                for churn in sorted({float(c) for c in churns if c >= margin} | ({margin} if margin else set())):
+                    worst_seen[way] = max(worst_seen[way], (every.rate(rejected, churn, margin), n, churn))
+            outcomes.cache_clear()
+        for way, (value, n, churn) in worst_seen.items():
+            if value:
+                rows.append([f"{margin:g}", way, pct(value), f"n={n} churn={churn:.1%}"])
+        exact_target(f"dense grid, allowance {margin:g}: exact false alarm, after, worst <= 2.5%", worst_seen["after"][0],
+                     lambda p: p <= 0.025)  # fmt: skip
+    table("1d. Dense grid (every 10th n from 20 to 1,000, churn 1% to 30% in 59 steps), exact",
+          ["allowance", "test", "worst false alarm", "where"], rows)  # fmt: skip
+
+
+def power(rng: np.random.Generator, reps: int) -> None:
+    rows, headline = [], None
+    for n in POWER_SIZES:
+        for churn in POWER_CHURNS:
+            worse, better = counts(rng, reps, n, churn, DROP)
+            every = outcomes(n)
+            row = [f"n={n} churn={churn:.0%}"]
+            found = {}
+            for way, (p_values, _) in WAYS.items():
+                found[way] = p_values(worse, better, n, 0.0) <= ALPHA
+                row.append(fmt(found[way]))
+            for p_values, _ in WAYS.values():
+                row.append(pct(every.rate(p_values(every.worse, every.better, n, 0.0) <= ALPHA, churn, DROP)))
+            mismatch = float(np.max(np.abs(after_p(worse, better, n, 0.0) - exact_mid_p(worse, better))))
+            row.append(f"{mismatch:.0e}")
+            rows.append(row)
+            if (n, churn) == (200, 0.02):
+                headline = rate(found["after"]), rate(found["before"])
+    table(
+        f"2a. Power per check, true 2-point drop, allowance 0, one-sided alpha {ALPHA} ({reps:,} checks each; exact);\n"
+        "    max |dp|: after's p-values against the mid-p in exact integer arithmetic",
+        ["setting", "before (MC)", "after (MC)", "before (exact)", "after (exact)", "max |dp|"],
         rows,
+    )
+    target("power, n=200, churn 2%, 2-point drop, allowance 0, after >= 35%", headline[0], lambda p: p >= 0.35)
+    TARGETS.append(("  (the same, before)", fmt(headline[1]), "-"))
+    rows = []
+    for n in POWER_SIZES:
+        for churn in POWER_CHURNS[1:]:
+            every = outcomes(n)
+            row = [f"n={n} churn={churn:.0%}"]
+            for p_values, _ in WAYS.values():
+                row.append(pct(every.rate(p_values(every.worse, every.better, n, ALLOWED) <= ALPHA, churn, WORSENED)))
+            rows.append(row)
+    table(
+        f"2b. Power per check with an allowance of {ALLOWED}, true worsening {WORSENED} (exact)",
+        ["setting", "before", "after"],
+        rows,
+    )
+
+
+def as_comparisons(judged: Judged, n: int) -> list[Comparison]:
+    """Checks of accuracy (allowance "+0") ready for `decide`, from their p-values and intervals."""
+    allowance = Allowance.parse("accuracy", "+0")
+    out = []
+    for i in range(len(judged.p_value)):
+        test = paired.PairedTest(0.0, (float(judged.low[i]), float(judged.high[i])), float(judged.p_value[i]), 0.01,
+                                 n, "")  # fmt: skip
+        out.append(Comparison("accuracy", BASE_ACCURACY, BASE_ACCURACY, allowance, 0.0, False, test=test,
+                              p_improved=float(judged.p_improved[i])))  # fmt: skip
+    return out
+
+
+def any_regressed(judged: Judged, n: int, runs: int, control: str) -> np.ndarray:
+    """Per run of SLICES checks: did `regression.decide` (one model run's family) call any of them regressed?"""
+    judging = Judging(error_control=control)
+    checks = as_comparisons(judged, n)
+    return np.array(
+        [any(c.verdict == "regressed" for c in decide(checks[r * SLICES : (r + 1) * SLICES], judging))
+         for r in range(runs)]
     )  # fmt: skip
-    target("per-check false alarm, binary path, allowed 0 (worst setting) <= 5%", worst(binary), lambda p: p <= 0.05)
-    target("per-check false alarm, Tango at the margin (worst setting) <= 5%", worst(tango), lambda p: p <= 0.05)
-    target("per-check false alarm, paired t on 0/1 data (worst setting) <= 5%", worst(cont), lambda p: p <= 0.05)
 
 
-def per_run_false_alarms(rng: np.random.Generator, runs: int, n: int = 200) -> None:
-    rows, controlled = [], []
+def runs_of_slices(rng: np.random.Generator, runs: int, n: int = 200) -> None:
+    rows, worst_after, worst_before = [], [], []
     for churn in CHURNS:
-        checks = Checks(rng, runs * SLICES, n, churn, 0.0)
-        old = checks.old().reshape(runs, SLICES).any(axis=1)
-        row = [f"churn={churn:.0%}", fmt(old)]
-        for path in ("binary", "t"):
-            p = checks.p[path].reshape(runs, SLICES)
-            for method in ("none", "holm", "bh"):
-                any_reject = paired.adjust(p, method, ALPHA)[1].any(axis=1)
-                row.append(fmt(any_reject))
-                if method != "none":
-                    controlled.append((path, method, rate(any_reject)))
+        worse, better = counts(rng, runs * SLICES, n, churn, 0.0)
+        row = [f"churn={churn:.0%}"]
+        for way, (_, judge) in WAYS.items():
+            judged = judge(worse, better, n, 0.0)
+            for control in ("bh", "holm"):
+                found = any_regressed(judged, n, runs, control)
+                row.append(fmt(found))
+                (worst_after if way == "after" else worst_before).append(rate(found))
         rows.append(row)
     table(
-        f"2. Per run of {SLICES} slices x {n} samples, no change: runs with ANY rejection ({runs:,} runs each)",
-        ["setting", "old (no correction)", "exact: none", "exact: holm", "exact: bh", "paired t: none",
-         "paired t: holm", "paired t: bh"],
-        rows,
-    )  # fmt: skip
-    for path, label in (("binary", "binary path"), ("t", "paired t on 0/1 data")):
-        for method in ("holm", "bh"):
-            figure = worst([r for p, m, r in controlled if p == path and m == method])
-            target(f"run-wise false alarm, {label}, {method} (worst churn) <= 5%", figure, lambda p: p <= 0.05)
-
-
-def ratio(found: np.ndarray, reference: np.ndarray) -> str:
-    """Power relative to the reference; '-' when the reference finds (next to) nothing."""
-    return f"{found.mean() / reference.mean():.2f}" if reference.mean() >= 0.05 else "-"
-
-
-def power(rng: np.random.Generator, reps: int, runs: int) -> dict[tuple[int, float], Checks]:
-    raw_rows, run_rows, ratios_control, identical = [], [], [], True
-    kept = {}
-    for n in SIZES:
-        for churn in CHURNS:
-            checks = Checks(rng, reps, n, churn, DROP)
-            kept[n, churn] = checks
-            exact = checks.mcnemar()
-            mismatch = float(np.max(np.abs(exact - checks.p["binary"])))
-            new, ref, t = checks.p["binary"] <= ALPHA, exact <= ALPHA, checks.p["t"] <= ALPHA
-            identical &= np.array_equal(new, ref)
-            raw_rows.append(
-                [f"n={n} churn={churn:.0%}", fmt(checks.old()), fmt(new), fmt(ref), f"{mismatch:.0e}", fmt(t),
-                 ratio(t, ref)]
-            )  # fmt: skip
-            # runs: all 60 slices dropped; 1 of 60 dropped (slice 0), the others unchanged
-            every = Checks(rng, runs * SLICES, n, churn, DROP)
-            one = Checks(rng, runs, n, churn, DROP)
-            rest = Checks(rng, runs * (SLICES - 1), n, churn, 0.0)
-
-            def run(first: np.ndarray, others: np.ndarray) -> np.ndarray:
-                return np.concatenate([first[:, None], others.reshape(runs, SLICES - 1)], axis=1)
-
-            scenarios = (
-                (every.p["binary"], every.mcnemar(), every.p["t"], slice(None)),
-                (run(one.p["binary"], rest.p["binary"]), run(one.mcnemar(), rest.mcnemar()),
-                 run(one.p["t"], rest.p["t"]), slice(0, 1)),
-            )  # fmt: skip
-            for method in ("holm", "bh"):
-                row = [f"n={n} churn={churn:.0%}", method]
-                for p_new, p_ref, p_t, column in scenarios:
-                    found = [
-                        paired.adjust(p.reshape(runs, SLICES), method, ALPHA)[1][:, column] for p in (p_new, p_ref, p_t)
-                    ]
-                    identical &= np.array_equal(found[0], found[1])
-                    row += [fmt(found[0]), fmt(found[1]), fmt(found[2]), ratio(found[2], found[1])]
-                    if found[1].mean() >= 0.05:  # a ratio of two near-zero powers says nothing
-                        ratios_control.append(found[2].mean() / found[1].mean())
-                run_rows.append(row)
-    table(
-        f"3a. Power per check, true 2-point accuracy drop, allowed 0, raw alpha {ALPHA} ({reps:,} checks each).\n"
-        "    The binary path with allowed 0 IS the exact McNemar test: identical by construction (max |p difference|\n"
-        "    to an independent exact integer computation shown)",
-        ["setting", "old bootstrap", "new (binary path)", "exact McNemar", "max |dp|", "paired t", "t / McNemar"],
-        raw_rows,
-    )
-    header = ["setting", "control"]
-    for label in (f"all {SLICES}", f"1 of {SLICES}"):
-        header += [f"{label}: new", "McNemar", "paired t", "t/McN"]
-    table(
-        f"3b. Per-slice power with control, runs of {SLICES} slices ({runs:,} runs each): all {SLICES} slices have the\n"
-        f"    drop, or only slice 1 has it (power of that slice). new = binary path; McNemar = exact McNemar with the\n"
-        f"    same correction; t/McN '-' where McNemar finds under 5%",
-        header,
-        run_rows,
-    )
-    TARGETS.append(
-        (
-            "power with control, binary path vs exact McNemar (same correction) >= 90%",
-            "100% (same verdicts)" if identical else "verdicts differ",
-            "met" if identical else "NOT met",
-        )
-    )
-    low = min(ratios_control)
-    TARGETS.append(
-        (
-            "power with control, paired t path vs exact McNemar >= 90% (worst setting, McNemar power >= 5%)",
-            f"{100 * low:.0f}%",
-            "met" if low >= 0.9 else "NOT met",
-        )
-    )
-    return kept
-
-
-def coverage(rng: np.random.Generator, reps: int, kept: dict[tuple[int, float], Checks]) -> None:
-    rows, t_binary, tango = [], [], []
-    for (n, churn), checks in kept.items():
-        inside_t = (checks.p["t_low"] <= DROP) & (checks.p["t_high"] >= DROP)
-        inside_tango = (checks.p["low"] <= DROP) & (checks.p["high"] >= DROP)
-        t_binary.append(rate(inside_t))
-        tango.append(rate(inside_tango))
-        rows.append([f"binary, 2-point drop, n={n} churn={churn:.0%}", fmt(inside_t), fmt(inside_tango)])
-    table(
-        f"4i. Interval coverage of the true worsening ({CONFIDENCE:.0%} intervals), binary data ({reps:,} checks each)",
-        ["setting", "paired t interval", "Tango score interval (binary path)"],
+        f"3a. Runs of {SLICES} slices x {n} samples, nothing changed: share of runs with any REGRESSED check\n"
+        f"    (`regression.decide`, one model run's family; {runs:,} runs each)",
+        ["setting", "before, bh", "before, holm", "after, bh", "after, holm"],
         rows,
     )
-    target("coverage, paired t interval on 0/1 data, 93-97% (lowest)", worst(t_binary, False), lambda p: p >= 0.93)
-    target("coverage, paired t interval on 0/1 data, 93-97% (highest)", worst(t_binary), lambda p: p <= 0.97)
-    target("coverage, Tango interval on 0/1 data, 93-97% (lowest)", worst(tango, False), lambda p: p >= 0.93)
-    target("coverage, Tango interval on 0/1 data, 93-97% (highest)", worst(tango), lambda p: p <= 0.97)
+    target(f"runs of {SLICES} unchanged slices with any REGRESSED, after (worst churn, bh or holm) <= 5%",
+           worst(worst_after), lambda p: p <= 0.05)  # fmt: skip
+    TARGETS.append(("  (the same, before)", fmt(worst(worst_before)), "-"))
+    rows, n = [], 1000
+    for churn in POWER_CHURNS[1:]:
+        every = counts(rng, runs * SLICES, n, churn, DROP)
+        one = counts(rng, runs, n, churn, DROP)
+        rest = counts(rng, runs * (SLICES - 1), n, churn, 0.0)
+        row = [f"n={n} churn={churn:.0%}"]
+        for p_values, _ in WAYS.values():
+            p_every = p_values(*every, n, 0.0).reshape(runs, SLICES)
+            p_one = np.concatenate([p_values(*one, n, 0.0)[:, None],
+                                    p_values(*rest, n, 0.0).reshape(runs, SLICES - 1)], axis=1)  # fmt: skip
+            row.append(fmt(paired.adjust(p_every, "bh", ALPHA)[1]))
+            row.append(fmt(paired.adjust(p_one, "bh", ALPHA)[1][:, 0]))
+        rows.append(row)
+    table(
+        f"3b. Per-slice power with bh, runs of {SLICES} slices x {n} samples, 2-point drop in all {SLICES} slices or\n"
+        f"    in slice 1 only (its power); {runs:,} runs each",
+        ["setting", f"before, all {SLICES}", "before, 1 of 60", f"after, all {SLICES}", "after, 1 of 60"],
+        rows,
+    )
 
+
+def binary_intervals(rng: np.random.Generator, reps: int) -> None:
+    """Coverage of the true worsening, and whether each check's interval and p-values tell the same verdict."""
+    rows, cover, disagree = [], {k: [] for k in WAYS}, {k: [] for k in WAYS}
+    for n in POWER_SIZES:
+        for churn in POWER_CHURNS:
+            row = [f"n={n} churn={churn:.0%}"]
+            drop, nothing = counts(rng, reps, n, churn, DROP), counts(rng, reps, n, churn, 0.0)
+            for way, (_, judge) in WAYS.items():
+                judged = judge(*drop, n, 0.0)
+                inside = (judged.low <= DROP) & (judged.high >= DROP)
+                cover[way].append(rate(inside))
+                split = []
+                for data, allowed in ((drop, 0.0), (nothing, 0.0), (nothing, ALLOWED)):
+                    j = judge(*data, n, allowed)
+                    split.append(
+                        ((j.low > allowed) != (j.p_value <= ALPHA)) | ((j.high < 0) != (j.p_improved <= ALPHA))
+                    )
+                split = np.concatenate(split)
+                disagree[way].append(rate(split))
+                row += [fmt(inside), fmt(split)]
+            rows.append(row)
+    table(
+        f"4i. 0/1 checks, {CONFIDENCE:.0%} intervals ({reps:,} checks each): coverage of a true 2-point drop; share of\n"
+        "    checks whose interval and p-values disagree on the verdict (2-point drop and no change at allowance 0,\n"
+        f"    no change at allowance {ALLOWED}: regressed by p <= alpha but low <= allowance, or the reverse; improved\n"
+        "    likewise against high < 0)",
+        ["setting", "before: coverage", "before: disagree", "after: coverage", "after: disagree"],
+        rows,
+    )
+    for way in WAYS:
+        target(f"coverage, 0/1 interval, {way}, 93-97% (lowest)", worst(cover[way], False), lambda p: p >= 0.93)
+        target(f"coverage, 0/1 interval, {way}, 93-97% (highest)", worst(cover[way]), lambda p: p <= 0.97)
+    TARGETS.append(("interval and p-value disagree, after: never", fmt(worst(disagree["after"])),
+                    "met" if worst(disagree["after"])[0] == 0 else "NOT met"))  # fmt: skip
+    TARGETS.append(("  (the same, before)", fmt(worst(disagree["before"])), "-"))
+
+
+def continuous(rng: np.random.Generator, reps: int) -> None:
+    """The paired t path (an NME-like mean) and the bootstrap path (median NME, macro F1)."""
     rows, cover, alarms, boundary = [], [], [], []
-    for n in SIZES:
+    for n in POWER_SIZES:
         step = max(1, CHUNK // n)
         inside, alarm, at_margin = [], [], []
         for start in range(0, reps, step):
             size = min(step, reps - start)
             base, cand = nme_pairs(rng, size, n, NME_SHIFT)
-            result = paired.mean_tests(cand - base, NME_SHIFT, CONFIDENCE, binary=False)  # allowed = true worsening
+            result = paired.mean_tests(cand - base, NME_SHIFT, CONFIDENCE, binary=None)  # allowed = true worsening
             inside.append((result.low <= NME_SHIFT) & (result.high >= NME_SHIFT))
             at_margin.append(result.p_value <= ALPHA)
             base, cand = nme_pairs(rng, size, n, 0.0)
-            alarm.append(paired.mean_tests(cand - base, 0.0, CONFIDENCE, binary=False).p_value <= ALPHA)
+            alarm.append(paired.mean_tests(cand - base, 0.0, CONFIDENCE, binary=None).p_value <= ALPHA)
         inside, alarm, at_margin = np.concatenate(inside), np.concatenate(alarm), np.concatenate(at_margin)
         cover.append(rate(inside))
         alarms.append(rate(alarm))
@@ -448,7 +565,7 @@ def coverage(rng: np.random.Generator, reps: int, kept: dict[tuple[int, float], 
     for label, truth, draw, worsening in (("median NME", MEDIAN_WORSENING, median_pairs, median_worsening),
                                           ("macro F1, 3 classes", F1_WORSENING, f1_pairs, f1_worsening)):  # fmt: skip
         cover, boundary = [], []
-        for n in SIZES:
+        for n in POWER_SIZES:
             inside, normal, alarm, small = [], [], [], []
             for _ in range(boots):
                 base, cand = draw(rng, n)
@@ -484,18 +601,18 @@ def detectable(rng: np.random.Generator, reps: int) -> None:
     """Is `detectable_worsening` honest? Simulate at the worsening it reports and count how often it is found."""
     rows = []
     n, churn = 1000, 0.10
-    se = float(np.median(paired.mean_tests(binary_diffs(rng, min(reps, 2000), n, churn, 0.0), 0.0, CONFIDENCE,
-                                           binary=True).se))  # fmt: skip
+    at_zero = counts(rng, min(reps, 2000), n, churn, 0.0)
+    se = float(np.median(paired.discordant_tests(*at_zero, n, 0.0, CONFIDENCE, BINARY_TESTS).se))
     worsening = paired.detectable_worsening(se, ALPHA)
-    found = Checks(rng, reps, n, churn, worsening).p["binary"] <= ALPHA
+    found = after_p(*counts(rng, reps, n, churn, worsening), n, 0.0) <= ALPHA
     rows.append([f"binary, n={n} churn={churn:.0%}", f"{se:.4f}", f"{worsening:.4f}", fmt(found)])
     first = rate(found)
     n = 200
     base, cand = nme_pairs(rng, min(reps, 2000), n, 0.0)
-    se = float(np.median(paired.mean_tests(cand - base, 0.0, CONFIDENCE, binary=False).se))
+    se = float(np.median(paired.mean_tests(cand - base, 0.0, CONFIDENCE, binary=None).se))
     worsening = paired.detectable_worsening(se, ALPHA)
     base, cand = nme_pairs(rng, reps, n, worsening)
-    found = paired.mean_tests(cand - base, 0.0, CONFIDENCE, binary=False).p_value <= ALPHA
+    found = paired.mean_tests(cand - base, 0.0, CONFIDENCE, binary=None).p_value <= ALPHA
     rows.append([f"NME-like mean, n={n}", f"{se:.5f}", f"{worsening:.5f}", fmt(found)])
     table(
         f"5. detectable_worsening(se, {ALPHA}, power 0.8): simulated power at the worsening it reports "
@@ -510,12 +627,13 @@ def detectable(rng: np.random.Generator, reps: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reps", type=int, default=5_000, help="simulated checks per setting (default 5000)")
+    parser.add_argument("--reps", type=int, default=20_000, help="simulated checks per setting (default 20000)")
+    parser.add_argument("--quick", action="store_true", help="1,000 checks per setting")
+    parser.add_argument("--dense", action="store_true", help="also the exact false-alarm rates on a dense grid")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--alpha", type=float, default=ALPHA, help=f"one-sided level (default {ALPHA}, the plugin's)")
     args = parser.parse_args()
-    globals()["ALPHA"] = args.alpha
-    reps, runs = args.reps, max(20, args.reps // 10)
+    reps = 1_000 if args.quick else args.reps
+    runs = max(20, reps // 10)
     rng = np.random.default_rng(args.seed)
     print(
         f"machine: {platform.machine()} {platform.processor() or platform.platform()}, {os.cpu_count()} cores; "
@@ -523,15 +641,18 @@ def main() -> None:
     )
     print(
         f"settings: reps {reps:,} checks per setting, {runs:,} runs of {SLICES} slices, seed {args.seed}; alpha "
-        f"{ALPHA} one-sided, {CONFIDENCE:.0%} intervals; baseline accuracy {BASE_ACCURACY}, churn "
-        f"{', '.join(f'{c:.0%}' for c in CHURNS)}, drop {DROP}; old bootstrap {RESAMPLES} resamples"
+        f"{ALPHA} one-sided, {CONFIDENCE:.0%} intervals; before = exact McNemar / Tango continuity-corrected, after "
+        f"= {BINARY_TESTS.no_allowance} / {BINARY_TESTS.allowance}"
     )
-    print("figures: rate ±Monte-Carlo standard error (binomial, sqrt(p(1-p)/reps))")
+    print("figures: rate ±Monte-Carlo standard error (binomial, sqrt(p(1-p)/reps)); exact rates to 0.001%")
     start = time.perf_counter()
-    per_check_false_alarms(rng, reps)
-    per_run_false_alarms(rng, runs)
-    kept = power(rng, reps, runs)
-    coverage(rng, reps, kept)
+    false_alarms(rng, reps)
+    if args.dense:
+        dense()
+    power(rng, reps)
+    runs_of_slices(rng, runs)
+    binary_intervals(rng, reps)
+    continuous(rng, reps)
     detectable(rng, reps)
     print("\ntargets")
     width = max(len(t[0]) for t in TARGETS)

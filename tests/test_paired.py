@@ -1,4 +1,4 @@
-"""Paired tests of a worsening against an allowance: exact where the data allow, calibrated p-values that survive a
+"""Paired tests of a worsening against an allowance: calibrated where the data allow, p-values that survive a
 multiplicity correction, and the power a user can read off. References are computed by hand (exact integer sums,
 closed forms of Student's t with 1 and 2 degrees of freedom, a brute-force likelihood maximisation) or are values
 printed by scipy.stats (scipy is not a dependency; the call that gave each value is written beside it)."""
@@ -14,6 +14,8 @@ from pytest_kolena.checks import paired
 from pytest_kolena.checks.paired import adjust, bootstrap_test, detectable_worsening, mean_test, mean_tests
 
 Z = NormalDist()
+BINARY = paired.BinaryTests(paired.MID_P, paired.SKEWED_SCORE)  # the plugin's choice (regression.BINARY_TESTS)
+CONSERVATIVE = paired.BinaryTests(paired.EXACT_BINOMIAL, paired.TANGO)  # the tests before issue 20
 
 
 def binary(worse: int, better: int, n: int) -> np.ndarray:
@@ -26,26 +28,44 @@ def exact_tail(worse: int, discordant: int) -> float:
     return float(Fraction(sum(math.comb(discordant, k) for k in range(worse, discordant + 1)), 2**discordant))
 
 
-# --- binary, no allowance: the exact test on the discordant pairs --------------------------------------------------
+# --- binary, no allowance: the mid-p test on the discordant pairs ---------------------------------------------------
 
 
-def test_four_of_200_worse_is_not_enough_evidence():
-    result = mean_test(binary(4, 0, 200), 0.0, 0.95, binary=True)
-    assert result.p_value == pytest.approx(1 / 16, rel=1e-12)  # P(4 of 4 worse | no change) = 0.0625
-    assert result.p_value > 0.05
-    assert result.method == paired.EXACT_BINOMIAL
+def mid_p(worse: int, discordant: int) -> float:
+    """P(X > worse) + P(X = worse) / 2 for X ~ Binomial(discordant, 1/2), in exact integer arithmetic."""
+    above = sum(math.comb(discordant, k) for k in range(worse + 1, discordant + 1))
+    return float(Fraction(2 * above + math.comb(discordant, worse), 2 ** (discordant + 1)))
+
+
+def test_four_of_200_worse_is_not_enough_evidence_five_are():
+    result = mean_test(binary(4, 0, 200), 0.0, 0.95, binary=BINARY)
+    assert result.p_value == pytest.approx(1 / 32, rel=1e-12)  # P(4 of 4 worse) / 2 = 1/32 > 0.025
+    assert result.method == paired.MID_P
     assert result.estimate == pytest.approx(0.02) and result.n == 200
-    five = mean_test(binary(5, 0, 200), 0.0, 0.95, binary=True)
-    assert five.p_value == pytest.approx(1 / 32, rel=1e-12) and five.p_value < 0.05
+    five = mean_test(binary(5, 0, 200), 0.0, 0.95, binary=BINARY)
+    assert five.p_value == pytest.approx(1 / 64, rel=1e-12) and five.interval[0] > 0  # regressed
+    exact = mean_test(binary(5, 0, 200), 0.0, 0.95, binary=CONSERVATIVE)
+    assert exact.p_value == pytest.approx(1 / 32, rel=1e-12) and exact.method == paired.EXACT_BINOMIAL  # missed it
 
 
 @pytest.mark.parametrize(
-    ("worse", "better"), [(0, 0), (0, 7), (1, 0), (3, 1), (7, 2), (10, 10), (25, 12), (60, 40), (140, 40)]
+    ("worse", "better"), [(0, 0), (0, 7), (1, 0), (3, 1), (7, 1), (7, 2), (10, 10), (25, 12), (60, 40), (140, 40)]
 )
-def test_exact_binomial_matches_integer_arithmetic(worse, better):
-    result = mean_test(binary(worse, better, 500), 0.0, 0.95, binary=True)
-    expected = 1.0 if worse + better == 0 else exact_tail(worse, worse + better)
-    assert result.p_value == pytest.approx(expected, rel=1e-10)
+def test_mid_p_matches_integer_arithmetic(worse, better):
+    result = mean_test(binary(worse, better, 500), 0.0, 0.95, binary=BINARY)
+    assert result.p_value == pytest.approx(mid_p(worse, worse + better), rel=1e-10)
+    exact = mean_test(binary(worse, better, 500), 0.0, 0.95, binary=CONSERVATIVE)
+    assert exact.p_value == pytest.approx(1.0 if worse + better == 0 else exact_tail(worse, worse + better), rel=1e-10)
+
+
+def test_mid_p_against_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    for discordant in (1, 2, 9, 40, 333, 2000):
+        worse = np.arange(discordant + 1)
+        expected = stats.binom.sf(worse, discordant, 0.5) + 0.5 * stats.binom.pmf(worse, discordant, 0.5)
+        got = paired.mid_p_tail(worse, np.full(worse.shape, discordant))
+        tiny = expected < 1e-290  # below scipy's precision, and far beyond any level
+        assert got[~tiny] == pytest.approx(expected[~tiny], rel=1e-10), discordant
 
 
 def test_binomial_tail_far_out_and_large():
@@ -56,17 +76,41 @@ def test_binomial_tail_far_out_and_large():
     for value, k in zip(got, worse):
         assert value == pytest.approx(exact_tail(int(k), 2000), rel=1e-9)
     assert got[-1] == pytest.approx(2.0**-2000, rel=1e-9) or got[-1] == 0.0  # 2^-2000 is below the double range
+    assert paired.binomial_tail(np.array([10, 0]), np.array([9, 0])).tolist() == [0.0, 1.0]
+
+
+def no_change_size(n: int, churn: float, p_value) -> float:
+    """P(p <= 0.025) exactly at no change: m ~ Binomial(n, churn) discordant pairs, worse | m ~ Binomial(m, 1/2)."""
+    total = 0.0
+    for m in range(n + 1):
+        log_m = math.lgamma(n + 1) - math.lgamma(m + 1) - math.lgamma(n - m + 1)
+        weight = math.exp(log_m + m * math.log(churn) + (n - m) * math.log1p(-churn))
+        if weight < 1e-15:
+            continue
+        worse = np.arange(m + 1)
+        rejected = worse[p_value(worse, np.full(m + 1, m)) <= 0.025]
+        total += weight * sum(math.comb(m, int(k)) for k in rejected) / 2**m
+    return total
+
+
+@pytest.mark.parametrize(("n", "churn", "expected"), [(1000, 0.3, 0.02488), (200, 0.2, 0.02417), (500, 0.02, 0.02055)])
+def test_mid_p_keeps_false_alarms_below_alpha_exactly(n, churn, expected):
+    """The per-check false-alarm rate at no change, summed over every outcome (the worst of calibration.py's grid
+    first): below the one-sided 0.025 though not conditionally (given m it exceeds 0.025 for some m)."""
+    size = no_change_size(n, churn, paired.mid_p_tail)
+    assert size == pytest.approx(expected, abs=1e-5) and size <= 0.025
+    assert no_change_size(n, churn, paired.binomial_tail) < size - 0.0025  # the exact test gives away power
 
 
 def test_no_discordant_pair_is_no_evidence():
-    result = mean_test(np.zeros(300), 0.0, 0.95, binary=True)
-    assert result.p_value == 1.0 and result.estimate == 0.0
+    result = mean_test(np.zeros(300), 0.0, 0.95, binary=BINARY)
+    assert result.p_value == 0.5 and result.estimate == 0.0  # the mid-p of no data: neither worse nor better
     assert result.interval[0] < 0 < result.interval[1]  # the score interval stays honest about what 300 pairs allow
     assert result.se > 0  # one discordant pair is assumed, so that the detectable worsening is not "zero"
 
 
 def test_improvement_is_never_a_regression():
-    result = mean_test(binary(2, 30, 400), 0.0, 0.95, binary=True)
+    result = mean_test(binary(2, 30, 400), 0.0, 0.95, binary=BINARY)
     assert result.estimate < 0 and result.p_value > 0.99 and result.interval[1] < 0
 
 
@@ -108,48 +152,101 @@ def test_tango_at_zero_margin_is_mcnemar():
     assert corrected == pytest.approx((worse - better - 1) / np.sqrt(worse + better))
 
 
-def exact_size(n: int, churn: float, margin: float, p_value) -> float:
-    """P(p <= 0.05) exactly, summed over every (worse, better) outcome of n pairs at the H0 boundary."""
+def test_skewness_correction_solves_its_equation_with_the_third_moment_of_the_counts():
+    """z = y - g (z^2 - 1) / 6, g the skewness of worse - better under H0 (at Tango's restricted MLE), here from the
+    trinomial distribution of the counts enumerated outright."""
+    worse, better, n, margin = 9, 2, 40, 0.05
+    q = (worse - better - n * margin) / brute_force_score(worse, better, n, margin)  # sqrt(V)
+    variance = q**2
+    p_better = (variance / n + margin**2 - margin) / 2  # V = n (2 p_better + margin - margin^2)
+    b, c = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+    keep = b + c <= n
+    b, c = b[keep], c[keep]
+    lgamma = np.vectorize(math.lgamma)
+    log_prob = (
+        math.lgamma(n + 1) - lgamma(b + 1) - lgamma(c + 1) - lgamma(n - b - c + 1)
+        + b * math.log(p_better + margin) + c * math.log(p_better) + (n - b - c) * math.log1p(-2 * p_better - margin)
+    )  # fmt: skip
+    prob = np.exp(log_prob)
+    d = b - c
+    assert (prob * d).sum() == pytest.approx(n * margin) and (prob * (d - n * margin) ** 2).sum() == pytest.approx(
+        variance
+    )
+    skewness = (prob * (d - n * margin) ** 3).sum() / variance**1.5
+    for correction in (0.0, 0.75):
+        y = paired.tango_score(np.array([worse]), np.array([better]), n, margin, correction)[0]
+        z = paired.tango_score(np.array([worse]), np.array([better]), n, margin, correction, skew=True)[0]
+        assert z == pytest.approx(y - skewness * (z * z - 1) / 6, abs=1e-6)
+        assert z < y  # right-skewed counts: the same y is less evidence
+    flipped = paired.tango_score(np.array([better]), np.array([worse]), n, -margin, 0.75, skew=True)[0]
+    assert flipped == pytest.approx(
+        -paired.tango_score(np.array([worse]), np.array([better]), n, margin, -0.75, True)[0]
+    )
+
+
+def test_skewness_correction_vanishes_at_margin_zero():
+    worse, better = np.array([9, 30, 3]), np.array([4, 22, 0])
+    skewed = paired.tango_score(worse, better, 500, 0.0, correction=0.75, skew=True)
+    assert skewed == pytest.approx((worse - better - 0.75) / np.sqrt(worse + better))
+
+
+def boundary_size(n: int, churn: float, margin: float, p_value) -> float:
+    """P(p <= 0.025) exactly, summed over every (worse, better) outcome of n pairs at the H0 boundary (true
+    worsening = margin, a share `churn` of the pairs changed)."""
     worse, better = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
     keep = worse + better <= n
     worse, better = worse[keep], better[keep]
     p10, p01 = (churn + margin) / 2, (churn - margin) / 2
-    lgamma = np.vectorize(math.lgamma)
+    log_factorial = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, n + 1)))])
     log_prob = (
-        math.lgamma(n + 1) - lgamma(worse + 1) - lgamma(better + 1) - lgamma(n - worse - better + 1)
-        + worse * math.log(p10) + better * math.log(p01) + (n - worse - better) * math.log1p(-churn)
+        log_factorial[n] - log_factorial[worse] - log_factorial[better] - log_factorial[n - worse - better]
+        + worse * math.log(p10) + (n - worse - better) * math.log1p(-churn)
+        + np.where(better > 0, better * math.log(p01) if p01 > 0 else -np.inf, 0.0)  # none better at churn = margin
     )  # fmt: skip
-    return float(np.exp(log_prob)[p_value(worse, better) <= 0.05].sum())
+    return float(np.exp(log_prob)[p_value(worse, better, n, margin) <= 0.025].sum())
 
 
-@pytest.mark.parametrize("churn", [0.012, 0.02, 0.05, 0.2])
-def test_allowance_on_accuracy_keeps_false_alarms_below_alpha(churn):
-    """True worsening exactly at the allowance (1 point): the verdict says "regressed" at most 5% of the time."""
-
-    def tango(worse, better):
-        return paired.discordant_tests(worse, better, 200, 0.01, 0.95).p_value
-
-    assert exact_size(200, churn, 0.01, tango) <= 0.05
+def chosen(worse, better, n, margin):
+    return paired.discordant_p_values(worse, better, n, margin, BINARY)
 
 
-def test_uncorrected_tango_would_be_liberal_with_few_discordant_pairs():
-    def plain(worse, better):
-        return 0.5 * np.vectorize(math.erfc)(paired.tango_score(worse, better, 200, 0.01) / math.sqrt(2))
+def score(correction: float, skew: bool):
+    def p_value(worse, better, n, margin):
+        return 0.5 * np.vectorize(math.erfc)(paired.tango_score(worse, better, n, margin, correction, skew) / 2**0.5)
 
-    assert exact_size(200, 0.02, 0.01, plain) > 0.06  # why the continuity correction is there
+    return p_value
+
+
+@pytest.mark.parametrize(
+    ("n", "churn", "margin"),
+    [(200, 0.012, 0.01), (200, 0.05, 0.01), (310, 0.025, 0.02), (785, 0.2, 0.2), (140, 0.06, 0.05), (500, 0.01, 0.01)],
+)
+def test_allowance_on_accuracy_keeps_false_alarms_below_alpha(n, churn, margin):
+    """True worsening exactly at the allowance: "regressed" at most 2.5% of the time, summed over every outcome
+    (among them the worst of calibration.py's dense grid, and where the candidates below exceed)."""
+    assert boundary_size(n, churn, margin, chosen) <= 0.025
+
+
+def test_without_its_corrections_the_score_test_would_be_liberal():
+    """Why the test with an allowance carries both corrections, and 0.75 of a step rather than half of one."""
+    assert boundary_size(200, 0.02, 0.02, score(0.0, False)) > 0.049  # plain Tango
+    assert boundary_size(500, 0.015, 0.01, score(0.0, True)) > 0.033  # skewness-corrected only
+    assert boundary_size(310, 0.025, 0.02, score(0.5, True)) > 0.0253  # half a step
+    assert boundary_size(200, 0.02, 0.02, score(1.0, False)) <= 0.025  # the test before issue 20: calibrated too
 
 
 def test_allowance_decides():
     diffs = binary(30, 10, 1000)  # 2 points worse
-    strict = mean_test(diffs, 0.0, 0.95, binary=True)
-    lenient = mean_test(diffs, 0.03, 0.95, binary=True)
+    strict = mean_test(diffs, 0.0, 0.95, binary=BINARY)
+    lenient = mean_test(diffs, 0.03, 0.95, binary=BINARY)
     assert strict.p_value < 0.01 and lenient.p_value > 0.5
-    assert lenient.method == paired.TANGO and strict.interval == lenient.interval
+    assert lenient.method == paired.SKEWED_SCORE and strict.interval[1] == lenient.interval[1]
+    assert lenient.interval[0] < strict.interval[0]  # the low end inverts the check's own (corrected) test
 
 
 def test_allowance_of_a_whole_unit_can_never_be_exceeded():
-    assert mean_test(binary(200, 0, 200), 1.0, 0.95, binary=True).p_value == 1.0
-    assert mean_test(binary(200, 0, 200), 0.9, 0.95, binary=True).p_value < 0.01
+    assert mean_test(binary(200, 0, 200), 1.0, 0.95, binary=BINARY).p_value == 1.0
+    assert mean_test(binary(200, 0, 200), 0.9, 0.95, binary=BINARY).p_value < 0.01
 
 
 def test_tango_interval_inverts_the_score_test():
@@ -162,12 +259,40 @@ def test_tango_interval_inverts_the_score_test():
     assert high[2] == pytest.approx(1.0) and 0.95 < low[2] < 1  # every pair worse: the interval reaches 1
 
 
+@pytest.mark.parametrize("tests", [BINARY, CONSERVATIVE])
+@pytest.mark.parametrize("n", [30, 57, 131])
+def test_interval_and_p_values_never_disagree(tests, n):
+    """Every outcome of n pairs, allowances 0 to 0.1, three confidences: the low end lies beyond the allowance
+    exactly when the p-value is at most alpha, the high end below 0 exactly when an improvement's p-value is."""
+    worse, better = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+    keep = worse + better <= n
+    worse, better = worse[keep].astype(float), better[keep].astype(float)
+    for confidence in (0.9, 0.95, 0.99):
+        alpha = (1 - confidence) / 2
+        improved = paired.discordant_p_values(better, worse, n, 0.0, tests) <= alpha
+        for allowed in (0.0, 0.004, 0.01, 0.05, 0.1):
+            checks = paired.discordant_tests(worse, better, n, allowed, confidence, tests)
+            assert np.array_equal(checks.low > allowed, checks.p_value <= alpha), (confidence, allowed)
+            assert np.array_equal(checks.high < 0, improved), (confidence, allowed)
+            assert np.all((checks.low <= checks.estimate) & (checks.estimate <= checks.high))
+
+
+def test_where_the_score_statistic_and_the_mid_p_test_disagree_the_interval_follows_the_test():
+    """4 of 4 changed pairs worse: the score statistic at margin 0 is 4 / sqrt(4) = 2 > 1.96, but the mid-p is 1/32."""
+    worse, better = np.array([4.0]), np.array([0.0])
+    assert paired.tango_score(worse, better, 200, 0.0, skew=True)[0] == pytest.approx(2.0)
+    check = paired.discordant_tests(worse, better, 200, 0.0, 0.95, BINARY)
+    assert check.p_value[0] == pytest.approx(1 / 32) and -0.002 < check.low[0] <= 0 < check.high[0]
+    score_alone = paired.tango_interval(worse, better, 200, 0.95)[0][0]  # Tango's plain score interval
+    assert score_alone > 0
+
+
 # --- continuous: the paired t-test --------------------------------------------------------------------------------
 
 
 def test_t_test_by_hand_two_degrees_of_freedom():
     diffs = np.array([0.1, 0.3, 0.2])  # mean 0.2, sd 0.1, t = 0.2 / (0.1 / sqrt 3) = 2 sqrt 3
-    result = mean_test(diffs, 0.0, 0.95, binary=False)
+    result = mean_test(diffs, 0.0, 0.95, binary=None)
     t = 2 * math.sqrt(3)
     assert result.p_value == pytest.approx(0.5 - t / (2 * math.sqrt(2 + t * t)), rel=1e-12)  # t with 2 df
     half = 0.95 / math.sqrt(2 * 0.975 * 0.025) * 0.1 / math.sqrt(3)  # t quantile with 2 df in closed form
@@ -176,7 +301,7 @@ def test_t_test_by_hand_two_degrees_of_freedom():
 
 
 def test_t_test_one_degree_of_freedom_is_cauchy():
-    result = mean_test(np.array([0.5, 1.5]), 0.25, 0.9, binary=False)  # mean 1, se 0.5: t = (1 - 0.25) / 0.5
+    result = mean_test(np.array([0.5, 1.5]), 0.25, 0.9, binary=None)  # mean 1, se 0.5: t = (1 - 0.25) / 0.5
     assert result.p_value == pytest.approx(0.5 - math.atan(1.5) / math.pi, rel=1e-12)
     half = math.tan(math.pi * 0.45) * 0.5
     assert result.interval == pytest.approx((1 - half, 1 + half), rel=1e-12)
@@ -184,7 +309,7 @@ def test_t_test_one_degree_of_freedom_is_cauchy():
 
 def test_t_test_against_scipy():
     diffs = np.array([0.12, -0.05, 0.3, 0.08, 0.15, -0.02, 0.22, 0.05, 0.11, 0.09])
-    result = mean_test(diffs, 0.02, 0.9, binary=False)
+    result = mean_test(diffs, 0.02, 0.9, binary=None)
     # scipy.stats.ttest_1samp(diffs, 0.02, alternative="greater").pvalue
     assert result.p_value == pytest.approx(0.014643543848576171, rel=1e-10)
     # scipy.stats.ttest_1samp(diffs, 0).confidence_interval(0.9)
@@ -219,39 +344,46 @@ def test_student_t_tail_against_mpmath():
 
 
 def test_constant_differences():
-    worse = mean_test(np.full(50, 0.01), 0.005, 0.95, binary=False)
+    worse = mean_test(np.full(50, 0.01), 0.005, 0.95, binary=None)
     assert worse.p_value == 0.0 and worse.interval == (0.01, 0.01) and worse.se == 0.0
-    within = mean_test(np.full(50, 0.01), 0.01, 0.95, binary=False)
+    within = mean_test(np.full(50, 0.01), 0.01, 0.95, binary=None)
     assert within.p_value == 1.0
-    assert mean_test(np.full(50, 0.1), 0.0, 0.95, binary=False).p_value == 0.0  # 0.1 * 50 / 50 may round: no matter
+    assert mean_test(np.full(50, 0.1), 0.0, 0.95, binary=None).p_value == 0.0  # 0.1 * 50 / 50 may round: no matter
 
 
 def test_too_few_pairs_are_not_judged():
-    one = mean_test(np.array([0.3]), 0.0, 0.95, binary=False)
+    one = mean_test(np.array([0.3]), 0.0, 0.95, binary=None)
     assert math.isnan(one.p_value) and one.n == 1
-    none = mean_test(np.zeros(0), 0.0, 0.95, binary=True)
+    none = mean_test(np.zeros(0), 0.0, 0.95, binary=BINARY)
     assert math.isnan(none.p_value) and none.n == 0
 
 
 def test_rows_are_independent_checks():
     rng = np.random.default_rng(0)
     diffs = rng.normal(0.01, 0.1, (5, 40))
-    batch = mean_tests(diffs, 0.005, 0.95, binary=False)
+    batch = mean_tests(diffs, 0.005, 0.95, binary=None)
     for row in range(5):
-        assert batch[row] == mean_test(diffs[row], 0.005, 0.95, binary=False)
+        assert batch[row] == mean_test(diffs[row], 0.005, 0.95, binary=None)
     counts = rng.choice([-1.0, 0.0, 1.0], p=[0.05, 0.85, 0.1], size=(5, 200))
-    batch = mean_tests(counts, 0.01, 0.95, binary=True)
-    assert all(batch[row] == mean_test(counts[row], 0.01, 0.95, binary=True) for row in range(5))
+    batch = mean_tests(counts, 0.01, 0.95, binary=BINARY)
+    assert all(batch[row] == mean_test(counts[row], 0.01, 0.95, binary=BINARY) for row in range(5))
 
 
 @pytest.mark.parametrize(
     ("diffs", "allowed", "binary", "message"),
-    [(np.array([0.1, np.nan, 0.2]), 0.0, False, "NaN"), (np.array([1.0, 0.5, 0.0]), 0.0, True, "-1, 0 or 1"),
-     (np.array([0.1, 0.2]), -0.01, False, ">= 0")],
+    [(np.array([0.1, np.nan, 0.2]), 0.0, None, "NaN"), (np.array([1.0, 0.5, 0.0]), 0.0, BINARY, "-1, 0 or 1"),
+     (np.array([0.1, 0.2]), -0.01, None, ">= 0")],
 )  # fmt: skip
 def test_misuse_is_refused(diffs, allowed, binary, message):
     with pytest.raises(ValueError, match=message):
         mean_test(diffs, allowed, 0.95, binary=binary)
+
+
+def test_unknown_binary_tests_are_refused():
+    with pytest.raises(ValueError, match="no_allowance must be one of"):
+        paired.BinaryTests(paired.TANGO, paired.TANGO)
+    with pytest.raises(ValueError, match="allowance must be one of"):
+        paired.BinaryTests(paired.MID_P, paired.PAIRED_T)
 
 
 # --- metrics that are not a plain mean: bootstrap ------------------------------------------------------------------
