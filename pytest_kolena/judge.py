@@ -76,7 +76,7 @@ def judge_run(
     if checks and all(c.candidate == c.baseline for _, c in checks):
         decided = [dataclasses.replace(c, test=None, reason=IDENTICAL) for _, c in checks]
     else:
-        decided = decide([c for _, c in checks], judging, 1)
+        decided = decide([c for _, c in checks], judging)
     by_case: dict[CaseKey, list[Comparison]] = {}
     for (key, _), comparison in zip(checks, decided):
         by_case.setdefault(key, []).append(comparison)

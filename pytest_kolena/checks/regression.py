@@ -1,11 +1,11 @@
 """Regression against a baseline: how much worse a metric may get, and a verdict that tells a real regression from
-noise, with one false-alarm budget for all checks of a run.
+noise, with one false-alarm budget for all checks of a model run.
 
 Baseline and candidate were evaluated on the same samples, so every check is paired (`paired.py`): a plain mean of
 a sample metric gets an exact or analytic test on the per-sample differences; any other case metric a paired
 bootstrap that recomputes it, for both, from each run's own data. The checks of a model's run form one family:
-their p-values are adjusted together (Benjamini-Hochberg by default), and a run of K model runs gives each 1/K of
-the budget, so that a run with nothing changed fails with probability at most alpha.
+their p-values are adjusted together (Benjamini-Hochberg by default), so that a model run with nothing changed fails
+with probability at most alpha, whatever else the session selected or ran.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..words import IMPROVED, NOT_JUDGED, PASSED, REGRESSED
 from . import paired
 from .thresholds import RuleError
 
@@ -92,7 +93,7 @@ class Comparison:
     p_adjusted: float = math.nan
     p_improved: float = math.nan  # one-sided p-value of an improvement (a worsening below 0)
     family: int = 0  # checks in its family
-    verdict: str = "not judged"  # "regressed", "improved", "passed" or "not judged"
+    verdict: str = NOT_JUDGED  # REGRESSED, IMPROVED, PASSED or NOT_JUDGED
     detectable: float = math.nan  # smallest worsening beyond the allowance found 80% of the time
     confidence: float = 0.95
 
@@ -103,7 +104,7 @@ class Comparison:
     @property
     def underpowered(self) -> bool:
         """The check could not reliably find a worsening the size of its allowance: a pass here is not a proof."""
-        return self.test is not None and self.verdict != "regressed" and 0 < self.allowed < self.detectable
+        return self.test is not None and self.verdict != REGRESSED and 0 < self.allowed < self.detectable
 
     def delta_interval(self) -> tuple[float, float] | None:
         """The interval of candidate - baseline (the test's interval is of the signed worsening)."""
@@ -116,11 +117,11 @@ class Comparison:
     def raw_verdict(self) -> str:
         """The decision before the run's correction: its own one-sided p-value against alpha."""
         if self.test is None:
-            return "not judged"
+            return NOT_JUDGED
         alpha = round((1 - self.confidence) / 2, 12)
         if self.test.p_value <= alpha:
-            return "regressed"
-        return "improved" if self.p_improved <= alpha else "passed"
+            return REGRESSED
+        return IMPROVED if self.p_improved <= alpha else PASSED
 
     def to_dict(self) -> dict[str, Any]:
         """Every figure of the check, for reports: plain numbers (None where not judged) and words."""
@@ -321,30 +322,28 @@ def judge_resampled(
     return Comparison(**compared, test=test, p_improved=improved, confidence=judging.confidence)
 
 
-def decide(comparisons: Sequence[Comparison], judging: Judging, runs: int = 1) -> list[Comparison]:
-    """The verdicts of one family (a model's run: all its test cases x configurations x metrics), out of `runs`
-    families in the session sharing one budget alpha: regressed when the adjusted p-value of a worsening beyond the
-    allowance is at most alpha; improved when that of an improvement is; each with the worsening it could detect."""
+def decide(comparisons: Sequence[Comparison], judging: Judging) -> list[Comparison]:
+    """The verdicts of one family (a model's run: all its test cases x configurations x metrics) at level alpha:
+    regressed when the adjusted p-value of a worsening beyond the allowance is at most alpha; improved when that of
+    an improvement is; each with the worsening it could detect."""
     judged = [i for i, c in enumerate(comparisons) if c.test is not None]
     p_values = np.array([comparisons[i].test.p_value for i in judged], dtype=float)
     adjusted, _ = paired.adjust(p_values, judging.error_control, judging.alpha)
-    adjusted = np.minimum(adjusted * runs, 1.0)  # each of `runs` families gets alpha / runs
     improvements = np.array([comparisons[i].p_improved for i in judged], dtype=float)
     improved, _ = paired.adjust(improvements, judging.error_control, judging.alpha)
-    improved = np.minimum(improved * runs, 1.0)
     family = len(judged)
     # a lone regression among the family must reach this level (the first step of BH and Holm)
-    level = judging.alpha / runs / (max(family, 1) if judging.error_control != "none" else 1)
+    level = judging.alpha / (max(family, 1) if judging.error_control != "none" else 1)
     out = list(comparisons)
     for i, p_adjusted, p_improved in zip(judged, adjusted, improved):
         comparison = comparisons[i]
         test = comparison.test
         if p_adjusted <= judging.alpha:
-            verdict = "regressed"
+            verdict = REGRESSED
         elif p_improved <= judging.alpha:  # an improvement beyond noise, under the same control
-            verdict = "improved"
+            verdict = IMPROVED
         else:
-            verdict = "passed"
+            verdict = PASSED
         detectable = paired.detectable_worsening(test.se, level) if test.se == test.se else math.nan
         out[i] = dataclasses.replace(
             comparison, p_adjusted=float(p_adjusted), family=family, verdict=verdict, detectable=detectable
