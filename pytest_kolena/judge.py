@@ -51,7 +51,7 @@ class RunJudgement:
         return outcome, comparisons, self.source
 
 
-IDENTICAL = "identical to the baseline (every metric of the model run equals its baseline's)"
+IDENTICAL = "identical to the baseline"  # every metric of the model run equals its baseline's
 UNJUDGED = "unjudged"  # the outcome of a model run that its baseline holds nothing of
 
 

@@ -106,9 +106,13 @@ class Verdict:
         row.checks = [c.to_dict() for c in self.comparisons]
         if self.failed and param.test_case is not None:
             row.worst = self.worst(result)
+        unjudged: dict[str, list[str]] = {}  # reason -> the metrics not judged for it
+        for c in self.comparisons:
+            if c.test is None:
+                unjudged.setdefault(c.reason, []).append(c.metric)
         row.note = "; ".join(
             ([self.note] if self.note else [])
-            + [f"{c.metric} not judged: {c.reason}" for c in self.comparisons if c.test is None]
+            + [f"{', '.join(metrics)} not judged: {reason}" for reason, metrics in unjudged.items()]
             + [f"{c.metric} underpowered" for c in self.comparisons if c.underpowered]
         )
         return row
