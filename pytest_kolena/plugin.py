@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .options import MARKER_HELP, Settings, add_options
+from .options import MARKER_HELP, add_options
+from .settings import Settings
 
 if TYPE_CHECKING:
     from .session import KolenaSession
