@@ -11,7 +11,7 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -28,8 +28,7 @@ MARKER_HELP = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Places:
+class Places(NamedTuple):  # (a NamedTuple, as Check: cheaper to define than a dataclass, in every pytest run)
     """The folders relative locations are read against."""
 
     rootdir: str
@@ -44,8 +43,7 @@ def as_given(value: Any, _: Places) -> Any:
     return value
 
 
-@dataclasses.dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """A bad value is a UsageError: `kolena: {option} is {shown value}: {advice}`."""
 
     ok: Callable[[Any], bool]
@@ -53,7 +51,7 @@ class Check:
     shown: Callable[[Any], str] = str
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # (no comparisons: cheaper to define, in every pytest run)
 class Option:
     """One setting: its command-line flag and/or ini key, the Settings field it fills, and how it is read.
 
