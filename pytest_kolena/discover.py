@@ -17,7 +17,7 @@ from .data.slices import groupings
 from .data.suite import metadata_table
 from .links import links_of
 from .marker import KolenaSpec
-from .options import Settings
+from .settings import Settings
 from .workflow._identity import SampleIndex
 
 

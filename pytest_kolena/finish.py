@@ -16,8 +16,8 @@ from typing import Any
 from ._gc import no_cyclic_gc
 from .discover import discover_into
 from .links import add_links
-from .options import Settings
 from .session import KolenaSession
+from .settings import Settings
 from .stores import open_store
 from .words import FAILING
 

@@ -13,10 +13,10 @@ import pytest
 
 from .data import SuiteError, list_suites
 from .marker import KolenaSpec, MarkerError, ModelRef
-from .options import Settings
 from .report.properties import ItemRow
 from .selection import Unselected, did_you_mean
 from .session import KolenaSession, function_id
+from .settings import Settings
 from .words import ERROR
 
 SUITE_ITEM = "suite"

@@ -1,8 +1,8 @@
 """The pytest plugin: hooks and fixtures only, each a lazy import and one call.
 
 It is loaded in every pytest run where pytest-kolena is installed, so this module and `pytest_configure` import
-pytest and the standard library only (`options`); the session's work (`session`, `items`) loads when a kolena test
-is collected, and the report rows' module when a kolena item reports.
+pytest and the standard library only (`options`, `settings`); the session's work (`session`, `items`) loads when a
+kolena test is collected, and the report rows' module when a kolena item reports.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .options import MARKER_HELP, Settings, add_options
+from .options import MARKER_HELP, add_options
+from .settings import Settings
 
 if TYPE_CHECKING:
     from .session import KolenaSession

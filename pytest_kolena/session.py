@@ -16,9 +16,9 @@ from ._gc import no_cyclic_gc
 from .data import SuiteError, load_suite
 from .engine.results import RunResults
 from .marker import KolenaSpec, read_marker
-from .options import Settings
 from .report.progress import ProgressLine
 from .selection import SelectionFacts
+from .settings import Settings
 from .stores import inference_cache, open_store, storage_of
 from .workflow import Model
 from .workflow.test_run import TestRun
@@ -193,5 +193,6 @@ class KolenaSession:
                     list(settings.suites),
                     settings.rootdir,
                     not settings.update_baseline,
+                    files=settings.baseline_files,
                 )
         return self.resolved_baseline

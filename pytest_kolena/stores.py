@@ -8,7 +8,7 @@ from typing import Any
 
 from .data import StorageOptions
 from .fs import is_url, protocol_of
-from .options import Settings
+from .settings import Settings
 
 
 def storage_of(settings: Settings) -> StorageOptions:

@@ -86,3 +86,18 @@ def test_a_run_without_kolena_items_keeps_an_existing_report(project):
     )
     assert (project.path / "r.md").read_text() == written
     assert "no kolena items ran" in (project.path / "new.md").read_text()
+
+
+def test_a_baseline_folder_is_looked_for_in_the_rootdir_only(pytester: pytest.Pytester, monkeypatch):
+    """The kind of a baseline reference (files or a stored run) is decided once, against the rootdir: a folder of
+    that name in the folder pytest runs from does not make `--kolena-baseline=old` name files."""
+    pytester.makeini("[pytest]\n")
+    sub = pytester.mkdir("sub")
+    (sub / "old").mkdir()
+    (sub / "test_plain.py").write_text("def test_plain():\n    pass\n")
+    monkeypatch.chdir(sub)
+    result = pytester.runpytest("--kolena-baseline=old", "--kolena-update-baseline")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--kolena-update-baseline rewrites baseline files: *(got old)"])
+    pytester.mkdir("old")  # in the rootdir: files
+    assert pytester.runpytest("--kolena-baseline=old", "--kolena-update-baseline").ret == 0

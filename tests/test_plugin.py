@@ -52,7 +52,13 @@ def test_an_unrelated_run_loads_nothing_of_the_plugin_beyond_its_hooks_and_optio
     result.assert_outcomes(passed=1)
     loaded = json.loads((pytester.path / "modules.json").read_text())
     # fs: the options resolve their locations with it (standard library only)
-    ours = ["pytest_kolena", "pytest_kolena.fs", "pytest_kolena.options", "pytest_kolena.plugin"]
+    ours = [
+        "pytest_kolena",
+        "pytest_kolena.fs",
+        "pytest_kolena.options",
+        "pytest_kolena.plugin",
+        "pytest_kolena.settings",
+    ]
     assert loaded == {"ours": ours, "heavy": []}
 
 

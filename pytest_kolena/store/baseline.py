@@ -10,7 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..fs import is_baseline_file, is_url
+from ..fs import is_url
 from .damage import StoreError, warn
 from .runs import RunInfo, RunStore
 
@@ -156,9 +156,12 @@ def git_commit(ref: str = "HEAD", cwd: str | None = None) -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
-def resolve(ref: str, store: RunStore, suites: list[str], cwd: str | None = None, must_exist: bool = True) -> Baseline:
-    """A baseline from a file, a run id, a tag (latest), a model name (latest run with it), or a git ref."""
-    if is_baseline_file(ref):
+def resolve(
+    ref: str, store: RunStore, suites: list[str], cwd: str | None = None, must_exist: bool = True, files: bool = False
+) -> Baseline:
+    """A baseline from files (`files`: the reference names them, as the settings decided), else from a run id, a tag
+    (latest), a model name (latest run with it), or a git ref."""
+    if files:
         return read_file(ref, suites, must_exist)
     chosen = find_run(ref, store, cwd, "baseline")
     try:
