@@ -86,7 +86,7 @@ def before_p(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> n
         return paired.binomial_tail(worse, worse + better)
     if allowed >= 1:
         return np.ones(np.shape(worse))
-    return paired._normal_sf(paired.tango_score(worse, better, n, allowed, correction=1.0))
+    return paired.normal_sf(paired.tango_score(worse, better, n, allowed, correction=1.0))
 
 
 def after_p(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> np.ndarray:
@@ -95,17 +95,17 @@ def after_p(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> np
 
 def plain_tango_p(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> np.ndarray:
     """Candidates not adopted: Tango's score test without any correction..."""
-    return paired._normal_sf(paired.tango_score(worse, better, n, allowed))
+    return paired.normal_sf(paired.tango_score(worse, better, n, allowed))
 
 
 def skewed_p(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> np.ndarray:
     """...with the skewness correction but no continuity correction..."""
-    return paired._normal_sf(paired.tango_score(worse, better, n, allowed, skew=True))
+    return paired.normal_sf(paired.tango_score(worse, better, n, allowed, skew=True))
 
 
 def half_step_p(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> np.ndarray:
     """...and with it and a continuity correction of half a step of worse - better (0.5)."""
-    return paired._normal_sf(paired.tango_score(worse, better, n, allowed, 0.5, skew=True))
+    return paired.normal_sf(paired.tango_score(worse, better, n, allowed, 0.5, skew=True))
 
 
 def before(worse: np.ndarray, better: np.ndarray, n: int, allowed: float) -> Judged:

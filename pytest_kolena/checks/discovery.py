@@ -142,7 +142,7 @@ def _variance(stats: _Stats) -> np.ndarray:
 def _upper_tail(t: np.ndarray, df: np.ndarray, exact: bool) -> np.ndarray:
     """P(T > t): Student's t when `exact`, else the normal tail (the proposal half's screen, over every candidate)."""
     if not exact:
-        return paired._normal_sf(t)
+        return paired.normal_sf(t)
     return paired.student_t_sf(t, np.where(np.isfinite(df), np.maximum(df, 1.0), 1.0))
 
 
@@ -176,7 +176,7 @@ def _proportions(slice_: _Stats, other: _Stats, exact: bool = True) -> _Tests:
     if exact:
         p_value = paired.fisher_tail(x1, n1, x1 + x2, n1 + n2)
     else:
-        p_value = np.where(np.isfinite(z), paired._normal_sf(np.nan_to_num(z)), np.where(effect > 0, 0.0, 1.0))
+        p_value = np.where(np.isfinite(z), paired.normal_sf(np.nan_to_num(z)), np.where(effect > 0, 0.0, 1.0))
     p_value = np.where(np.isnan(effect), np.nan, p_value)
     df = np.full(effect.shape, np.inf)  # a normal interval
     return _Tests(effect, se, df, p_value, mean, rest, np.zeros(effect.shape, dtype=int))
@@ -195,7 +195,7 @@ def _worsening(slice_: _Stats, binary: bool, exact: bool = True) -> _Tests:
     elif binary:  # the continuity-corrected normal approximation of the exact test
         with np.errstate(divide="ignore", invalid="ignore"):
             z = (slice_.worse - slice_.better - 1) / np.sqrt(slice_.worse + slice_.better)
-        p_value = np.where(slice_.worse > 0, paired._normal_sf(np.nan_to_num(z, nan=-np.inf)), 1.0)
+        p_value = np.where(slice_.worse > 0, paired.normal_sf(np.nan_to_num(z, nan=-np.inf)), 1.0)
     else:
         fallback = np.where(mean > 0, 0.0, 1.0)
         p_value = np.where(se > 0, _upper_tail(t, n - 1, exact), fallback)
