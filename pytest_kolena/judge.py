@@ -59,8 +59,9 @@ def judge_run(
     spec: KolenaSpec, run: Any, entries: dict[str | None, Any], source: str, judging: Judging
 ) -> RunJudgement:
     """`entries`: the baseline entry of each configuration (None where the baseline has none). The checks of the
-    model run are one family at level alpha, whatever else the session selected or ran; a run whose metrics all equal
-    the baseline's is not judged (it spends no false-alarm budget and could not regress)."""
+    model run are one family at level alpha, whatever else the session selected or ran; a run identical to its
+    baseline (`_identical`: the same samples, each with the same sample metrics, and the same case metrics) is not
+    judged: it could not regress."""
     outcomes: dict[CaseKey, tuple[str | None, list[Comparison]]] = {}
     for configuration_name, entry in entries.items():
         outcomes[(None, configuration_name)] = (NEW if entry is None else None, [])
@@ -73,7 +74,7 @@ def judge_run(
         elif case.metrics is not None and spec.regression.for_case(case.name):
             links = links_of(spec, run, case.configuration_name)
             checks += [(key, c) for c in _case_checks(spec, case, entry, judging, links)]
-    if checks and all(c.candidate == c.baseline for _, c in checks):
+    if checks and all(c.candidate == c.baseline for _, c in checks) and _identical(run, entries):
         decided = [dataclasses.replace(c, test=None, reason=IDENTICAL) for _, c in checks]
     else:
         decided = decide([c for _, c in checks], judging)
@@ -85,6 +86,28 @@ def judge_run(
         outcome = REGRESSED if REGRESSED in verdicts else IMPROVED if IMPROVED in verdicts else None
         outcomes[key] = (outcome, comparisons)
     return RunJudgement(source, outcomes)
+
+
+def _identical(run: Any, entries: dict[str | None, Any]) -> bool:
+    """Whether every configuration of the run has exactly the baseline's samples, each with the sample metrics the
+    baseline stored (compared as stored: JSON; a NaN is never equal, so such a run is judged). Equal case metrics
+    alone are not enough: a grown suite can hide a worse model behind an unchanged mean."""
+    from .workflow._dataobject import json_default
+
+    for configuration, entry in entries.items():
+        if entry is None:
+            return False
+        samples = {s.sample_id: s for c in run.cases if c.configuration_name == configuration for s in c.samples}
+        if samples.keys() != entry.samples.keys():
+            return False
+        for sample_id, sample in samples.items():
+            try:
+                stored = json.loads(json.dumps(sample.metrics, default=json_default))
+            except TypeError:  # a value the store keeps as its text: judge the run
+                return False
+            if stored != entry.samples[sample_id]:
+                return False
+    return True
 
 
 def regression(session: KolenaSession, spec: KolenaSpec, param: Any, result: Any) -> tuple[str | None, list, str]:
@@ -102,7 +125,7 @@ def regression(session: KolenaSession, spec: KolenaSpec, param: Any, result: Any
         settings = session.settings  # (a run that writes the baseline files records what they did not hold)
         unjudged = settings.unjudged == "fail" and not settings.update_baseline and spec.regression.metrics()
         if unjudged and not any(entries.values()):
-            session.judgements[key] = unjudged_run(baseline, param.test, param.suite, model)
+            session.judgements[key] = unjudged_run(baseline, param.test, param.suite, model, spec.configuration_names)
             return session.judgements[key].of(param.test_case, param.configuration)
         judging = Judging(settings.confidence, settings.resamples, settings.min_samples, settings.error_control)
         with no_cyclic_gc():
@@ -121,30 +144,34 @@ def baseline_entries(
     return compared, {name: baseline.entry(test, suite, compared, name) for name in spec.configuration_names}
 
 
-def unjudged_run(baseline: Any, test: str, suite: str, model: str) -> RunJudgement:
+def unjudged_run(baseline: Any, test: str, suite: str, model: str, configurations: list[str | None]) -> RunJudgement:
     """The judgement of a model run that the baseline holds nothing of: every item fails, saying what it holds."""
+    at = [c for c in configurations if c]
+    where = f" at {', '.join(at)}" if at else ""
     text = (
-        f"nothing to compare: the baseline {baseline.source} holds no run of model '{model}' in {test} on {suite}; "
-        f"it holds {holdings(baseline)}. A renamed test function or model? Store a baseline of it (--kolena-tag, or "
-        "--kolena-update-baseline for baseline files), compare it with another model's run (baseline_models=), or "
-        "accept model runs new to the baseline (kolena_unjudged = pass)"
+        f"nothing to compare: the baseline {baseline.source} holds no run of model '{model}' in {test} on "
+        f"{suite}{where}; it holds {holdings(baseline)}. A renamed test function, model or configuration? Store a "
+        "baseline of it (--kolena-tag, or --kolena-update-baseline for baseline files), compare it with another "
+        "model's run (baseline_models=), or accept model runs new to the baseline (kolena_unjudged = pass)"
     )
     return RunJudgement(text, {}, default=(UNJUDGED, []))
 
 
 def holdings(baseline: Any) -> str:
-    """What a baseline holds, by test function: its models and suites."""
-    tests: dict[str, tuple[set[str], set[str]]] = {}
-    for test, suite, model, _ in baseline.entries:
-        models, suites = tests.setdefault(test or "(any test function)", (set(), set()))
+    """What a baseline holds, by test function: its models, suites and configurations."""
+    tests: dict[str, tuple[set[str], set[str], set[str]]] = {}
+    for test, suite, model, configuration in baseline.entries:
+        models, suites, configurations = tests.setdefault(test or "(any test function)", (set(), set(), set()))
         models.add(model)
         suites.add(suite)
+        configurations.add(configuration)
     if not tests:
         return "nothing"
-    return "; ".join(
-        f"{test} (models {', '.join(sorted(models))}; suites {', '.join(sorted(suites))})"
-        for test, (models, suites) in sorted(tests.items())
-    )
+    parts = []
+    for test, (models, suites, configurations) in sorted(tests.items()):
+        at = f"; configurations {', '.join(sorted(c for c in configurations if c))}" if any(configurations) else ""
+        parts.append(f"{test} (models {', '.join(sorted(models))}; suites {', '.join(sorted(suites))}{at})")
+    return "; ".join(parts)
 
 
 def _pairs(case: Any, entry: Any) -> list[tuple[Any, dict]]:

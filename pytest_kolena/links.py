@@ -88,12 +88,14 @@ def decide_links(spec: KolenaSpec, run: Any) -> dict[str | None, Links]:
 
 def _configuration_links(spec: KolenaSpec, run: Any, configuration: str | None) -> Links:
     cases = [c for c in run.cases if c.configuration_name == configuration and c.metrics is not None]
-    if not cases:
+    if not cases or not dataclasses.is_dataclass(cases[0].metrics):  # (metrics of another kind: nothing known)
         return {}
     metrics_type = type(cases[0].metrics)
     better = directions(spec, metrics_type)
     declared = {f.name: f.metadata.get("mean_of") for f in fields_of(metrics_type)}
-    numeric = [name for name, value in _fields(cases[0].metrics) if _is_number(value)]
+    numeric = [
+        f.name for f in fields_of(metrics_type) if any(_is_number(getattr(c.metrics, f.name, None)) for c in cases)
+    ]
     found = _means(spec, cases, [m for m in numeric if declared.get(m) is None])
     links = {}
     for metric in dict.fromkeys([*numeric, *better, *(m for m, d in declared.items() if d)]):
@@ -186,10 +188,6 @@ def add_links(record: Any, test: str, spec: KolenaSpec, run: Any) -> None:
 def stored_links(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Links]:
     """The links of a model run as its record holds them (`add_links`)."""
     return {name: {m: Link.from_dict(v) for m, v in by.items()} for name, by in values.items()}
-
-
-def _fields(metrics: Any) -> list[tuple[str, Any]]:
-    return [(f.name, getattr(metrics, f.name, None)) for f in fields_of(type(metrics))]
 
 
 def _is_number(value: Any) -> bool:

@@ -229,8 +229,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             facts.merge(config.stash[_SESSION].selection)
         if settings.is_worker:
             config.workeroutput[_FACTS] = facts.to_dict()  # type: ignore[attr-defined]
-        elif session.exitstatus != pytest.ExitCode.INTERRUPTED:  # (a collection error says enough)
-            errors = selection_errors(settings.models, facts, [row.verdict for row in rows.rows])
+        elif _judged(session):
+            errors = selection_errors(settings.models, facts, [row.verdict for row in rows.rows])  # (no item ran)
+    elif not settings.is_worker and config.getoption("kolena_suite") and _judged(session):
+        suites = ", ".join(config.getoption("kolena_suite"))
+        errors = [
+            f"kolena: --kolena-suite {suites} given, but no kolena test was collected: are the kolena tests in the "
+            "paths given, and marked @pytest.mark.kolena?"
+        ]
     if _SESSION in config.stash or rows.rows:
         from .finish import finish
 
@@ -244,13 +250,21 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
+def _judged(session: pytest.Session) -> bool:
+    """Whether the end of a session judges what it tested: not after a collection error, nor a listing."""
+    return session.exitstatus != pytest.ExitCode.INTERRUPTED and not session.config.option.collectonly
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     rows = config.pluginmanager.get_plugin(_ROWS)
     if rows.rows or rows.finish_lines:
-        from .report.terminal import summary_lines
-
         terminalreporter.section("kolena summary")
-        for line in [*summary_lines(rows.rows, config.get_verbosity()), *rows.finish_lines]:
+        table = []
+        if rows.rows:
+            from .report.terminal import summary_lines
+
+            table = summary_lines(rows.rows, config.get_verbosity())
+        for line in [*table, *rows.finish_lines]:
             terminalreporter.write_line(line)
     if rows.slice_lines:
         terminalreporter.section("kolena slices")

@@ -74,3 +74,11 @@ def test_the_stored_links_name_the_sample_metric_every_report_ranks_by(project):
     }
     failed = [i for i in document["items"] if i["verdict"] == "failed" and i["test_case"]]
     assert failed and {i["worst"]["metric"] for i in failed} == {"normalized_mean_error"}
+
+
+def test_case_metrics_of_another_kind_than_a_dataclass_have_no_links_and_no_crash():
+    """An evaluator that returns a SimpleNamespace (the plugin accepts it): nothing is known behind its metrics."""
+    samples = [SimpleNamespace(sample_id=f"s{i}", metrics=Score(float(i))) for i in range(5)]
+    case = SimpleNamespace(configuration_name=None, metrics=SimpleNamespace(mean_score=2.0), samples=samples)
+    spec = SimpleNamespace(rules=Rules(()), lower_is_better={}, better={}, evaluator=MedianEvaluator())
+    assert decide_links(spec, SimpleNamespace(cases=[case])) == {None: {}}

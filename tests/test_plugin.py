@@ -48,8 +48,10 @@ def test_an_unrelated_run_loads_nothing_of_the_plugin_beyond_its_hooks_and_optio
         """
     )
     pytester.makepyfile("def test_plain(): pass")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--kolena-suite=300-W", "-rA")
+    pytester.makeini("[pytest]\nkolena_suite = 300-W\n")  # settings read, no kolena test
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA")
     result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
     loaded = json.loads((pytester.path / "modules.json").read_text())
     # fs: the options resolve their locations with it (standard library only)
     ours = [
@@ -64,7 +66,11 @@ def test_an_unrelated_run_loads_nothing_of_the_plugin_beyond_its_hooks_and_optio
 
 def test_a_session_without_kolena_items_writes_no_store(pytester: pytest.Pytester):
     pytester.makepyfile("def test_plain(): pass")
-    result = pytester.runpytest("--kolena-suite=300-W")
+    pytester.makeini("[pytest]\nkolena_suite = 300-W\n")
+    result = pytester.runpytest()
     assert result.ret == 0
     assert not (pytester.path / ".kolena").exists()
     assert "kolena summary" not in result.stdout.str()
+    asked = pytester.runpytest("--kolena-suite=300-W")  # asked on the command line: nothing tested is loud
+    assert asked.ret == pytest.ExitCode.USAGE_ERROR
+    assert not (pytester.path / ".kolena").exists()

@@ -106,8 +106,9 @@ def test_a_test_renamed_since_its_baseline_fails_saying_what_the_baseline_holds(
     result.stdout.fnmatch_lines(
         [
             "model 'mean-shape' on 300-W :: basic at nme-threshold-0.08: nothing to compare: the baseline run * (tag "
-            "main) holds no run of model 'mean-shape' in test_kp.py::test_keypoints_v2 on 300-W; it holds "
-            "test_kp.py::test_keypoints (models mean-shape; suites 300-W). A renamed test function or model?*",
+            "main) holds no run of model 'mean-shape' in test_kp.py::test_keypoints_v2 on 300-W at nme-threshold-0.08; "
+            "it holds test_kp.py::test_keypoints (models mean-shape; suites 300-W; configurations nme-threshold-0.08). "
+            "A renamed test function, model or configuration?*",
         ]
     )
 
@@ -136,3 +137,36 @@ def test_a_model_compared_with_itself_is_not_judged_and_leaves_the_other_verdict
     assert challenger == {key: c["p_adjusted"] for key, c in alone.items()}
     assert challenger == {key: c["p_adjusted"] for key, c in under_xdist.items() if key[0] != "mean-shape"}
     assert min(challenger.values()) <= 0.025
+
+
+def test_a_renamed_configuration_is_named_as_what_the_baseline_lacks(project):
+    write_tests(project, {"models": "mean_shape_model", "arguments": REGRESSION})
+    assert project.runpytest("--kolena-suite=300-W", "--kolena-tag=main").ret == pytest.ExitCode.OK
+    project.makepyfile(test_kp=project.path.joinpath("test_kp.py").read_text().replace("0.08", "0.1"))
+    result = project.runpytest("--kolena-suite=300-W", "--kolena-baseline=main")
+    result.assert_outcomes(failed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*holds no run of model 'mean-shape' in test_kp.py::test_keypoints on 300-W at nme-threshold-0.1; it holds "
+            "test_kp.py::test_keypoints (models mean-shape; suites 300-W; configurations nme-threshold-0.08)*"
+        ]
+    )
+
+
+def test_listing_the_items_is_not_a_selection_error(project):
+    """--collect-only runs no item: neither 'no kolena item ran' nor a fixture's model unknown is an error then."""
+    write_tests(
+        project, {"models": "'champion'", "arguments": "workflow=wf,"}, {"models": "degraded_model", "name": "other"}
+    )
+    result = project.runpytest("--kolena-suite=300-W", "--kolena-model=mean-shape", "--collect-only", "-q")
+    assert result.ret == pytest.ExitCode.OK
+    assert "kolena:" not in result.stdout.str()
+
+
+def test_suite_options_given_where_no_kolena_test_is_collected_fail(project):
+    """`pytest --kolena-suite=300-W tests/` where the kolena tests are elsewhere: nothing was tested."""
+    project.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = project.runpytest("--kolena-suite=300-W")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["kolena: --kolena-suite 300-W given, but no kolena test was collected*"])

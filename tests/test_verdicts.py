@@ -323,3 +323,22 @@ def test_the_sample_metric_behind_a_mean_is_found_per_test_case(project, monkeyp
     result = run(pytester, monkeypatch, "worse", "--kolena-baseline", "main", "-v")
     result.stdout.fnmatch_lines(["*test_classes?model-classes:slice_b? REGRESSED*"])
     result.stdout.fnmatch_lines(["  macro_f1: *bootstrap p=*: regressed"])
+
+
+def test_a_worse_model_in_a_grown_suite_is_judged_though_its_mean_is_unchanged(project, monkeypatch):
+    """Baseline: 90 of 100 right. The suite grows to 200; the candidate gets 80 of the old 100 right and the 100 new
+    ones all: 180 of 200, the same 0.9. Judged on the 100 paired samples it regressed; it is not 'identical'."""
+    labels = np.zeros(200, dtype=int)
+    a = flip(labels, np.arange(0, 100, 10))  # 10 wrong among the first 100
+    b = flip(labels, np.arange(0, 100, 5))  # 20 wrong among the first 100, none among the new 100
+    pytester = project(frame_of(labels, a=a, b=b), '{"accuracy": "+0"}')
+    csv = pytester.path / "data" / "classes" / "meta" / "metadata.csv"
+    grown = csv.read_text()
+    csv.write_text("\n".join(grown.splitlines()[:101]) + "\n")  # the header and the first 100 samples
+    assert run(pytester, monkeypatch, "a", "--kolena-tag", "main").ret == 0
+    csv.write_text(grown)
+    result = run(pytester, monkeypatch, "b", "--kolena-baseline", "main", "-v")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["*test_classes?model-classes:basic? REGRESSED*", "  accuracy: baseline 0.9, candidate 0.9*"]
+    )
