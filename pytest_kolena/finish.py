@@ -20,6 +20,8 @@ from .session import KolenaSession
 from .settings import Settings
 from .stores import open_store
 from .words import FAILING
+from .workflow._dataobject import json_default
+from .workflow._identity import suite_members
 
 
 @dataclasses.dataclass
@@ -38,7 +40,7 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
     and rewrite the baseline files if asked."""
     from .store.record import add_items, add_results, add_suite, new_record
 
-    record = new_record(settings.run_id, settings.writer, settings.tag, settings.rootdir)
+    record = new_record(settings.run_id, settings.writer, settings.tag, settings.rootdir, json_default)
     with no_cyclic_gc():
         suites_added = set()
         for test, run in session.computed.values() if session is not None else []:
@@ -46,7 +48,7 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
             add_links(record, test, session.spec_of(test), run)
             if (test, run.test_suite.name) not in suites_added:
                 suites_added.add((test, run.test_suite.name))
-                add_suite(record, test, run, with_samples=bool(settings.reports))
+                add_suite(record, test, run, suite_members(run.test_suite), with_samples=bool(settings.reports))
             if settings.discover:
                 discover_into(record, test, session.spec_of(test), run, session.baseline(), settings)
     if not settings.is_worker:

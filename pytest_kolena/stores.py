@@ -43,10 +43,13 @@ def inference_cache(settings: Settings, storage: StorageOptions, run: Any, model
     from .store import InferenceCache
     from .store.cache import code_fingerprint
     from .store.lock import machine_lock
+    from .workflow._dataobject import json_default
 
     with machine_lock(f"{settings.store}|{model.name}|{version}|{suite.name}"):
         decode = model.workflow.inference_type.from_dict
         options = store_options(settings, storage)
         code = code_fingerprint(model.infer) + code_fingerprint(model.infer_batch)
-        run.cache = InferenceCache(settings.store, model.name, str(version), suite.name, decode, options, code=code)
+        run.cache = InferenceCache(
+            settings.store, model.name, str(version), suite.name, decode, options, code=code, encode=json_default
+        )
         yield

@@ -104,13 +104,11 @@ def _sample_metrics(
 
 
 def _frame_metrics(evaluator: Any, frame: Any, configuration: Any) -> list[Any]:
-    from ..workflow.evaluator import MetricsTestSample
-
     metrics = list(evaluator.compute_test_sample_metrics_frame(frame, configuration))
     if len(metrics) != len(frame):
         raise ValueError(f"returned {len(metrics)} sample metrics for a frame of {len(frame)} samples")
     for sample_id, value in zip(frame.index, metrics):
-        if not isinstance(value, MetricsTestSample):
+        if not evaluator.is_sample_metrics(value):
             raise TypeError(f"returned {type(value).__name__} for sample {sample_id}, not a MetricsTestSample")
     return metrics
 

@@ -20,12 +20,6 @@ from ..fs import join_path as join
 from .damage import StoreError, damaged, read, warn
 
 
-def _encode(inference: Any) -> str:
-    from ..workflow._dataobject import json_default
-
-    return json.dumps(inference, default=json_default)
-
-
 def code_fingerprint(function: Any) -> str:
     """A digest of the code of `function` (and of the functions and lambdas it defines): its bytecode, constants
     and names. What a closure captured (weights, a shape) is not code: give the model a new `version` for that."""
@@ -64,10 +58,14 @@ class InferenceCache:
         storage_options: dict | None = None,
         flush_seconds: float = 2.0,
         code: str = "",
+        encode: Any = None,
     ) -> None:
+        """`decode`: a plain dict -> an Inference; `encode`: JSON's `default` for what it does not know (the
+        workflow's data objects)."""
         self.fs, root = filesystem(store_url, storage_options)
         self.folder = join(root, "cache", model_key(model_name, version, suite))
         self.decode = decode  # plain dict -> Inference
+        self.encode = encode
         self.code = code  # the fingerprint of the model's infer code; other code's inferences are not served
         self.ignored = 0  # cached inferences made by other code
         self.flush_seconds = flush_seconds
@@ -109,7 +107,7 @@ class InferenceCache:
         return None if text is None else self.decode(json.loads(text))
 
     def put(self, sample_id: str, inference: Any) -> None:
-        text = _encode(inference)
+        text = json.dumps(inference, default=self.encode)
         self._known[sample_id] = text
         self._pending.append((sample_id, text))
         if time.monotonic() - self._last_flush >= self.flush_seconds:

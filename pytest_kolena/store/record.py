@@ -12,8 +12,9 @@ from .baseline import git_commit
 from .runs import SUITE_ROWS, RunRecord
 
 
-def new_record(run_id: str, writer: str, tag: str | None, rootdir: str) -> RunRecord:
-    """An empty record with the run's time, git commit and versions."""
+def new_record(run_id: str, writer: str, tag: str | None, rootdir: str, encode: Any = None) -> RunRecord:
+    """An empty record with the run's time, git commit and versions; `encode`: JSON's `default` for the values it
+    does not know (the workflow's data objects)."""
     import pytest
 
     from .. import __version__
@@ -26,6 +27,7 @@ def new_record(run_id: str, writer: str, tag: str | None, rootdir: str) -> RunRe
         tag=tag,
         git_commit=git_commit(cwd=rootdir),
         versions=versions,
+        encode=encode,
     )
 
 
@@ -55,33 +57,22 @@ def add_results(record: RunRecord, test: str, run: Any) -> None:
         record.add("suite", test, suite, model, _as_dict(metrics), config or "")
 
 
-def add_suite(record: RunRecord, test: str, run: Any, with_samples: bool = True) -> None:
+def add_suite(record: RunRecord, test: str, run: Any, members: Any, with_samples: bool = True) -> None:
     """What a report needs of the suite a test function ran on, once (under model ""): the samples of each test
     case (those whose inference failed included: they are the suite's, whichever model ran), the workflow's data
     types (`module:qualname`), and, `with_samples`, each sample's test sample and ground truth (4 s and 240 MB at
-    100,000 samples: written by runs that write reports)."""
+    100,000 samples: written by runs that write reports). `members`: each test case's name and its samples as
+    (sample id, test sample, ground truth), as the engine identified them."""
     suite = run.test_suite.name
     samples: dict[str, Any] = {}
-    for name, members in suite_members(run.test_suite):
-        for sample_id, test_sample, ground_truth in members:
+    for name, rows in members:
+        for sample_id, test_sample, ground_truth in rows:
             if with_samples and sample_id not in samples:
                 samples[sample_id] = {"test_sample": test_sample, "ground_truth": ground_truth}
-        record.add("membership", test, suite, SUITE_ROWS, [sample_id for sample_id, _, _ in members], test_case=name)
+        record.add("membership", test, suite, SUITE_ROWS, [sample_id for sample_id, _, _ in rows], test_case=name)
     if with_samples:
         record.add_samples("test_sample", test, suite, SUITE_ROWS, None, samples)
     record.add("types", test, suite, SUITE_ROWS, _types(run))
-
-
-def suite_members(test_suite: Any) -> list[tuple[str, list[tuple[str, Any, Any]]]]:
-    """Each test case of a suite by name, with its samples as (sample id, test sample, ground truth): the ids the
-    engine gave them (the suite's sample index)."""
-    from ..workflow._identity import SampleIndex
-
-    index = SampleIndex.of(test_suite)
-    return [
-        (test_case.name, [(index.ids[index.add(ts)], ts, gt) for ts, gt in test_case.iter_test_samples()])
-        for test_case in test_suite.test_cases
-    ]
 
 
 def _types(run: Any) -> dict[str, str]:

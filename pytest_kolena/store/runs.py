@@ -28,6 +28,10 @@ CONTROLLER = "main"  # the writer of the item rows, last of a run's writers (xdi
 COLUMNS = ("level", "test", "suite", "model", "configuration", "test_case", "sample_id", "values", "extra")
 
 
+def _unknown(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
+
+
 def _record_default(default: Any) -> Any:
     """What the run record writes of a value JSON does not know: a data object's fields, else its text (as rows
     written one by one do, with default=str)."""
@@ -52,6 +56,7 @@ class RunRecord:
     git_commit: str | None = None
     versions: dict[str, str] = dataclasses.field(default_factory=dict)
     columns: dict[str, list[Any]] = dataclasses.field(default_factory=lambda: {name: [] for name in COLUMNS})
+    encode: Any = None  # JSON's `default` for the values it does not know (the workflow's data objects): handed in
 
     def __len__(self) -> int:
         return len(self.columns["level"])
@@ -93,9 +98,7 @@ class RunRecord:
         self.columns["configuration"].extend([configuration] * n)
         self.columns["test_case"].extend([None] * n)
         self.columns["sample_id"].extend(values)
-        from ..workflow._dataobject import json_default
-
-        dumps = json.JSONEncoder(default=_record_default(json_default)).encode
+        dumps = json.JSONEncoder(default=_record_default(self.encode or _unknown)).encode
         self.columns["values"].extend([dumps(v) for v in values.values()])
         self.columns["extra"].extend([None] * n)
 

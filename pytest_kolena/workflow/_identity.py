@@ -135,3 +135,13 @@ class SampleIndex:
 
 def _signature(test_suite: Any) -> tuple:
     return tuple((id(tc), tc.version, len(tc)) for tc in test_suite.test_cases)
+
+
+def suite_members(test_suite: Any) -> list[tuple[str, list[tuple[str, Any, Any]]]]:
+    """Each test case of a suite by name, with its samples as (sample id, test sample, ground truth): the ids the
+    engine gave them (the suite's sample index)."""
+    index = SampleIndex.of(test_suite)
+    return [
+        (test_case.name, [(index.ids[index.add(ts)], ts, gt) for ts, gt in test_case.iter_test_samples()])
+        for test_case in test_suite.test_cases
+    ]

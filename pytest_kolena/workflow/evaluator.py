@@ -115,6 +115,11 @@ class Evaluator(metaclass=ABCMeta):
         """The name of this evaluator; defaults to its class name."""
         return type(self).__name__
 
+    @staticmethod
+    def is_sample_metrics(value: object) -> bool:
+        """Whether a value is one sample's metrics (the engine asks it of a vectorised evaluator's rows)."""
+        return isinstance(value, MetricsTestSample)
+
     def compute_test_sample_metrics(
         self,
         test_case: TestCase | None,
