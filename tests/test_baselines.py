@@ -203,6 +203,7 @@ def test_xdist_infers_each_sample_once(project, monkeypatch):
     assert len(done) == 300 and len(set(done)) == 300
 
 
+@pytest.mark.slow
 def test_store_on_s3(project, monkeypatch, s3_endpoint):
     store = ["--kolena-store=s3://kolena-runs/team", "-o", f"kolena_s3_endpoint={s3_endpoint}"]
     import s3fs

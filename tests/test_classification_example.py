@@ -31,6 +31,8 @@ from pytest_kolena.data import load_suite
 from pytest_kolena.testing import KolenaProject
 from pytest_kolena.workflow import ConfusionMatrix, CurvePlot, test
 
+pytestmark = pytest.mark.slow  # every test here runs a cluster or the real models
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data"
 SUITE_CSV = DATA / "breast-cancer" / "meta" / "metadata.csv"

@@ -260,6 +260,7 @@ def test_an_executor_shows_what_a_serial_run_shows(project, monkeypatch, options
     assert errors_and_summary(parallel) == errors_and_summary(serial)
 
 
+@pytest.mark.slow
 def test_dask_through_pytest_and_the_cache_on_threads(project):
     first = project.runpytest_subprocess("-p", "no:cacheprovider", "--kolena-executor", "dask", "--kolena-workers", "2")
     assert first.ret == 0, first.stdout.str()

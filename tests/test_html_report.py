@@ -114,6 +114,7 @@ def column_values(section: Any, name: str) -> list[float]:
     return [float(text) for text in cells if text != "\u2013"]
 
 
+@pytest.mark.slow
 class TestInTheBrowser:
     def test_overview_lists_every_item_failures_first(self, page, document):
         rows = by_css(page, "table.items tbody tr")

@@ -7,7 +7,7 @@ import dataclasses
 from types import SimpleNamespace
 
 import pytest
-from test_review_fixes import keypoints_project, report_of, write_tests
+from keypoints import keypoints_project, metrics_of, report_of, samples_of, write_tests
 
 # imported here, once: pytester's in-process runs forget modules they import, and NumPy cannot load twice
 import examples.facial_keypoints.workflow  # noqa: F401
@@ -82,3 +82,33 @@ def test_case_metrics_of_another_kind_than_a_dataclass_have_no_links_and_no_cras
     case = SimpleNamespace(configuration_name=None, metrics=SimpleNamespace(mean_score=2.0), samples=samples)
     spec = SimpleNamespace(rules=Rules(()), lower_is_better={}, better={}, evaluator=MedianEvaluator())
     assert decide_links(spec, SimpleNamespace(cases=[case])) == {None: {}}
+
+
+def test_worst_of_lists_nothing_when_no_sample_metric_is_behind_the_case_metric():
+    """A case metric (an F1, say: 0.9) that is no sample metric's mean has no link: no sample is "worst" by a guess;
+    one that is the mean of `a` on every test case is linked to it (matched: an evaluator function cannot confirm)."""
+    from pytest_kolena.checks import Breach, Threshold
+    from pytest_kolena.checks.thresholds import Rules
+    from pytest_kolena.links import decide_links
+    from pytest_kolena.report.text import failure_text, worst_of
+
+    samples = samples_of((0.1, 0.0), (0.9, 1.0), (0.5, 1.0), (0.5, 0.5))
+    for i, sample in enumerate(samples):
+        sample.sample_id = f"s{i}"
+    spec = SimpleNamespace(rules=Rules(()), lower_is_better={}, better={"f1": False}, evaluator=lambda *a: None)
+
+    def links(f1: float) -> dict:
+        case = SimpleNamespace(configuration_name=None, metrics=metrics_of(f1=f1), samples=samples)
+        return decide_links(spec, SimpleNamespace(cases=[case]))[None]
+
+    unlinked = links(0.9)["f1"]
+    assert unlinked.sample_metric is None and unlinked.lower_is_better is False
+    assert worst_of(samples, unlinked.sample_metric, lower_is_better=False) == {}
+    breach = Breach(Threshold("f1", ">=", 0.95), 0.9)
+    assert "worst samples" not in failure_text("model 'm' on s :: basic", [breach], 1, samples, 3, {"f1": None})
+    linked = links(0.5)["f1"]  # the mean of a: the samples by a, lowest first
+    assert (linked.sample_metric, linked.evidence, linked.trusted) == ("a", "matched", None)
+    assert worst_of(samples, linked.sample_metric, lower_is_better=False, count=2) == {
+        "metric": "a",
+        "samples": [[0.1, "s0"], [0.5, "s2"]],
+    }

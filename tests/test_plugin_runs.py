@@ -384,6 +384,7 @@ def test_no_suite_selected_is_an_error_unless_the_kolena_tests_are_deselected(py
     unit_only.assert_outcomes(passed=1, deselected=1)
 
 
+@pytest.mark.slow
 def test_suites_from_an_s3_bucket(pytester, s3_data_root, s3_endpoint):
     write_project(pytester)
     # in subprocesses: the moto server lives in this process, and must not see its modules dropped by pytester

@@ -8,9 +8,11 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import jsonschema
 import pytest
+from keypoints import FAILING, report_of, sample_rows, tiny_suite, write_tests
 
 # imported here, once: pytester's in-process runs forget modules they import, and NumPy cannot load twice
 import examples.facial_keypoints.workflow  # noqa: F401
@@ -255,3 +257,170 @@ def test_a_run_without_reports_stores_no_test_samples_yet_reports_from_the_store
     suite = json.loads((project.path / "later.json").read_text())["suites"][0]
     assert len(suite["samples"]["ids"]) == 300 and suite["samples"]["test_samples"] == [None] * 300
     assert len(suite["test_cases"]["300-W :: mirrored True"]) == 53
+
+
+# moved from the review fixes of the reports' work ------------------------------------------------------------
+
+
+def test_samples_another_model_failed_to_infer_stay_in_reports_and_read_back(project):
+    """The first model run fails on 3 samples: the suite's test cases still hold all their samples."""
+    from pytest_kolena.report.readback import load_runs
+
+    write_tests(project, {"models": "flaky_model, mean_shape_model"})
+    recorder = RunRecorder()
+    reports = ["--kolena-report=run.json", "--kolena-report=run.html"]
+    result = project.runpytest("--kolena-suite=300-W", *reports, plugins=[recorder])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the flaky model's items touching the 3 samples error
+    result.stdout.fnmatch_lines([f"kolena: report {project.path}/run.html"])
+    (suite,) = report_of(project, "run.json")["suites"]
+    assert len(suite["samples"]["ids"]) == 300
+    assert len(suite["test_cases"]["300-W :: basic"]) == 300
+    failing = [i for i, sample_id in enumerate(suite["samples"]["ids"]) if sample_id.startswith(FAILING)]
+    assert len(failing) == 3 and all(suite["samples"]["test_samples"][i] for i in failing)
+    stored = load_runs(str(project.path / ".kolena"), "latest")
+    test = "test_kp.py::test_keypoints"
+    for model in ("mean-shape", "flaky"):
+        live, back = recorder.runs[(test, "300-W", model)], stored[(test, "300-W", model)]
+        assert [len(c.samples) for c in back.cases] == [len(c.samples) for c in live.cases]
+        for b, c in zip(back.cases, live.cases):
+            assert sample_rows(b.samples) == sample_rows(c.samples)
+            assert [f.test_sample for f in b.failures] == [f.test_sample for f in c.failures]
+        assert back.n_failed == live.n_failed
+    assert stored[(test, "300-W", "flaky")].n_failed == 3
+    assert len(stored[(test, "300-W", "mean-shape")].case("300-W :: basic").samples) == 300
+
+
+def test_a_test_function_on_two_suites_reads_back_both(project):
+    from pytest_kolena.report.readback import load_runs
+
+    tiny_suite(project)
+    write_tests(project, {"models": "mean_shape_model"})
+    recorder = RunRecorder()
+    result = project.runpytest(
+        "--kolena-suite=300-W", "--kolena-suite=tiny", "--kolena-report=run.md", plugins=[recorder]
+    )
+    result.assert_outcomes(passed=7)
+    stored = load_runs(str(project.path / ".kolena"), "latest")
+    test = "test_kp.py::test_keypoints"
+    assert set(stored) == set(recorder.runs) == {(test, "300-W", "mean-shape"), (test, "tiny", "mean-shape")}
+    for key, live in recorder.runs.items():
+        assert stored[key].test_suite.name == key[1]
+        assert [sample_rows(c.samples) for c in stored[key].cases] == [sample_rows(c.samples) for c in live.cases]
+
+
+@pytest.mark.parametrize(("arguments", "expected"), [("worst=2,", 2), ("", 5)])
+def test_the_worst_samples_of_a_report_honour_the_marker(project, arguments, expected):
+    write_tests(project, {"models": "degraded_model", "arguments": f'thresholds={{"mean_nme": "<= 0.1"}}, {arguments}'})
+    result = project.runpytest("--kolena-suite=300-W", "--kolena-report=run.json", "-v")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    failed = [i for i in report_of(project, "run.json")["items"] if i["verdict"] == "failed" and i["test_case"]]
+    assert failed and all(len(i["worst"]["samples"]) == expected for i in failed)
+    assert all(i["worst"]["metric"] == "normalized_mean_error" for i in failed)
+
+
+def _item(test_case: str, verdict: str, value: float, order: int) -> dict:
+    return {
+        "test": "t.py::t",
+        "suite": "s",
+        "model": "m",
+        "test_case": test_case,
+        "configuration": "",
+        "order": order,
+        "verdict": verdict,
+        "metrics": {"x": value},
+        "rules": {},
+        "checks": [],
+        "note": "",
+        "message": "",
+    }
+
+
+def _document(run_id: str, items: list[dict]) -> dict:
+    from pytest_kolena.report.document import run_document
+
+    info = SimpleNamespace(run_id=run_id, time="2026-01-01T00:00:00", tag=None, git_commit=None)
+    rows = [{"level": "item", "test": i["test"], "suite": i["suite"], "values": json.dumps(i)} for i in items]
+    return run_document(info, rows)
+
+
+def test_side_by_side_shows_items_that_only_the_first_run_has():
+    from pytest_kolena.report.document import side_by_side
+    from pytest_kolena.report.html import render_html
+    from pytest_kolena.report.markdown import markdown
+
+    before = _document("before", [_item("s :: kept", "passed", 1.0, 0), _item("s :: gone", "failed", 2.0, 1)])
+    after = _document("after", [_item("s :: kept", "passed", 1.5, 0), _item("s :: new", "passed", 3.0, 1)])
+    both = side_by_side(before, after)
+    jsonschema.validate(both, SCHEMA)
+    by_case = {i["test_case"]: i for i in both["items"]}
+    assert set(by_case) == {"s :: kept", "s :: gone", "s :: new"}
+    gone = by_case["s :: gone"]
+    assert gone["verdict"] == "absent" and gone["other"] == {"verdict": "failed", "metrics": {"x": 2.0}}
+    assert "other" not in by_case["s :: new"]
+    assert both["totals"] == {"passed": 2, "absent": 1}
+    row = next(line for line in markdown(both).splitlines() if line.startswith("| m | s :: gone |"))
+    assert "| 2 → (absent) |" in row and "| **failed** | absent |" in row
+    page = render_html(both)
+    assert '<span class="v v-absent">absent</span>' in page and "<b>x</b> 2 → " in page
+
+
+@pytest.mark.parametrize(
+    ("args", "outcomes"),
+    [(["-m", "not kolena"], {"passed": 1, "deselected": 1}), (["--kolena-suite=tiny"], {"passed": 1, "skipped": 1})],
+    ids=["deselected", "skipped"],
+)
+def test_a_report_of_a_run_without_kolena_items_says_so(project, args, outcomes):
+    tiny_suite(project)
+    write_tests(project, {"models": "mean_shape_model", "arguments": 'suites=["300-W"],'})
+    project.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = project.runpytest("--kolena-report=run.md", "--kolena-report=run.json", *args)
+    result.assert_outcomes(**outcomes)
+    result.stdout.fnmatch_lines([f"kolena: report {project.path}/run.md (no kolena items ran)"])
+    assert "no kolena items ran" in (project.path / "run.md").read_text()
+    assert report_of(project, "run.json")["items"] == []
+
+
+def test_a_run_stored_without_sample_membership_still_has_itssamples_of():
+    """Runs stored before `membership` and `test_sample` rows: the samples come from their inference rows."""
+    from pytest_kolena.report.document import run_document
+
+    def row(level: str, sample_id: str, values: dict, configuration: str | None = None) -> dict:
+        place = {"test": "t", "suite": "s", "model": "m", "configuration": configuration, "test_case": None}
+        return place | {"level": level, "sample_id": sample_id, "values": json.dumps(values), "extra": None}
+
+    rows = [
+        row("inference", "a.jpg", {"p": 1}),
+        row("inference", "b.jpg", {"p": 2}),
+        row("sample", "a.jpg", {"nme": 0.1}, "c"),
+        row("sample", "b.jpg", {"nme": 0.2}, "c"),
+    ]
+    info = SimpleNamespace(run_id="old", time="2025-01-01T00:00:00", tag=None, git_commit=None)
+    (suite,) = run_document(info, rows)["suites"]
+    assert suite["samples"]["ids"] == ["a.jpg", "b.jpg"]
+    assert suite["samples"]["inferences"] == {"m": [{"p": 1}, {"p": 2}]}
+    assert suite["samples"]["metrics"] == {"m": {"c": {"nme": [0.1, 0.2]}}}
+
+
+def test_markdown_cells_escape_line_breaks_and_markup():
+    from pytest_kolena.report.markdown import escape
+
+    cell = escape("a\r\nb\rc [link](x) ![img](y) *bold* _it_ |")
+    assert "\r" not in cell and "\n" not in cell
+    for raw in "[]!*_":
+        assert all(cell[i - 1] == "\\" for i, char in enumerate(cell) if char == raw)
+    assert cell.startswith("a b c \\[link\\](x)")
+
+
+def test_the_suite_rows_model_is_no_model_of_the_run(tmp_path):
+    from pytest_kolena.store import RunRecord, RunStore
+    from pytest_kolena.store.baseline import BaselineError, find_run
+
+    record = RunRecord(run_id="r1", writer="main", time="2026-01-01T00:00:00")
+    record.add("case", "t", "s", "m", {"x": 1.0}, "c", "s :: basic")
+    record.add("membership", "t", "s", "", ["a.jpg"], test_case="s :: basic")
+    store = RunStore(str(tmp_path / "store"))
+    store.write(record)
+    assert store.info("r1").models == ("m",)
+    assert find_run("m", store).run_id == "r1"
+    with pytest.raises(BaselineError):
+        find_run("", store)

@@ -5,7 +5,7 @@ exit 0; a verdict does not depend on which other items were selected."""
 from __future__ import annotations
 
 import pytest
-from test_review_fixes import keypoints_project, report_of, tiny_suite, write_tests
+from keypoints import keypoints_project, report_of, tiny_suite, write_tests
 
 # imported here, once: pytester's in-process runs forget modules they import, and NumPy cannot load twice
 import examples.facial_keypoints.workflow  # noqa: F401
@@ -170,3 +170,43 @@ def test_suite_options_given_where_no_kolena_test_is_collected_fail(project):
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["kolena: --kolena-suite 300-W given, but no kolena test was collected*"])
+
+
+def test_a_marker_suite_that_is_no_suite_at_the_data_root_is_a_collection_error(project):
+    write_tests(project, {"models": "mean_shape_model", "arguments": 'suites=["300W"],'})
+    result = project.runpytest("--kolena-suite=300-W")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*kolena: test_kp.py::test_keypoints: suites= names '300W', no suite under *examples/data; "
+            "suites there: 300-W, breast-cancer"
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("models", "args"),
+    [
+        ("degraded_model, 'champion'", ["--kolena-model=mean-shape-degraded"]),  # the fixture's model is skipped
+        ("degraded_model, mean_shape_model", ["-k", "degraded"]),  # mean-shape's items are deselected
+    ],
+    ids=["skipped-fixture-model", "deselected-model"],
+)
+def test_a_model_runs_verdicts_do_not_depend_on_the_other_models_selected(project, models, args):
+    """The adjusted p-values of the degraded model are the same as when it is the only model of the test."""
+    arguments = 'regression={"mean_nme": "+2%"}, baseline_models={"mean-shape-degraded": "mean-shape"},'
+    write_tests(project, {"models": "mean_shape_model", "arguments": arguments})
+    project.runpytest("--kolena-suite=300-W", "--kolena-tag=main").assert_outcomes(passed=4)
+    write_tests(project, {"models": "degraded_model", "arguments": arguments})
+    alone = project.runpytest("--kolena-suite=300-W", "--kolena-baseline=main", "--kolena-report=alone.json")
+    write_tests(project, {"models": models, "arguments": arguments})
+    both = project.runpytest("--kolena-suite=300-W", "--kolena-baseline=main", "--kolena-report=both.json", *args)
+    assert alone.ret == both.ret == pytest.ExitCode.TESTS_FAILED
+
+    def adjusted(name: str) -> dict[str, float]:
+        items = report_of(project, name)["items"]
+        return {i["test_case"]: c["p_adjusted"] for i in items if i["model"] != "mean-shape" for c in i["checks"]}
+
+    expected = adjusted("alone.json")
+    assert len(expected) == 3 and min(expected.values()) < 0.025
+    assert adjusted("both.json") == expected

@@ -210,6 +210,7 @@ def _no_change(seed: int) -> pd.DataFrame:
     return frame_of(labels, base=base, same=np.where(changed, 1 - base, base))
 
 
+@pytest.mark.slow
 def test_a_run_of_60_slices_with_nothing_changed_raises_no_false_alarm(project, monkeypatch):
     pytester = project(_no_change(seed=8), '{"accuracy": "+0"}', "kolena_stratify = slice")
     assert run(pytester, monkeypatch, "base", "--kolena-tag", "main", "-q").ret == 0
