@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ._gc import no_cyclic_gc
+from ._gc import keep_long_lived, no_cyclic_gc, release_long_lived
 from .data import SuiteError, load_suite
 from .engine.results import RunResults
 from .marker import KolenaSpec, read_marker
@@ -45,6 +45,7 @@ class KolenaSession:
         self._executor: Any = None
         self.specs: dict[str, KolenaSpec] = {}
         self._suites: dict[tuple, Any] = {}
+        self._frozen = False  # objects alive when a suite loaded are out of the cyclic collector's reach
         self._runs: dict[tuple, RunResults] = {}
         self.judgements: dict[tuple, Any] = {}  # (test, run) -> its RunJudgement (judge.py)
         self.resolved_baseline: Any = None
@@ -53,7 +54,6 @@ class KolenaSession:
         self.selection = SelectionFacts()  # the models of the kolena tests, and the items the selection left out
         self.shown: dict[tuple, str] = {}  # (run, stage, error) of an inference failure -> the item showing it
 
-    # collection ----------------------------------------------------------------------------------------------
     def spec_for(self, item: pytest.Item) -> KolenaSpec | None:
         """The kolena marker of an item's test function, read once."""
         test = function_id(item)
@@ -77,7 +77,6 @@ class KolenaSession:
             self._suite_exists[name] = storage.exists(storage.url(name, METADATA_PATH))
         return self._suite_exists[name]
 
-    # suites and runs -----------------------------------------------------------------------------------------
     def suite(self, spec: KolenaSpec, name: str) -> Any:
         """The workflow's TestSuite `name`, loaded once per session for a given column mapping and strata."""
         columns = dict(spec.columns) if spec.columns is not None else self.settings.column_map
@@ -90,6 +89,8 @@ class KolenaSession:
             self._suites[key] = load_suite(  # (which pauses the collector itself)
                 spec.workflow, name, root, columns=columns, stratify=stratify, options=self.storage, encoding=encoding
             )
+            keep_long_lived()  # the suite lives as long as the session
+            self._frozen = True
         return self._suites[key]
 
     def run(self, test: str, spec: KolenaSpec, model: Model, suite: Any) -> RunResults:
@@ -169,14 +170,13 @@ class KolenaSession:
         has little left to walk."""
         self._resources.close()
         self._executor = None
+        if self._frozen:  # (before the suites go: then they are the collector's again)
+            release_long_lived()
+            self._frozen = False
         self._suites.clear()
         self._runs.clear()
         self.judgements.clear()
         self.computed.clear()
-
-    # baselines and regression --------------------------------------------------------------------------------
-    def store(self) -> Any:
-        return open_store(self.settings, self.storage)
 
     def baseline(self) -> Any:
         """The baseline of --kolena-baseline, resolved once; None without one."""
@@ -189,7 +189,7 @@ class KolenaSession:
             with no_cyclic_gc():
                 self.resolved_baseline = resolve(
                     settings.baseline,
-                    self.store(),
+                    open_store(self.settings, self.storage),
                     list(settings.suites),
                     settings.rootdir,
                     not settings.update_baseline,
