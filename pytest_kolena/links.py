@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .checks.regression import sample_columns
-from .marker import KolenaSpec
+from .marker import KolenaSpec, directions
 from .workflow import Evaluator
 from .workflow._dataobject import fields_of
 
@@ -61,17 +61,6 @@ Links = dict[str, Link]  # case metric -> its link, for one configuration
 NO_LINK = Link(None, None)
 
 
-def directions(spec: KolenaSpec, metrics_type: Any) -> dict[str, bool]:
-    """Whether lower is better, per case metric with a known direction (see the module's docstring)."""
-    out: dict[str, bool] = {}
-    for _, rules in reversed(spec.rules.per_case):
-        out |= {t.metric: t.lower_is_better for t in rules if t.op != "=="}
-    out |= {t.metric: t.lower_is_better for t in spec.rules.default if t.op != "=="}
-    if metrics_type is not None:
-        out |= {f.name: f.metadata["better"] == "lower" for f in fields_of(metrics_type) if "better" in f.metadata}
-    return out | dict(spec.lower_is_better) | dict(spec.better)
-
-
 def links_of(spec: KolenaSpec, run: Any, configuration: str | None) -> Links:
     """The links of one configuration of a model run: decided on first use, then kept on the run."""
     if run.links is None:
@@ -91,7 +80,7 @@ def _configuration_links(spec: KolenaSpec, run: Any, configuration: str | None) 
     if not cases or not dataclasses.is_dataclass(cases[0].metrics):  # (metrics of another kind: nothing known)
         return {}
     metrics_type = type(cases[0].metrics)
-    better = directions(spec, metrics_type)
+    better = directions(spec.better, metrics_type, spec.rules) | dict(spec.lower_is_better)
     declared = {f.name: f.metadata.get("mean_of") for f in fields_of(metrics_type)}
     numeric = [
         f.name for f in fields_of(metrics_type) if any(_is_number(getattr(c.metrics, f.name, None)) for c in cases)

@@ -131,8 +131,8 @@ def read_marker(args: Sequence[Any], kwargs: Mapping[str, Any], where: str) -> K
         if case_metrics is not None:
             rules.check_known(case_metrics | (suite_metrics or set()), where)
             regression.check_known(case_metrics, where)
-        lower_is_better = _directions(kwargs.get("better"), rules, regression, evaluator, where)
         better = _better(kwargs.get("better"), where)
+        lower_is_better = _regression_directions(better, rules, regression, evaluator, where)
     except RuleError as error:
         raise MarkerError(str(error) if str(error).startswith(where) else f"{where}: {error}") from None
     baseline_models = _baseline_models(kwargs.get("baseline_models"), where)
@@ -189,27 +189,33 @@ def _better(value: Any, where: str) -> dict[str, bool]:
     return {metric: word == "lower" for metric, word in value.items()}
 
 
-def _directions(better: Any, rules: Rules, regression: Rules, evaluator: Any, where: str) -> dict[str, bool]:
-    """Whether lower is better, per metric with a regression rule: from `better=`, else the metrics class field's
-    metadata (`field(metadata={"better": "lower"})`), else the direction of a threshold on it."""
-    declared: dict[str, str] = {}
+def directions(better: Mapping[str, bool], metrics_type: Any, rules: Rules) -> dict[str, bool]:
+    """Whether lower is better, per metric with a known direction: the marker's `better=`, else the metrics class
+    field's metadata (`field(metadata={"better": "lower"})`), else the direction of a threshold on it (the default
+    rules first, then the overrides; an `==` rule says none). The one map of directions: the marker's checks and
+    `links.py` both read it."""
+    out: dict[str, bool] = {}
+    for _, overrides in reversed(rules.per_case):
+        out |= {t.metric: t.lower_is_better for t in overrides if t.op != "=="}
+    out |= {t.metric: t.lower_is_better for t in rules.default if t.op != "=="}
+    if metrics_type is not None and dataclasses.is_dataclass(metrics_type):
+        out |= {f.name: f.metadata["better"] == "lower" for f in fields_of(metrics_type) if "better" in f.metadata}
+    return out | dict(better)
+
+
+def _regression_directions(
+    better: Mapping[str, bool], rules: Rules, regression: Rules, evaluator: Any, where: str
+) -> dict[str, bool]:
+    """The direction of each metric with a regression rule (`directions`, with the evaluator's annotated metrics
+    class); a metric of unknown direction is an error."""
     case_type = _return_type(evaluator.compute_test_case_metrics) if isinstance(evaluator, Evaluator) else None
-    if case_type is not None:
-        declared.update({f.name: f.metadata["better"] for f in fields_of(case_type) if "better" in f.metadata})
-    for metric, word in dict(better or {}).items():
-        declared[metric] = word
-    thresholds = {t.metric: t for t in rules.default}
-    out = {}
+    known = directions(better, case_type, rules)
     for metric in regression.metrics():
-        word = declared.get(metric)
-        if word is None and metric in thresholds and thresholds[metric].op != "==":
-            word = "lower" if thresholds[metric].lower_is_better else "higher"
-        if word not in ("lower", "higher"):
+        if metric not in known:
             raise RuleError(
                 f"{where}: is a lower or a higher '{metric}' better? say it once: better={{'{metric}': 'lower'}}, or on the metrics class field"
             )
-        out[metric] = word == "lower"
-    return out
+    return {metric: known[metric] for metric in regression.metrics()}
 
 
 def _return_type(function: Any) -> Any:
