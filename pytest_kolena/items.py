@@ -76,13 +76,6 @@ class NoSuite(str):
     """The parameter of a kolena test when no suite is selected: its message, the item's error."""
 
 
-def param_of(item: pytest.Item) -> KolenaParam | None:
-    """The KolenaParam of a kolena item; None for other items (and a kolena test's no-suite or skip parameter)."""
-    callspec = getattr(item, "callspec", None)
-    param = callspec.params.get("_kolena_param") if callspec is not None else None
-    return param if isinstance(param, KolenaParam) else None
-
-
 def parametrize(session: KolenaSession, metafunc: pytest.Metafunc) -> None:
     """One item per model x test case x configuration of the selected suites; a marker, suite or baseline
     that cannot be used is a collection error with its message and no traceback."""
@@ -120,14 +113,12 @@ def parametrize(session: KolenaSession, metafunc: pytest.Metafunc) -> None:
     )
 
 
-def note_collected(session: KolenaSession, items: Sequence[pytest.Item]) -> None:
-    """The selection's facts of the collected items (after -k and -m): the models of every kolena test, and
-    the kolena items that the selection left out."""
+def note_collected(session: KolenaSession, params: Sequence[Any]) -> None:
+    """The selection's facts of the collected items (after -k and -m; `params`: their kolena parameters): the models
+    of every kolena test, and the kolena items that the selection left out."""
     for spec in session.specs.values():
         session.selection.add_models(ref.name for ref in spec.models)
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        param = callspec.params.get("_kolena_param") if callspec is not None else None
+    for param in params:
         if isinstance(param, Unselected):
             session.selection.leave_out(str(param), param.models)
 

@@ -29,7 +29,7 @@ from .checks.regression import (
     not_judged,
     sample_columns,
 )
-from .links import NO_LINK, Links, links_of
+from .links import NO_LINK, Links, is_number, links_of
 from .marker import KolenaSpec
 from .session import KolenaSession
 from .words import IMPROVED, NEW, REGRESSED
@@ -126,10 +126,10 @@ def regression(session: KolenaSession, spec: KolenaSpec, param: Any, result: Any
         unjudged = settings.unjudged == "fail" and not settings.update_baseline and spec.regression.metrics()
         if unjudged and not any(entries.values()):
             session.judgements[key] = unjudged_run(baseline, param.test, param.suite, model, spec.configuration_names)
-            return session.judgements[key].of(param.test_case, param.configuration)
-        judging = Judging(settings.confidence, settings.resamples, settings.min_samples, settings.error_control)
-        with no_cyclic_gc():
-            session.judgements[key] = judge_run(spec, run, entries, source, judging)
+        else:
+            judging = Judging(settings.confidence, settings.resamples, settings.min_samples, settings.error_control)
+            with no_cyclic_gc():
+                session.judgements[key] = judge_run(spec, run, entries, source, judging)
     return session.judgements[key].of(param.test_case, param.configuration)
 
 
@@ -193,8 +193,8 @@ def _case_checks(spec: KolenaSpec, case: Any, entry: Any, judging: Judging, link
         metric, lower = allowance.metric, spec.lower_is_better[allowance.metric]
         baseline_value = entry.case_metrics[case.name].get(metric)
         candidate_value = getattr(case.metrics, metric, None)
-        if not _is_number(baseline_value) or not _is_number(candidate_value):
-            reason = f"no value of {metric} in the {'baseline' if not _is_number(baseline_value) else 'candidate'}"
+        if not is_number(baseline_value) or not is_number(candidate_value):
+            reason = f"no value of {metric} in the {'baseline' if not is_number(baseline_value) else 'candidate'}"
             comparisons.append(
                 not_judged(metric, allowance, lower, _float(baseline_value), _float(candidate_value), reason)
             )
@@ -264,10 +264,6 @@ def _recompute(spec: KolenaSpec, case: Any, entry: Any, pairs: list[tuple[Any, d
 def _decoded(inference: Any) -> dict:
     """A stored inference: JSON text from the run store (decoded only when a check needs it), or a dict."""
     return json.loads(inference) if isinstance(inference, str) else inference
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
 
 
 def _float(value: Any) -> float:

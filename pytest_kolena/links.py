@@ -50,22 +50,21 @@ class Link:
         better = None if self.lower_is_better is None else ("lower" if self.lower_is_better else "higher")
         return {"sample_metric": self.sample_metric, "better": better, "evidence": self.evidence}
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Link:
-        better = values.get("better")
-        lower = None if better is None else better == "lower"
-        return cls(values.get("sample_metric"), lower, values.get("evidence", ""))
-
 
 Links = dict[str, Link]  # case metric -> its link, for one configuration
 NO_LINK = Link(None, None)
 
 
 def links_of(spec: KolenaSpec, run: Any, configuration: str | None) -> Links:
-    """The links of one configuration of a model run: decided on first use, then kept on the run."""
+    """The links of one configuration of a model run."""
+    return _run_links(spec, run).get(configuration, {})
+
+
+def _run_links(spec: KolenaSpec, run: Any) -> dict[str | None, Links]:
+    """The links of every configuration of a model run: decided on first use, then kept on the run."""
     if run.links is None:
         run.links = decide_links(spec, run)
-    return run.links.get(configuration, {})
+    return run.links
 
 
 def decide_links(spec: KolenaSpec, run: Any) -> dict[str | None, Links]:
@@ -83,7 +82,7 @@ def _configuration_links(spec: KolenaSpec, run: Any, configuration: str | None) 
     better = directions(spec.better, metrics_type, spec.rules) | dict(spec.lower_is_better)
     declared = {f.name: f.metadata.get("mean_of") for f in fields_of(metrics_type)}
     numeric = [
-        f.name for f in fields_of(metrics_type) if any(_is_number(getattr(c.metrics, f.name, None)) for c in cases)
+        f.name for f in fields_of(metrics_type) if any(is_number(getattr(c.metrics, f.name, None)) for c in cases)
     ]
     found = _means(spec, cases, [m for m in numeric if declared.get(m) is None])
     links = {}
@@ -120,7 +119,7 @@ def _means(spec: KolenaSpec, cases: list[Any], metrics: list[str]) -> dict[str, 
             continue
         for metric, names in candidates.items():
             value = getattr(case.metrics, metric, None)
-            if _is_number(value):
+            if is_number(value):
                 candidates[metric] = {n for n in names if _close(_nanmean(columns[n][rows]), float(value))}
     if len(samples) < 4:
         return {}
@@ -161,25 +160,19 @@ def _confirmed(
             return {metric: set() for metric in candidates}
         for metric, names in candidates.items():
             value = getattr(on_subset, metric, None)
-            kept = {n for n in names if _is_number(value) and _close(_nanmean(columns[n][subset]), float(value))}
+            kept = {n for n in names if is_number(value) and _close(_nanmean(columns[n][subset]), float(value))}
             candidates[metric] = kept
     return candidates
 
 
 def add_links(record: Any, test: str, spec: KolenaSpec, run: Any) -> None:
     """The links of a model run into its record: configuration ("" for none) -> case metric -> link as a dict."""
-    if run.links is None:
-        run.links = decide_links(spec, run)
-    values = {name or "": {m: link.to_dict() for m, link in by.items()} for name, by in run.links.items()}
+    values = {name or "": {m: link.to_dict() for m, link in by.items()} for name, by in _run_links(spec, run).items()}
     record.add(LEVEL, test, run.test_suite.name, run.model.name, values)
 
 
-def stored_links(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Links]:
-    """The links of a model run as its record holds them (`add_links`)."""
-    return {name: {m: Link.from_dict(v) for m, v in by.items()} for name, by in values.items()}
-
-
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A number a metric can be compared by: not a bool, not NaN."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
 
 

@@ -142,10 +142,16 @@ def _kolena_param(request: pytest.FixtureRequest) -> Any:
     )
 
 
-def _param_of(item: pytest.Item) -> Any:
-    """The item's KolenaParam; None for other items (and a kolena test's no-suite error, a text)."""
+def _raw_param(item: pytest.Item) -> Any:
+    """The item's kolena parameter as collection made it: a KolenaParam, a text (no suite selected, or left out by
+    the selection), or None for other items."""
     callspec = getattr(item, "callspec", None)
-    param = callspec.params.get("_kolena_param") if callspec is not None else None
+    return callspec.params.get("_kolena_param") if callspec is not None else None
+
+
+def _param_of(item: pytest.Item) -> Any:
+    """The item's KolenaParam; None for other items (and a kolena test's texts)."""
+    param = _raw_param(item)
     return None if isinstance(param, str) else param
 
 
@@ -211,7 +217,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if _SESSION in session.config.stash:
         from .items import note_collected
 
-        note_collected(session.config.stash[_SESSION], session.items)
+        note_collected(session.config.stash[_SESSION], [_raw_param(item) for item in session.items])
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

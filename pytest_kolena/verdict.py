@@ -14,7 +14,7 @@ from .judge import UNJUDGED, regression
 from .links import links_of
 from .marker import KolenaSpec
 from .report.properties import ItemRow, scalar_metrics
-from .report.text import failure_text, regression_text
+from .report.text import failure_text, regression_text, sample_label
 from .session import ItemError, KolenaSession
 from .words import ERROR, FAILED, PASSED, REGRESSED, SKIPPED
 from .workflow import Model
@@ -237,7 +237,7 @@ def _failure_text(session: KolenaSession, run: RunResults, failed: Any) -> str:
     """A sample's inference failure: with its traceback at the first item of the model run that shows this
     error, in one line at the others (an error of every sample, such as a module the workers lack, is one
     traceback, not one per item)."""
-    label = getattr(failed.test_sample, "locator", None) or repr(failed.test_sample)[:100]
+    label = sample_label(failed.test_sample)
     first = session.shown.setdefault((id(run), failed.failure.stage, failed.failure.error), session.current_nodeid)
     if first != session.current_nodeid:
         return f"{label}: {failed.failure} (its traceback: see {first})"

@@ -20,7 +20,8 @@ def _number_fields(metrics: Any) -> list[str]:
     ]
 
 
-def _label(test_sample: Any) -> str:
+def sample_label(test_sample: Any) -> str:
+    """How a text names a sample: its locator, else the start of its repr."""
     locator = getattr(test_sample, "locator", None)
     return str(locator) if locator is not None else repr(test_sample)[:100]
 
@@ -34,7 +35,7 @@ def worst_samples(
         return None
     if name not in _number_fields(next((s.metrics for s in samples if s.metrics is not None), None)):
         return None
-    values = [(getattr(s.metrics, name), _label(s.test_sample)) for s in samples if s.metrics is not None]
+    values = [(getattr(s.metrics, name), sample_label(s.test_sample)) for s in samples if s.metrics is not None]
     values = [(float(v), label) for v, label in values if isinstance(v, (int, float))]
     nan_last = [(v, label) for v, label in values if not math.isnan(v)]
     nans = [(v, label) for v, label in values if math.isnan(v)]
