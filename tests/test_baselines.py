@@ -243,7 +243,7 @@ def test_two_processes_writing_one_store_lose_nothing(tmp_path):
     assert sorted(r.run_id for r in runs) == ["run-0", "run-1"]
     for run_id in ("run-0", "run-1"):
         rows = RunStore(store).rows(run_id)
-        assert len(rows) == 5000 and {json.loads(r["values"])["error"] for r in rows} == set(range(5000))
+        assert len(rows) == 5000 and {r["values"]["error"] for r in rows} == set(range(5000))
 
 
 def _record(run_id: str, time: str, model: str, tag: str | None = None, commit: str | None = None, value: float = 0.1):

@@ -339,7 +339,7 @@ def _document(run_id: str, items: list[dict]) -> dict:
     from pytest_kolena.report.document import run_document
 
     info = SimpleNamespace(run_id=run_id, time="2026-01-01T00:00:00", tag=None, git_commit=None)
-    rows = [{"level": "item", "test": i["test"], "suite": i["suite"], "values": json.dumps(i)} for i in items]
+    rows = [{"level": "item", "test": i["test"], "suite": i["suite"], "values": i} for i in items]
     return run_document(info, rows)
 
 
@@ -386,7 +386,7 @@ def test_a_run_stored_without_sample_membership_still_has_itssamples_of():
 
     def row(level: str, sample_id: str, values: dict, configuration: str | None = None) -> dict:
         place = {"test": "t", "suite": "s", "model": "m", "configuration": configuration, "test_case": None}
-        return place | {"level": level, "sample_id": sample_id, "values": json.dumps(values), "extra": None}
+        return place | {"level": level, "sample_id": sample_id, "values": values, "extra": None}
 
     rows = [
         row("inference", "a.jpg", {"p": 1}),

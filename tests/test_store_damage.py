@@ -41,7 +41,7 @@ def test_a_baseline_whose_only_run_is_damaged_is_an_error_naming_the_file(projec
     result = run(project, monkeypatch, "base", f"--kolena-baseline={run_id if ref == 'run id' else ref}")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
-        [f"kolena: baseline *; skipped 1 incomplete run: run {run_id}: {path} ({size:,} bytes){MAGIC}"]
+        [f"kolena: baseline *; skipped 1 incomplete run: run {run_id} (tag main): {path} ({size:,} bytes){MAGIC}"]
     )
     assert "ArrowInvalid" not in result.stdout.str() and "Traceback" not in result.stdout.str()
     assert path.stat().st_size == size  # left as it is
@@ -56,7 +56,9 @@ def test_a_damaged_newer_run_is_skipped_and_said_once(project, monkeypatch):
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # judged against the older run: the nose stratum regressed
     result.stdout.fnmatch_lines([f"*regressed against run {older} (tag main)*"])
     result.stdout.fnmatch_lines(
-        [f"*StoreWarning: kolena: baseline 'main' is run {older} of *; skipped 1 incomplete run: run {newer}: *{MAGIC}"]
+        [
+            f"*StoreWarning: kolena: baseline 'main' is run {older} of *; skipped 1 incomplete run: run {newer} (tag main): *{MAGIC}"
+        ]
     )
     assert result.stdout.str().count(f"skipped 1 incomplete run: run {newer}") == 1
     assert (project.path / "store" / "runs" / newer / "main.parquet").read_bytes() == content[: len(content) // 2]

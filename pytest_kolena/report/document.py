@@ -8,7 +8,6 @@ discovery found (`slices.discovered`), None when the run did not search (no --ko
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Any
 
@@ -19,10 +18,6 @@ VERSION = 1
 VERDICT_ORDER = words.ORDER
 FAILED = words.FAILING
 SAMPLE_LEVELS = ("test_sample", "inference", "sample")
-
-
-def _loads(text: str | None) -> Any:
-    return json.loads(text) if text else None
 
 
 def _order(item: dict[str, Any]) -> tuple:
@@ -50,23 +45,22 @@ def run_document(info: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
         if level in SAMPLE_LEVELS:
             sample_rows[(row["test"], row["suite"])].append(row)
         elif level == "item":
-            items.append(_loads(row["values"]))
+            items.append(row["values"])
         elif level == "case":
-            extra = _loads(row["extra"]) or {}
-            cases.append(_place(row) | {"metrics": _loads(row["values"]), "plots": extra.get("plots", [])})
+            extra = row["extra"] or {}
+            cases.append(_place(row) | {"metrics": row["values"], "plots": extra.get("plots", [])})
         elif level == "suite":
-            suite_metrics.append(_place(row) | {"metrics": _loads(row["values"])})
+            suite_metrics.append(_place(row) | {"metrics": row["values"]})
         elif level == "model":
             models.append(
-                {"test": row["test"], "suite": row["suite"], "model": row["model"]}
-                | {"metadata": _loads(row["values"]) or {}}
+                {"test": row["test"], "suite": row["suite"], "model": row["model"]} | {"metadata": row["values"] or {}}
             )
         elif level == "links":  # (read back onto the model's entry below)
-            links[(row["test"], row["suite"], row["model"])] = _loads(row["values"])
+            links[(row["test"], row["suite"], row["model"])] = row["values"]
         elif level == "types":
-            suite_of(row)["types"] = _loads(row["values"])
+            suite_of(row)["types"] = row["values"]
         elif level == "membership":
-            suite_of(row)["test_cases"][row["test_case"]] = _loads(row["values"])
+            suite_of(row)["test_cases"][row["test_case"]] = row["values"]
     for model in models:
         model["links"] = links.get((model["test"], model["suite"], model["model"]), {})
     for key, found in sample_rows.items():
@@ -117,7 +111,7 @@ def _totals(items: list[dict[str, Any]]) -> dict[str, int]:
 
 def _samples(rows: list[dict[str, Any]], membership: dict[str, list[str]]) -> dict[str, Any]:
     """The samples of one test function on one suite, columnar (see the module's docstring)."""
-    described = {r["sample_id"]: _loads(r["values"]) for r in rows if r["level"] == "test_sample"}
+    described = {r["sample_id"]: r["values"] for r in rows if r["level"] == "test_sample"}
     ids = (
         list(described)
         or list(dict.fromkeys(s for members in membership.values() for s in members))
@@ -130,7 +124,7 @@ def _samples(rows: list[dict[str, Any]], membership: dict[str, list[str]]) -> di
         i = position.get(row["sample_id"])
         if i is None or row["level"] == "test_sample":
             continue
-        values = _loads(row["values"])
+        values = row["values"]
         if row["level"] == "inference":
             if row["model"] not in inferences:
                 inferences[row["model"]] = [None] * len(ids)

@@ -50,13 +50,13 @@ class Baseline:
         baseline = cls(source)
         inferences: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(dict)
         for row in rows:
-            if row["level"] == "inference":  # kept as JSON text: decoded only if a check recomputes a metric
+            if row["level"] == "inference":
                 inferences[(row.get("test") or "", row["suite"], row["model"])][row["sample_id"]] = row["values"]
             if row["level"] not in ("sample", "case", "suite"):
                 continue
             key = (row.get("test") or "", row["suite"], row["model"], row["configuration"] or "")
             entry = baseline.entries.setdefault(key, BaselineEntry())
-            values = json.loads(row["values"])
+            values = row["values"]
             if row["level"] == "sample":
                 entry.samples[row["sample_id"]] = values
             elif row["level"] == "case":

@@ -43,14 +43,18 @@ def add_results(record: RunRecord, test: str, run: Any) -> None:
                 inferences[sample.sample_id] = sample.inference
     record.add_samples("inference", test, suite, model, None, inferences)
     sample_metrics: dict[str, dict[str, Any]] = {}  # per configuration, each sample's metrics once
+    case_metrics: dict[str, tuple[dict[str, Any], list[Any]]] = {}  # per configuration, by test case; their plots
     for case in run.cases:
         config = case.configuration_name or ""
-        extra = {"plots": [p.to_dict() for p in case.plots]}
-        record.add("case", test, suite, model, _as_dict(case.metrics), config, case.name, extra=extra)
+        metrics, plots = case_metrics.setdefault(config, ({}, []))
+        metrics[case.name] = case.metrics
+        plots.append({"plots": [p.to_dict() for p in case.plots]})
         known = sample_metrics.setdefault(config, {})
         for sample in case.samples:
             if sample.metrics is not None and sample.sample_id not in known:
                 known[sample.sample_id] = sample.metrics
+    for config, (metrics, plots) in case_metrics.items():
+        record.add_cases(test, suite, model, config, metrics, plots)
     for config, metrics in sample_metrics.items():
         record.add_samples("sample", test, suite, model, config, metrics)
     for config, metrics in run.suite_metrics.items():

@@ -1,12 +1,19 @@
 """The run store: every run's results as Parquet, one file per run and per writer (xdist worker), append-only.
 
-Layout: `{store}/runs/{run_id}/{writer}.parquet`. A row is one result of one test function at one level: `model`
-(its metadata), `inference` (a sample's inference), `sample` (sample metrics), `case` (case metrics, plots), `suite`
-(suite metrics), `item` (what an item showed: its verdict, metrics and deltas, the rows of the terminal summary);
-and, once per test function and suite, under model "": `membership` (a test case's sample ids), `types` (the
-workflow's data types, `module:qualname`) and, in runs that write reports, `test_sample` (a sample's test sample
-and ground truth). The run's tag, time, git commit and models sit in the file's metadata, with the versions. Values
-are JSON text: nothing is pickled.
+Layout: `{store}/runs/{run_id}/{writer}.parquet` and, for what is kept per sample or test case, one file per block:
+`{writer}.{level}.{k}.parquet`. A row is one result of one test function at one level: `model` (its metadata),
+`inference` (a sample's inference), `sample` (sample metrics), `case` (case metrics, plots), `suite` (suite
+metrics), `item` (what an item showed: its verdict, metrics and deltas, the rows of the terminal summary); and, once
+per test function and suite, under model "": `membership` (a test case's sample ids), `types` (the workflow's data
+types, `module:qualname`) and, in runs that write reports, `test_sample` (a sample's test sample and ground truth).
+The run's tag, time, git commit and models sit in every file's metadata, with the versions. Nothing is pickled.
+
+The per-sample levels (inference, sample, test_sample) and the case metrics are typed columns (`columns.py`: a
+keypoint's points a `list<list<double>>`, a metric a `double`) in a `value` column keyed by `sample_id` or
+`test_case`, a block per test function, model and configuration, beside constant columns naming it (`run_id`,
+`level`, `test`, `suite`, `model`, `configuration`), so that pandas or DuckDB read a run without parsing text; the
+other rows hold their values as JSON text. Runs stored before blocks (every row JSON
+text) read the same.
 
 A run is complete when every file of it reads and its controller's part (`main.parquet`, written last: after every
 xdist worker wrote its own) is there; a file that does not read is named, and left as it is.
@@ -21,11 +28,13 @@ from typing import Any
 
 from ..fs import filesystem
 from ..fs import join_path as join
+from .columns import decode, encode
 from .damage import StoreError, read
 
 SUITE_ROWS = ""  # the model of a suite's rows (membership, types, test samples): no model of the run
 CONTROLLER = "main"  # the writer of the item rows, last of a run's writers (xdist workers are "gw0", "gw1", ...)
 COLUMNS = ("level", "test", "suite", "model", "configuration", "test_case", "sample_id", "values", "extra")
+PLACE = ("level", "test", "suite", "model", "configuration")  # what names a block
 
 
 def _unknown(value: Any) -> Any:
@@ -46,6 +55,18 @@ def _record_default(default: Any) -> Any:
 
 
 @dataclasses.dataclass
+class Block:
+    """The values of one level for many samples (or test cases), of one test function, suite, model and
+    configuration; `extra`, per value, what else a row keeps (JSON text)."""
+
+    place: tuple[str, str, str, str, str | None]  # PLACE
+    ids: list[str]
+    values: list[Any]
+    key: str = "sample_id"  # or "test_case"
+    extra: list[Any] | None = None
+
+
+@dataclasses.dataclass
 class RunRecord:
     """One writer's part of a run."""
 
@@ -57,9 +78,10 @@ class RunRecord:
     versions: dict[str, str] = dataclasses.field(default_factory=dict)
     columns: dict[str, list[Any]] = dataclasses.field(default_factory=lambda: {name: [] for name in COLUMNS})
     encode: Any = None  # JSON's `default` for the values it does not know (the workflow's data objects): handed in
+    blocks: list[Block] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.columns["level"])
+        return len(self.columns["level"]) + sum(len(block.ids) for block in self.blocks)
 
     def add(
         self,
@@ -91,19 +113,24 @@ class RunRecord:
     def add_samples(
         self, level: str, test: str, suite: str, model: str, configuration: str | None, values: dict[str, Any]
     ) -> None:
-        """Rows of one level for many samples at once: `values` maps sample id -> a data object (or plain values)."""
-        n = len(values)
-        for name, value in (("level", level), ("test", test), ("suite", suite), ("model", model)):
-            self.columns[name].extend([value] * n)
-        self.columns["configuration"].extend([configuration] * n)
-        self.columns["test_case"].extend([None] * n)
-        self.columns["sample_id"].extend(values)
-        dumps = json.JSONEncoder(default=_record_default(self.encode or _unknown)).encode
-        self.columns["values"].extend([dumps(v) for v in values.values()])
-        self.columns["extra"].extend([None] * n)
+        """Rows of one level for many samples at once: `values` maps sample id -> a data object (or plain values);
+        stored as typed columns."""
+        if values:
+            self.blocks.append(Block((level, test, suite, model, configuration), list(values), list(values.values())))
+
+    def add_cases(
+        self, test: str, suite: str, model: str, configuration: str, metrics: dict[str, Any], extra: list[Any]
+    ) -> None:
+        """The case metrics of one configuration, by test case, and each case's `extra` (its plots)."""
+        place = ("case", test, suite, model, configuration)
+        self.blocks.append(Block(place, list(metrics), list(metrics.values()), "test_case", extra))
+
+    def default(self) -> Any:
+        """JSON's `default` for what the columns keep as text."""
+        return _record_default(self.encode or _unknown)
 
     def meta(self) -> dict[str, Any]:
-        models = sorted(set(self.columns["model"]) - {SUITE_ROWS})
+        models = sorted((set(self.columns["model"]) | {block.place[3] for block in self.blocks}) - {SUITE_ROWS})
         return {
             "run_id": self.run_id,
             "writer": self.writer,
@@ -141,18 +168,37 @@ class RunStore:
         self.folder = join(root, "runs")
 
     def write(self, record: RunRecord) -> str:
-        """Write one writer's part of a run to its own new file; returns the file's path."""
+        """Write one writer's part of a run to new files of its own: its blocks of samples, then its rows (the file
+        that says the part is there); returns the rows file's path."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        table = pa.table(record.columns, schema=pa.schema([(name, pa.string()) for name in COLUMNS]))
-        table = table.replace_schema_metadata({"kolena.run": json.dumps(record.meta())})
         folder = join(self.folder, record.run_id)
         self.fs.makedirs(folder, exist_ok=True)
+        meta = {b"kolena.run": json.dumps(record.meta()).encode()}
+        default = record.default()
+        for k, block in enumerate(record.blocks):
+            value, metadata = encode(block.values, default)
+            n = len(block.ids)
+            constants = dict(zip(PLACE, block.place)) | {"run_id": record.run_id}
+            columns = {name: _constant(text, n) for name, text in constants.items()}
+            fields = [pa.field(name, column.type) for name, column in columns.items()]
+            columns |= {block.key: pa.array(block.ids, pa.string()), "value": value}
+            fields += [pa.field(block.key, pa.string()), pa.field("value", value.type, metadata=metadata)]
+            if block.extra is not None:
+                columns["extra"] = pa.array([json.dumps(e, default=default) for e in block.extra], pa.string())
+                fields.append(pa.field("extra", pa.string()))
+            table = pa.Table.from_arrays(list(columns.values()), schema=pa.schema(fields, metadata=meta))
+            self._put(join(folder, f"{record.writer}.{block.place[0]}.{k}.parquet"), table)
+        table = pa.table(record.columns, schema=pa.schema([(name, pa.string()) for name in COLUMNS]))
         path = join(folder, f"{record.writer}.parquet")
+        self._put(path, table.replace_schema_metadata(meta))
+        return path
+
+    def _put(self, path: str, table: Any) -> None:
+        import pyarrow.parquet as pq
+
         with self.fs.open(path, "wb") as handle:
             pq.write_table(table, handle)
-        return path
 
     def has(self, run_id: str) -> bool:
         return bool(self._files(run_id))
@@ -181,7 +227,7 @@ class RunStore:
         for path in paths:
             metas, problems = found.setdefault(posixpath.basename(posixpath.dirname(path)), ([], []))
             try:
-                metas.append(self._meta(path))
+                metas.append(self._meta(path) | {"rows": not _is_block(path)})
             except StoreError as error:
                 problems.append(str(error))
         infos = [
@@ -202,24 +248,59 @@ class RunStore:
 
     def rows(self, run_id: str, levels: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """The rows of a run (of the given `levels` only: e.g. `("slices",)`, without reading the others' values),
-        from all its writers; a result that two writers computed counts once."""
-        import pyarrow.parquet as pq
-
-        filters = [("level", "in", list(levels))] if levels is not None else None
+        from all its writers, their `values` and `extra` decoded; a result that two writers computed counts once."""
         seen, rows = set(), []
         for path in self._files(run_id):
-            for row in read(self.fs, path, lambda handle: pq.read_table(handle, filters=filters)).to_pylist():
-                row["test"] = row.get("test") or ""  # runs stored before test functions named runs
+            for row in self._read_rows(path, levels):
                 key = tuple(row[c] for c in COLUMNS[:7])
                 if key not in seen:
                     seen.add(key)
                     rows.append(row)
         return rows
 
+    def _read_rows(self, path: str, levels: tuple[str, ...] | None) -> list[dict[str, Any]]:
+        import pyarrow.parquet as pq
+
+        if _is_block(path):
+            if levels is not None and posixpath.basename(path).split(".")[1] not in levels:
+                return []
+            table = read(self.fs, path, pq.read_table)
+            place = {c: table.column(c)[0].as_py() if table.num_rows else None for c in PLACE}
+            values = decode(table.column("value"), table.schema.field("value"))
+            key = "test_case" if "test_case" in table.column_names else "sample_id"
+            extras = table.column("extra").to_pylist() if "extra" in table.column_names else [None] * len(values)
+            return [
+                place
+                | {"test_case": None, "sample_id": None, key: name, "values": value}
+                | {"extra": json.loads(extra) if extra else None}
+                for name, value, extra in zip(table.column(key).to_pylist(), values, extras)
+            ]
+        filters = [("level", "in", list(levels))] if levels is not None else None
+        rows = read(self.fs, path, lambda handle: pq.read_table(handle, filters=filters)).to_pylist()
+        for row in rows:
+            row["test"] = row.get("test") or ""  # runs stored before test functions named runs
+            row["values"] = json.loads(row["values"]) if row["values"] else None
+            row["extra"] = json.loads(row["extra"]) if row["extra"] else None
+        return rows
+
+
+def _is_block(path: str) -> bool:
+    """Whether a run's file is a block of samples (`{writer}.{level}.{k}.parquet`), not a writer's rows."""
+    return posixpath.basename(path).count(".") == 3
+
+
+def _constant(text: str | None, n: int) -> Any:
+    """A column of one value, dictionary-encoded (a few bytes in the file whatever `n`)."""
+    import numpy as np
+    import pyarrow as pa
+
+    indices = pa.array(np.zeros(n, np.int32), mask=np.full(n, text is None))
+    return pa.DictionaryArray.from_arrays(indices, pa.array([text or ""], pa.string()))
+
 
 def _info(run_id: str, metas: list[dict[str, Any]], problems: list[str], folder: str) -> RunInfo:
     """One run from the metadata of its files that read, and what is wrong with the others."""
-    if not problems and CONTROLLER not in {meta.get("writer") for meta in metas}:
+    if not problems and CONTROLLER not in {meta.get("writer") for meta in metas if meta["rows"]}:
         problems = [
             f"{join(folder, CONTROLLER)}.parquet is missing: the run did not end (stopped, or crashed, before its "
             "controller wrote its part)"

@@ -1,0 +1,135 @@
+"""The run store's typed columns: inferences, sample and case metrics as Arrow types that pandas and DuckDB read
+without parsing text; values Arrow cannot type kept exactly as JSON text; runs stored before, as JSON text, read
+the same."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pytest_kolena.store import RunRecord, RunStore
+from pytest_kolena.store.baseline import Baseline
+from pytest_kolena.store.columns import decode, encode
+from pytest_kolena.workflow import annotation as ann
+from pytest_kolena.workflow._dataobject import json_default
+from pytest_kolena.workflow.test_sample import Image, Metadata
+from tests.keypoints import ROOT, keypoints_project, report_of, write_tests
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def project(pytester):
+    project = keypoints_project(pytester)
+    project.write_ini(kolena_suite="300-W")
+    write_tests(pytester, {"models": "mean_shape_model"})
+    return project
+
+
+def blocks(project, level: str) -> list[Path]:
+    return sorted((project.path / ".kolena" / "runs").glob(f"*/main.{level}.*.parquet"))
+
+
+def test_inferences_and_metrics_are_stored_as_typed_columns(project):
+    assert project.run().ret == 0
+    (samples,) = blocks(project, "sample")
+    value = pq.read_schema(samples).field("value").type
+    assert value.field("normalized_mean_error").type == pa.float64()
+    assert value.field("alignment_failure").type == pa.bool_()
+    (inferences,) = blocks(project, "inference")
+    keypoints = pq.read_schema(inferences).field("value").type.field("keypoints").type
+    assert keypoints.field("points").type == pa.list_(pa.list_(pa.float64()))
+    table = pq.read_table(samples)
+    assert set(table.column("level").to_pylist()) == {"sample"} and table.num_rows == 300
+
+
+def test_the_readme_query_gives_the_mean_nme_per_test_case_of_the_last_two_runs(project, monkeypatch):
+    """The README's DuckDB query, run as written on the store of two runs of the mean shape."""
+    duckdb = pytest.importorskip("duckdb")
+    assert project.run("--kolena-report=first.json").ret == 0
+    assert project.run("--kolena-report=second.json").ret == 0
+    readme = (ROOT / "README.md").read_text()
+    (code,) = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "duckdb" in block]
+    shown = []
+    monkeypatch.chdir(project.path)
+    exec(code, {"print": shown.append, "__name__": "readme"})
+    rows = shown[0].fetchall()
+    runs = [report_of(project, name)["run"]["id"] for name in ("first.json", "second.json")]
+    expected = sorted(
+        (item["test_case"], run, round(item["metrics"]["mean_nme"], 4))
+        for name, run in zip(("first.json", "second.json"), runs)
+        for item in report_of(project, name)["items"]
+        if item["test_case"]
+    )
+    assert rows == expected and len(rows) == 6  # 3 test cases, 2 runs
+    assert duckdb.__version__
+
+
+def test_a_run_whose_rows_file_is_missing_is_incomplete_though_its_blocks_are_there(project):
+    assert project.run().ret == 0
+    (rows,) = (project.path / ".kolena" / "runs").glob("*/main.parquet")
+    rows.unlink()
+    (info,) = RunStore(str(project.path / ".kolena")).runs()
+    assert not info.complete and "main.parquet is missing" in info.problem
+
+
+@dataclasses.dataclass(frozen=True)
+class Scored(Image):
+    """A test sample with a union field and a list of data objects: what Arrow keeps as JSON text."""
+
+    shape: ann.BoundingBox | ann.Keypoints | None = None
+    boxes: list[ann.BoundingBox] = dataclasses.field(default_factory=list)
+    metadata: Metadata = dataclasses.field(default_factory=dict)
+
+
+def round_trip(values: list) -> list:
+    array, metadata = encode(values, json_default)
+    buffer = io.BytesIO()
+    pq.write_table(
+        pa.table({"value": array}).cast(pa.schema([pa.field("value", array.type, metadata=metadata)])), buffer
+    )
+    table = pq.read_table(io.BytesIO(buffer.getvalue()))
+    return decode(table.column("value"), table.schema.field("value"))
+
+
+def test_values_read_back_as_json_gives_them_whatever_arrow_can_type():
+    values = [
+        Scored("a.jpg", shape=ann.BoundingBox((0, 0), (1, 2)), boxes=[ann.BoundingBox((1, 1), (2, 2))]),
+        Scored("b.jpg", shape=ann.Keypoints([(0.5, 1.5)]), boxes=[]),
+        None,
+        Scored("c.jpg", metadata={"mirrored": True, "roll": float("nan")}),
+    ]
+    expected = [json.loads(json.dumps(v, default=json_default)) if v is not None else None for v in values]
+    got = round_trip(values)
+    assert repr(got) == repr(expected)  # (repr: NaN != NaN)
+    mixed = [{"n": 1}, {"n": True}, {"n": 2.5}, {"n": None}]  # a bool beside numbers stays a bool
+    assert round_trip(mixed) == mixed
+    keys = [{"a": 1}, {"b": [1, 2]}, {}]  # dicts of other keys: not given each other's keys
+    assert round_trip(keys) == keys
+
+
+def test_a_run_stored_before_typed_columns_reads_as_the_same_baseline(tmp_path):
+    metrics = {"s1": {"nme": 0.1, "failed": False}, "s2": {"nme": 0.3, "failed": True}}
+    inferences = {"s1": {"points": [[1.0, 2.0]]}, "s2": {"points": [[3.0, 4.0]]}}
+    old = RunRecord(run_id="old", writer="main", time="2026-01-01T00:00:00")  # every value a JSON row
+    new = RunRecord(run_id="new", writer="main", time="2026-01-02T00:00:00")
+    for sample_id, value in metrics.items():
+        old.add("sample", "t", "s", "m", value, "c", sample_id=sample_id)
+        old.add("inference", "t", "s", "m", inferences[sample_id], sample_id=sample_id)
+    old.add("case", "t", "s", "m", {"mean_nme": 0.2}, "c", "s :: basic", extra={"plots": []})
+    new.add_samples("sample", "t", "s", "m", "c", metrics)
+    new.add_samples("inference", "t", "s", "m", None, inferences)
+    new.add_cases("t", "s", "m", "c", {"s :: basic": {"mean_nme": 0.2}}, [{"plots": []}])
+    store = RunStore(str(tmp_path / "store"))
+    store.write(old)
+    store.write(new)
+    assert len(list((tmp_path / "store" / "runs" / "new").glob("*.parquet"))) == 4  # rows, 3 blocks
+    entries = [Baseline.from_rows(store.rows(run), run).entries for run in ("old", "new")]
+    assert entries[0] == entries[1] and entries[0][("t", "s", "m", "c")].samples == metrics
