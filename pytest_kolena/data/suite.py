@@ -8,14 +8,16 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._gc import no_cyclic_gc
-from ..workflow._identity import SampleIndex
+from ..workflow._identity import LazyIndex, sample_id
+from ..workflow._lazy import LazyPairs
 from .errors import SuiteError, located
 from .storage import METADATA_PATH, Storage, StorageOptions
 from .stratify import Stratify
-from .typed import ColumnMap, build_rows, locator_prefix, plan
+from .typed import ColumnMap, locator_prefix, plan, row_makers
 
 
 def read_table(storage: Storage, url: str, encoding: str = "utf-8") -> pd.DataFrame:
@@ -89,20 +91,30 @@ def load_suite(
         _check_unique(frame, sample_columns, url)
     specs = [Stratify.parse(spec) if isinstance(spec, str) else spec for spec in stratify]
     with no_cyclic_gc():
-        pairs = build_rows(
+        make_samples, make_truths = row_makers(
             workflow.test_sample_type, workflow.ground_truth_type, frame, sources, url, storage.url(name)
         )
+        pairs = LazyPairs(make_samples, make_truths, len(frame))
         test_case = workflow.test_case_type
-        cases = [test_case._subset(f"{name} :: basic", pairs)]  # rows checked distinct above
+        cases = [test_case._of_rows(f"{name} :: basic", pairs, np.arange(len(frame)))]  # rows checked distinct
         for spec in specs:
             for label, rows in spec.split(frame, url):
-                cases.append(test_case._subset(f"{name} :: {label}", [pairs[i] for i in rows]))
+                cases.append(test_case._of_rows(f"{name} :: {label}", pairs, np.asarray(rows, dtype=np.int64)))
         suite = workflow.test_suite_type(name, test_cases=cases)
         prefix = locator_prefix(storage.url(name))
-        SampleIndex.of_distinct([ts for ts, _ in pairs], prefix).attach(suite)
+        LazyIndex(pairs, sample_ids(pairs, prefix), prefix).attach(suite)
     used = {c for s in sources for c in s.columns}
     suite._metadata_table = MetadataTable(frame, url, [c for c in header if c not in used])
     return suite
+
+
+def sample_ids(pairs: LazyPairs, prefix: str) -> list[str]:
+    """The id of every row's test sample (`sample_id`): each made here (so a test sample its type refuses is an error
+    naming its row at load) and held until the first run takes them. Ground truths are made when an evaluator asks
+    for them: their columns were checked as they were parsed."""
+    samples = pairs.test_samples(range(pairs.n_rows))
+    pairs.hold(samples)
+    return [sample_id(sample, prefix) for sample in samples]
 
 
 @dataclasses.dataclass(frozen=True)

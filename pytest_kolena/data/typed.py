@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -91,8 +91,37 @@ def _failer(url: str, column: str) -> col.Fail:
     return lambda row, message: located(url, message, row=row, column=column)
 
 
-def field_values(source: FieldSource, frame: pd.DataFrame, url: str, suite_url: str) -> list[Any]:
-    """The values of one field for every row, as the objects the field holds."""
+class Column:
+    """The values of one field for every row in a compact form (arrays, text), made into the objects the field holds
+    for the rows asked for."""
+
+    def __init__(self, values: Any, make: Callable[[Any], list[Any]] = lambda chosen: chosen.tolist()) -> None:
+        self.values = values  # a NumPy array (or a list) indexed by row
+        self.make = make  # the chosen values -> the field's objects
+
+    def take(self, rows: np.ndarray) -> list[Any]:
+        if isinstance(self.values, np.ndarray):
+            return self.make(self.values[rows])
+        return self.make([self.values[row] for row in rows.tolist()])
+
+
+class OptionalColumn(Column):
+    """A column of an optional field with blank rows: the filled rows' column, None elsewhere."""
+
+    def __init__(self, present: Column, where: np.ndarray) -> None:
+        super().__init__(where)
+        self.present = present  # the filled rows' values
+        self.where = where  # row -> its index among the filled rows, -1 where blank
+
+    def take(self, rows: np.ndarray) -> list[Any]:
+        index = self.where[rows]
+        filled = index >= 0
+        made = iter(self.present.take(index[filled]))
+        return [next(made) if f else None for f in filled.tolist()]
+
+
+def field_values(source: FieldSource, frame: pd.DataFrame, url: str, suite_url: str) -> Column:
+    """The values of one field for every row, parsed and checked: errors name the row, the column and the value."""
     tp = source.declared
     column = source.columns[0]
     series = frame[column]
@@ -101,7 +130,13 @@ def field_values(source: FieldSource, frame: pd.DataFrame, url: str, suite_url: 
         col.require_values(series, fail)
     if len(source.columns) == 4 and _is_box(tp):
         boxes = np.column_stack([_required_floats(frame[c], _failer(url, c)) for c in source.columns])
-        return _boxes(boxes)
+        infinite = ~np.isfinite(boxes)
+        if infinite.any():
+            row, k = np.argwhere(infinite)[0]
+            raise located(
+                url, f"NaN or an infinite number in the box: {boxes[row, k]}", row=int(row), column=source.columns[k]
+            )
+        return Column(boxes, _boxes)
     if len(source.columns) != 1:
         raise located(
             url,
@@ -109,16 +144,19 @@ def field_values(source: FieldSource, frame: pd.DataFrame, url: str, suite_url: 
         )
     blank = col.blank_rows(series)
     if not (source.optional and blank.any()):
-        values = _parse(tp, series, fail, source, url)
-        return resolve_locators(values, suite_url) if source.name == "locator" else values
+        return _located_column(_parse(tp, series, fail, source, url), source, suite_url)
     present = np.flatnonzero(~blank)  # parse the filled rows only; errors still name the row in the file
-    values = _parse(tp, series.iloc[present], lambda row, message: fail(int(present[row]), message), source, url)
+    parsed = _parse(tp, series.iloc[present], lambda row, message: fail(int(present[row]), message), source, url)
+    where = np.full(len(series), -1)
+    where[present] = np.arange(len(present))
+    return OptionalColumn(_located_column(parsed, source, suite_url), where)
+
+
+def _located_column(column: Column, source: FieldSource, suite_url: str) -> Column:
+    """A locator column with its relative locators joined to the suite's folder."""
     if source.name == "locator":
-        values = resolve_locators(values, suite_url)
-    full: list[Any] = [None] * len(series)
-    for index, value in zip(present, values):
-        full[index] = value
-    return full
+        column.values = np.array(resolve_locators(column.values.tolist(), suite_url), dtype=object)
+    return column
 
 
 def _required_floats(series: pd.Series, fail: col.Fail) -> np.ndarray:
@@ -140,25 +178,27 @@ def _points_to(tp: type, rows: Any) -> list[Any]:
     return [tp(list(map(tuple, points.tolist()))) for points in rows]
 
 
-def _parse(tp: Any, series: pd.Series, fail: col.Fail, source: FieldSource, url: str) -> list[Any]:
+def _parse(tp: Any, series: pd.Series, fail: col.Fail, source: FieldSource, url: str) -> Column:
     if tp is str:
-        return series.astype(str).tolist()
+        return Column(np.array(series.astype(str).tolist(), dtype=object))
     if tp is float:
-        return col.parse_floats(series, fail).tolist()
+        return Column(col.parse_floats(series, fail))
     if tp is int:
-        return [int(v) for v in col.parse_ints(series, fail).tolist()]
+        return Column(col.parse_ints(series, fail), lambda chosen: [int(v) for v in chosen.tolist()])
     if tp is bool:
-        return col.parse_bools(series, fail).tolist()
+        return Column(col.parse_bools(series, fail))
     if _is_box(tp):
-        return _boxes(col.parse_boxes(series, fail))
+        return Column(col.parse_boxes(series, fail), _boxes)
     if tp in _POINT_TYPES:
-        return _points_to(tp, col.parse_points(series, fail, fixed_count=tp is ann.Keypoints))
+        return Column(
+            col.parse_points(series, fail, fixed_count=tp is ann.Keypoints), lambda chosen: _points_to(tp, chosen)
+        )
     if tp in (ann.Label, ann.BitmapMask) or (
         isinstance(tp, type) and issubclass(tp, Asset) and _init_fields(tp) == ["locator"]
     ):
-        return [tp(value) for value in series.astype(str).tolist()]
+        return Column(np.array(series.astype(str).tolist(), dtype=object), lambda chosen: [tp(v) for v in chosen])
     if typing.get_origin(tp) is list:
-        return col.parse_json(series, fail)
+        return Column(col.parse_json(series, fail), list)
     name = getattr(tp, "__name__", str(tp))
     raise located(
         url,
@@ -182,46 +222,59 @@ def resolve_locators(values: list[str], suite_url: str) -> list[str]:
     return [v if is_url(v) or v.startswith("/") else prefix + v for v in values]
 
 
-def metadata_records(frame: pd.DataFrame, used: set[str]) -> list[dict[str, Any]]:
-    """The columns that feed no field, per row, as plain Python values (NaN becomes None)."""
+def metadata_column(frame: pd.DataFrame, used: set[str]) -> Column:
+    """The columns that feed no field, per row, as a dict of plain Python values (NaN becomes None)."""
     rest = [c for c in frame.columns if c not in used]
     if not rest:
-        return [{} for _ in range(len(frame))]
+        return Column(np.zeros(len(frame)), lambda chosen: [{} for _ in range(len(chosen))])
     table = frame[rest].astype(object)
-    return table.where(table.notna(), None).to_dict("records")
+    values = table.where(table.notna(), None).to_numpy(dtype=object)
+    return Column(values, lambda chosen: [dict(zip(rest, row)) for row in chosen.tolist()])
 
 
-def build_rows(
+@dataclasses.dataclass
+class RowMaker:
+    """Makes the objects of one type (test sample or ground truth) for rows of the table, from its fields' columns;
+    an object the type refuses is an error naming the row."""
+
+    owner: type
+    names: list[str]
+    columns: list[Column]
+    url: str
+
+    def __call__(self, rows: np.ndarray) -> list[Any]:
+        owner, names = self.owner, self.names
+        with ann.coordinates_checked():  # (the columns' coordinates were checked as they were parsed)
+            lists = [column.take(rows) for column in self.columns]
+            try:
+                return [owner(**dict(zip(names, row))) for row in zip(*lists)] if lists else [owner() for _ in rows]
+            except (TypeError, ValueError):
+                pass
+        for row, values in zip(rows.tolist(), zip(*lists) if lists else [()] * len(rows)):  # find the row
+            try:
+                owner(**dict(zip(names, values)))
+            except (TypeError, ValueError) as error:
+                raise located(self.url, str(error), row=row) from None
+        raise AssertionError("unreachable: the rows were made on the second pass")
+
+
+def row_makers(
     test_sample_type: type,
     ground_truth_type: type,
     frame: pd.DataFrame,
     sources: list[FieldSource],
     url: str,
     suite_url: str,
-) -> list[tuple[Any, Any]]:
-    """One (test sample, ground truth) pair per row."""
-    values = {(s.owner, s.name): field_values(s, frame, url, suite_url) for s in sources}
+) -> tuple[RowMaker, RowMaker]:
+    """What makes the test samples and the ground truths of any rows of the table."""
+    columns = {(s.owner, s.name): field_values(s, frame, url, suite_url) for s in sources}
     used = {c for s in sources for c in s.columns}
-    built = []
+    makers = []
     for owner in (test_sample_type, ground_truth_type):
         names = [s.name for s in sources if s.owner is owner]
-        lists = [values[(owner, n)] for n in names]
+        chosen = [columns[(owner, n)] for n in names]
         if METADATA in {f.name for f in fields_of(owner)}:
             names.append(METADATA)
-            lists.append(metadata_records(frame, used))
-        built.append(_build(owner, names, lists, len(frame), url))
-    return list(zip(*built))
-
-
-def _build(owner: type, names: list[str], lists: list[list[Any]], n_rows: int, url: str) -> list[Any]:
-    rows = zip(*lists) if lists else ((),) * n_rows
-    try:
-        return [owner(**dict(zip(names, row))) for row in rows]
-    except (TypeError, ValueError):
-        pass
-    for index, row in enumerate(zip(*lists) if lists else ((),) * n_rows):  # find the row, for the message
-        try:
-            owner(**dict(zip(names, row)))
-        except (TypeError, ValueError) as error:
-            raise located(url, str(error), row=index) from None
-    raise AssertionError("unreachable: the rows built on the second pass")
+            chosen.append(metadata_column(frame, used))
+        makers.append(RowMaker(owner, names, chosen, url))
+    return makers[0], makers[1]

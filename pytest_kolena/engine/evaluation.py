@@ -18,12 +18,15 @@ Key = Callable[[Any], Hashable]
 @dataclasses.dataclass
 class InferredCase:
     """A test case with its (test sample, ground truth, inference) rows, their sample ids, and its samples that
-    failed to infer."""
+    failed to infer; of a loaded suite, the rows' positions in it and its pairs (LazyPairs): its results hold those,
+    not the objects."""
 
     test_case: Any
     rows: list[tuple[Any, Any, Any]]
     ids: list[str]
     failures: list[SampleFailure]
+    positions: list[int] | None = None
+    pairs: Any = None
 
 
 @dataclasses.dataclass
@@ -34,7 +37,11 @@ class Evaluation:
 
 
 def _new_result(case: InferredCase, configuration: Any) -> TestCaseResult:
-    samples = [SampleResult(ts, gt, inf, sample_id=i) for (ts, gt, inf), i in zip(case.rows, case.ids)]
+    if case.pairs is not None:
+        of_row, pairs = SampleResult.of_row, case.pairs
+        samples = [of_row(pairs, p, inf, i) for p, (_, _, inf), i in zip(case.positions, case.rows, case.ids)]
+    else:
+        samples = [SampleResult(ts, gt, inf, sample_id=i) for (ts, gt, inf), i in zip(case.rows, case.ids)]
     return TestCaseResult(case.test_case, configuration, samples, list(case.failures))
 
 
@@ -236,7 +243,7 @@ def evaluate_whole(
         output = None
         try:
             output = function(*args)
-            _apply_whole(output, results, key)
+            _apply_whole(output, results, cases, key)
         except Exception as error:
             failure = Failure.from_exception(getattr(function, "__name__", "evaluator"), error)
             for result in results:
@@ -248,16 +255,16 @@ def evaluate_whole(
     return evaluation
 
 
-def _apply_whole(output: Any, results: list[TestCaseResult], key: Key) -> None:
+def _apply_whole(output: Any, results: list[TestCaseResult], cases: Sequence[InferredCase], key: Key) -> None:
     if output is None:
         return
     sample_metrics = {key(ts): metrics for ts, metrics in output.metrics_test_sample}
     case_metrics = {tc.name: metrics for tc, metrics in output.metrics_test_case}
     case_plots = {tc.name: list(plots or []) for tc, plots in output.plots_test_case}
-    for result in results:
-        for sample in result.samples:
-            sample.metrics = sample_metrics.get(key(sample.test_sample))
-        missing = [s.test_sample for s in result.samples if s.metrics is None]
+    for result, case in zip(results, cases):
+        for sample, (ts, _, _) in zip(result.samples, case.rows):
+            sample.metrics = sample_metrics.get(key(ts))
+        missing = [ts for s, (ts, _, _) in zip(result.samples, case.rows) if s.metrics is None]
         if missing:
             raise ValueError(f"the evaluator returned no sample metrics for {missing[0]!r}")
         if result.name not in case_metrics:

@@ -15,15 +15,41 @@ def configuration_name(configuration: Any) -> str | None:
     return None if configuration is None else configuration.display_name()
 
 
-@dataclasses.dataclass(slots=True)  # one per sample and test case holding it: 400,000 in a run of 100,000 samples
-class SampleResult:
-    """One test sample of a test case with its ground truth, inference and sample metrics."""
+class SampleResult:  # one per sample and test case holding it: 400,000 in a run of 100,000 samples
+    """One test sample of a test case with its ground truth, inference and sample metrics. Of a loaded suite, the
+    test sample and ground truth are made again when asked for once the run let them go (`of_row`)."""
 
-    test_sample: Any
-    ground_truth: Any
-    inference: Any
-    metrics: Any = None
-    sample_id: str = ""  # how the run store, baselines and the inference cache name the sample
+    __slots__ = ("_row", "_source", "inference", "metrics", "sample_id")
+
+    def __init__(
+        self, test_sample: Any, ground_truth: Any, inference: Any, metrics: Any = None, sample_id: str = ""
+    ) -> None:
+        self._source: Any = (test_sample, ground_truth)
+        self._row = -1
+        self.inference = inference
+        self.metrics = metrics
+        self.sample_id = sample_id  # how the run store, baselines and the inference cache name the sample
+
+    @classmethod
+    def of_row(cls, pairs: Any, row: int, inference: Any, sample_id: str) -> SampleResult:
+        """The result of row `row` of a loaded suite (its LazyPairs), holding neither test sample nor ground truth."""
+        result = cls(None, None, inference, sample_id=sample_id)
+        result._source, result._row = pairs, row
+        return result
+
+    @property
+    def test_sample(self) -> Any:
+        return self._source[0] if self._row < 0 else self._source.test_samples([self._row])[0]
+
+    @property
+    def ground_truth(self) -> Any:
+        return self._source[1] if self._row < 0 else self._source.ground_truths([self._row])[0]
+
+    def __repr__(self) -> str:
+        return (
+            f"SampleResult(sample_id={self.sample_id!r}, test_sample={self.test_sample!r}, "
+            f"inference={self.inference!r}, metrics={self.metrics!r})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         names = ("test_sample", "ground_truth", "inference", "metrics")

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._dataobject import DataObject
+from ._lazy import LazyPairs, LazySamples
 from .test_sample import METADATA
 
 LOCATOR = "locator"
@@ -131,6 +132,33 @@ class SampleIndex:
         return self
 
     _signature: tuple = ()
+
+
+class LazyIndex(SampleIndex):
+    """The index of a loaded suite: a sample's position is its row, its id computed at load; the samples are made
+    when asked for (`LazySamples`), and found by the row they were made for."""
+
+    def __init__(self, pairs: LazyPairs, ids: list[str], prefix: str = "") -> None:
+        super().__init__((), prefix)
+        self.pairs = pairs
+        self.samples = LazySamples(pairs)  # type: ignore[assignment]
+        self.ids = ids
+
+    def add(self, test_sample: Any) -> int:
+        position = self.position(test_sample)
+        if position is None:
+            raise ValueError(f"not a test sample of this suite: {test_sample!r}"[:200])
+        return position
+
+    def position(self, test_sample: Any) -> int | None:
+        row = self.pairs.row_of(test_sample)
+        return row if row is not None else self._keys().get(sample_key(test_sample))
+
+    def _keys(self) -> dict[tuple, int]:
+        if self._by_key is None:  # (a copy of a sample: every sample made once, for its key)
+            made = self.pairs.test_samples(range(len(self.ids)))
+            self._by_key = {sample_key(s): i for i, s in enumerate(made)}
+        return self._by_key
 
 
 def _signature(test_suite: Any) -> tuple:

@@ -6,9 +6,12 @@ Like Kolena's, annotations accept extra keyword arguments, kept as attributes an
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import math
+import threading
+from collections.abc import Iterator
 from typing import ClassVar
 
 from ._dataobject import DataObject
@@ -21,8 +24,24 @@ class Annotation(DataObject):
     _allow_extra: ClassVar[bool] = True
 
 
+_checked_already = threading.local()  # .on: coordinates parsed and checked column-wise (data/columns.py), per thread
+
+
+@contextlib.contextmanager
+def coordinates_checked() -> Iterator[None]:
+    """Annotations made in this block (in this thread) skip `check_finite`: their coordinates come from columns that
+    were checked at once, with the row named."""
+    _checked_already.on = True
+    try:
+        yield
+    finally:
+        _checked_already.on = False
+
+
 def check_finite(owner: object, name: str, points: list[tuple[float, float]] | tuple[tuple[float, float], ...]) -> None:
     """Coordinates are finite numbers: an infinite one would make every distance or overlap on it meaningless."""
+    if getattr(_checked_already, "on", False):
+        return
     if math.isfinite(sum(itertools.chain.from_iterable(points))):  # the common case, summed in C; a NaN or an
         return  # infinity makes the sum non-finite (so may finite numbers too large to add: then the loop finds none)
     for i, point in enumerate(points):

@@ -11,6 +11,9 @@ from .ground_truth import GroundTruth
 from .test_sample import TestSample
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from ._lazy import LazyPairs
     from .workflow import Workflow
 
 
@@ -28,6 +31,9 @@ class TestCase:
 
     __test__: ClassVar[bool] = False
     workflow: ClassVar[Workflow]
+    _pairs: list[tuple[TestSample, GroundTruth]] | None = None  # the pairs, or else the rows of a loaded suite:
+    _lazy: LazyPairs | None = None
+    _rows: np.ndarray | None = None
 
     def __init__(
         self,
@@ -51,6 +57,24 @@ class TestCase:
         test_case.name, test_case.version, test_case.description = check_name("test case", name), 1, ""
         test_case._samples = pairs
         return test_case
+
+    @classmethod
+    def _of_rows(cls, name: str, lazy: LazyPairs, rows: np.ndarray) -> TestCase:
+        """A test case of rows of a loaded suite (checked distinct): its pairs are made when asked for."""
+        test_case = cls.__new__(cls)
+        test_case.name, test_case.version, test_case.description = check_name("test case", name), 1, ""
+        test_case._lazy, test_case._rows = lazy, rows
+        return test_case
+
+    @property
+    def _samples(self) -> list[tuple[TestSample, GroundTruth]]:
+        if self._pairs is None and self._lazy is not None:
+            return self._lazy.pairs(self._rows)
+        return self._pairs or []
+
+    @_samples.setter
+    def _samples(self, pairs: list[tuple[TestSample, GroundTruth]]) -> None:
+        self._pairs, self._lazy, self._rows = pairs, None, None
 
     def _checked(self, pairs: list[tuple[TestSample, GroundTruth]]) -> list[tuple[TestSample, GroundTruth]]:
         ts_type, gt_type = self.workflow.test_sample_type, self.workflow.ground_truth_type
@@ -85,10 +109,10 @@ class TestCase:
         return iter(list(self._samples))
 
     def __len__(self) -> int:
-        return len(self._samples)
+        return len(self._rows) if self._pairs is None and self._rows is not None else len(self._samples)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, n_samples={len(self._samples)})"
+        return f"{type(self).__name__}(name={self.name!r}, n_samples={len(self)})"
 
     class Editor:
         """Edits collected inside `TestCase.edit()`, applied when the block ends."""

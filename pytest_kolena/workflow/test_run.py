@@ -11,7 +11,8 @@ from .._gc import no_cyclic_gc
 from ..engine.evaluation import InferredCase, evaluate_per_case, evaluate_whole
 from ..engine.inference import Inferred, Inferrer, infer_distinct
 from ..engine.results import Progress, RunResults, SampleFailure
-from ._identity import SampleIndex
+from ._identity import LazyIndex, SampleIndex
+from ._lazy import take
 from .evaluator import Evaluator, EvaluatorConfiguration
 from .evaluator_function import is_configured
 from .model import Model
@@ -79,9 +80,14 @@ class TestRun:
         # one sample at a time unless batches pay: on a Ctrl-C, every inference made so far reaches the cache (on an
         # executor: every batch finished so far)
         batch_size = self.batch_size if self.executor is not None or inferrer.infer_batch is not None else 1
+        # a loaded suite's test samples are made here, at once, and held until the results are made (every
+        # evaluation needs them); then let go, with its ground truths
+        samples = take(index.samples, range(len(index.samples)))
+        if isinstance(index, LazyIndex):
+            index.pairs.release()  # (what the load made is taken: held by this run only)
         inferred = infer_distinct(
             inferrer,
-            index.samples,
+            samples,
             index.ids,
             cache,
             self.executor,
@@ -97,8 +103,9 @@ class TestRun:
         inferences, failures = inferred.inferences, inferred.failures
         cases = []
         failed: dict[int, SampleFailure] = {}
+        pairs = index.pairs if isinstance(index, LazyIndex) else None  # (a loaded suite: results hold rows)
         for tc in self.test_suite.test_cases:
-            rows, ids, case_failures = [], [], []
+            rows, ids, positions, case_failures = [], [], [], []
             for ts, gt in tc.iter_test_samples():
                 position = index.add(ts)
                 if position in failures:
@@ -106,7 +113,8 @@ class TestRun:
                 else:
                     rows.append((ts, gt, inferences[position]))
                     ids.append(index.ids[position])
-            cases.append(InferredCase(tc, rows, ids, case_failures))
+                    positions.append(position)
+            cases.append(InferredCase(tc, rows, ids, case_failures, positions, pairs))
         key = index.position
         if isinstance(self.evaluator, Evaluator):
             evaluation = evaluate_per_case(

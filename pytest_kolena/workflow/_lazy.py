@@ -1,0 +1,95 @@
+"""The (test sample, ground truth) pairs of a loaded suite, made from its columns when code asks for them.
+
+A loaded suite keeps its fields as columns (`data/typed.py`), not as an object per sample: its test samples are
+made for inference a batch at a time, its ground truths for evaluation, and both are let go once nobody holds them.
+While one is held, asking for its row again gives the same object (a weak reference per row), so that the samples
+of two test cases, a run's results and an evaluator's answer still match by identity.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Maker = Callable[["np.ndarray"], list[Any]]  # rows -> their objects
+
+
+class LazyPairs:
+    """The test samples and ground truths of a table's rows, made by `make_samples` / `make_truths` when asked for."""
+
+    def __init__(self, make_samples: Maker, make_truths: Maker, n_rows: int) -> None:
+        self._makers = (make_samples, make_truths)
+        self._alive: tuple[list[Any], list[Any]] = ([None] * n_rows, [None] * n_rows)  # weak references, by row
+        self._row_of: dict[int, int] = {}  # id() of a test sample made here -> its row (checked against _alive)
+        self._held: list[Any] | None = None  # test samples kept made until a run takes them (`hold`)
+        self.n_rows = n_rows
+
+    def hold(self, test_samples: list[Any]) -> None:
+        """Keep these test samples (made at load for their ids) made until the first run takes them: one run of a
+        loaded suite makes each test sample once."""
+        self._held = test_samples
+
+    def release(self) -> None:
+        self._held = None
+
+    def test_samples(self, rows: Sequence[int] | np.ndarray) -> list[Any]:
+        return self._take(0, rows)
+
+    def ground_truths(self, rows: Sequence[int] | np.ndarray) -> list[Any]:
+        return self._take(1, rows)
+
+    def pairs(self, rows: Sequence[int] | np.ndarray) -> list[tuple[Any, Any]]:
+        return list(zip(self.test_samples(rows), self.ground_truths(rows)))
+
+    def row_of(self, test_sample: Any) -> int | None:
+        """The row of a test sample made here and still alive (None for any other object)."""
+        row = self._row_of.get(id(test_sample))
+        if row is None:
+            return None
+        ref = self._alive[0][row]
+        return row if ref is not None and ref() is test_sample else None
+
+    def _take(self, which: int, rows: Sequence[int] | np.ndarray) -> list[Any]:
+        rows = rows.tolist() if hasattr(rows, "tolist") else list(rows)
+        refs = self._alive[which]
+        out = [ref() if (ref := refs[row]) is not None else None for row in rows]
+        missing = [k for k, found in enumerate(out) if found is None]
+        if missing:
+            import numpy as np  # (not at import: the plugin loads without NumPy)
+
+            wanted = np.array([rows[k] for k in missing], dtype=np.int64)
+            for k, row, made in zip(missing, wanted.tolist(), self._makers[which](wanted)):
+                refs[row] = weakref.ref(made)
+                out[k] = made
+                if which == 0:
+                    self._row_of[id(made)] = row
+        return out
+
+
+class LazySamples(Sequence):
+    """The test samples of a loaded suite by position (its rows), for inference: `take` makes a batch at once."""
+
+    def __init__(self, pairs: LazyPairs) -> None:
+        self.pairs = pairs
+
+    def __len__(self) -> int:
+        return self.pairs.n_rows
+
+    def __getitem__(self, position: int | slice) -> Any:  # type: ignore[override]
+        if isinstance(position, slice):
+            return self.take(range(*position.indices(len(self))))
+        return self.pairs.test_samples([position])[0]
+
+    def take(self, positions: Sequence[int]) -> list[Any]:
+        return self.pairs.test_samples(positions)
+
+
+def take(samples: Sequence[Any], positions: Sequence[int]) -> list[Any]:
+    """The samples at `positions`: a batch made at once where the samples are made on demand."""
+    if isinstance(samples, LazySamples):
+        return samples.take(positions)
+    return [samples[p] for p in positions]
