@@ -47,6 +47,7 @@ class KolenaSession:
         self._suites: dict[tuple, Any] = {}
         self._frozen = False  # objects alive when a suite loaded are out of the cyclic collector's reach
         self._runs: dict[tuple, RunResults] = {}
+        self._failed: dict[tuple, Exception] = {}  # the error of a run that could not be made: said by its items
         self.judgements: dict[tuple, Any] = {}  # (test, run) -> its RunJudgement (judge.py)
         self.resolved_baseline: Any = None
         self._suite_exists: dict[str, bool] = {}  # the suites that `suites=` names, found at the data root or not
@@ -102,6 +103,8 @@ class KolenaSession:
         key, shared = (test, *work), (model.infer, model.infer_batch, *work)
         if key not in self._runs and shared in self._runs:
             self._runs[key] = self._runs[shared]
+        if shared in self._failed:
+            raise self._failed[shared]
         if key not in self._runs:
             settings, pool = self.settings, self.executor()
             run = TestRun(
@@ -127,6 +130,9 @@ class KolenaSession:
                     self._runs[key] = self._runs[shared] = run.run()
                 except ExecutorError as error:
                     raise ItemError(f"model '{model.name}': {error}") from None
+                except SuiteError as error:  # (a ground truth its type refused, made when the evaluator asked)
+                    self._failed[shared] = ItemError(f"model '{model.name}' on {suite.name}: {error}")
+                    raise self._failed[shared] from None
                 except StallError as error:
                     raise self._given_up(pool, model, error) from None
         self.computed[(test, id(self._runs[key]))] = (test, self._runs[key])

@@ -221,3 +221,13 @@ def test_s3_unreachable_endpoint(s3_endpoint):
     endpoint = "http://127.0.0.1:9"  # discard port: nothing listens
     with pytest.raises(SuiteError, match=re.escape(f"cannot reach endpoint {endpoint}")):
         load("s3://kolena-suites", name="300-W", options=StorageOptions(endpoint_url=endpoint, connect_timeout=1))
+
+
+def test_an_infinite_corner_of_a_four_column_box_names_its_row_and_column(tmp_path, write_suite):
+    write_suite(
+        'locator,x1,y1,x2,y2,normalization_factor,points\na.png,1,2,30,40,10,"[[1, 2]]"\nb.png,1,2,inf,40,10,"[[1, 2]]"\n'
+    )
+    with pytest.raises(
+        SuiteError, match=re.escape("row 2 (line 3), column 'x2': NaN or an infinite number in the box")
+    ):
+        load_suite(qs.wf, "faces", str(tmp_path), columns={"points": "keypoints", ("x1", "y1", "x2", "y2"): "bbox"})

@@ -1,0 +1,82 @@
+"""A loaded suite keeps its fields as columns: its test samples and ground truths are made when code asks for them
+and let go once nobody holds them, so a run's results do not keep a copy of the suite in objects."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+
+from examples.facial_keypoints.workflow import KeypointsEvaluator, NmeThreshold, mean_shape_model, wf
+from pytest_kolena.data import load_suite
+from pytest_kolena.workflow import test
+from tests.keypoints import DATA, keypoints_project
+
+
+@pytest.fixture
+def suite():
+    return load_suite(wf, "300-W", str(DATA), columns={"points": "keypoints"}, stratify=["mirrored"])
+
+
+def test_a_runs_results_hold_no_test_sample_or_ground_truth_yet_give_them_when_asked(suite):
+    results = test(mean_shape_model, suite, KeypointsEvaluator(configurations=[NmeThreshold(0.08)]))
+    basic = results.case("300-W :: basic")
+    first = basic.samples[0]
+    made = weakref.ref(first.ground_truth)
+    gc.collect()
+    assert made() is None  # let go: nothing holds it
+    expected = suite.test_cases[0].load_test_samples()[0]
+    assert (first.test_sample, first.ground_truth) == expected
+    assert first.test_sample is expected[0]  # while held, the same object
+    assert results.case("300-W :: mirrored True").metrics.n_samples + results.case(
+        "300-W :: mirrored False"
+    ).metrics.n_samples == len(basic.samples)
+
+
+def test_the_test_cases_of_a_loaded_suite_share_their_samples_while_held(suite):
+    basic, mirrored = (case.load_test_samples() for case in suite.test_cases[:2])
+    by_id = {id(ts) for ts, _ in basic}
+    assert all(id(ts) in by_id for ts, _ in mirrored)
+
+
+def test_a_ground_truth_its_type_refuses_fails_the_run_naming_its_row(pytester):
+    """Ground truths are made when an evaluator asks for them: a custom type's refusal names the file and row."""
+    project = keypoints_project(pytester)
+    project.write_ini(kolena_suite="300-W")
+    pytester.makepyfile(
+        test_strict="""
+        import dataclasses
+        import pytest
+        from examples.facial_keypoints.workflow import KeypointsEvaluator, NmeThreshold, TestSample, Inference
+        from examples.quickstart.quickstart import GroundTruth
+        from pytest_kolena.workflow import define_workflow
+
+        @dataclasses.dataclass(frozen=True)
+        class StrictTruth(GroundTruth):
+            def __post_init__(self):
+                if self.normalization_factor > 35:
+                    raise ValueError(f"normalization factor {self.normalization_factor} is not a face's")
+
+        _, TestCase, TestSuite, Model = define_workflow("strict", TestSample, StrictTruth, Inference)
+
+        def infer(ts):
+            from examples.facial_keypoints.workflow import MEAN_SHAPE, mean_shape_infer
+            return mean_shape_infer(MEAN_SHAPE)(ts)
+
+        @pytest.mark.kolena(
+            models=[Model("m", infer=infer)],
+            evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]),
+            columns={"points": "keypoints"},
+        )
+        def test_strict(kolena_result):
+            pass
+        """
+    )
+    result = project.run()
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(
+        ["model 'm' on 300-W: *metadata.csv, row 2 (line 3): normalization factor 36.24 is not a face's"]
+    )
+    assert result.parseoutcomes()["errors"] == 4  # each item says it: 3 test cases and the suite
+    assert "Traceback" not in result.stdout.str()
