@@ -21,7 +21,7 @@ from .settings import Settings
 from .stores import open_store
 from .words import FAILING
 from .workflow._dataobject import json_default
-from .workflow._identity import suite_members
+from .workflow._identity import suite_members, suite_samples
 
 
 @dataclasses.dataclass
@@ -48,7 +48,8 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
             add_links(record, test, session.spec_of(test), run)
             if (test, run.test_suite.name) not in suites_added:
                 suites_added.add((test, run.test_suite.name))
-                add_suite(record, test, run, suite_members(run.test_suite), with_samples=bool(settings.reports))
+                samples = suite_samples(run.test_suite) if settings.reports else None
+                add_suite(record, test, run, suite_members(run.test_suite), samples)
             if settings.discover:
                 discover_into(record, test, session.spec_of(test), run, session.baseline(), settings)
     if not settings.is_worker:

@@ -61,21 +61,18 @@ def add_results(record: RunRecord, test: str, run: Any) -> None:
         record.add("suite", test, suite, model, _as_dict(metrics), config or "")
 
 
-def add_suite(record: RunRecord, test: str, run: Any, members: Any, with_samples: bool = True) -> None:
+def add_suite(record: RunRecord, test: str, run: Any, members: Any, samples: Any = None) -> None:
     """What a report needs of the suite a test function ran on, once (under model ""): the samples of each test
     case (those whose inference failed included: they are the suite's, whichever model ran), the workflow's data
-    types (`module:qualname`), and, `with_samples`, each sample's test sample and ground truth (4 s and 240 MB at
-    100,000 samples: written by runs that write reports). `members`: each test case's name and its samples as
-    (sample id, test sample, ground truth), as the engine identified them."""
+    types (`module:qualname`), and, given `samples`, each sample's test sample and ground truth (written by runs
+    that write reports). `members`: each test case's name and its samples' ids, as the engine identified them;
+    `samples`: chunks of (ids, test samples, ground truths), each chunk encoded as it comes (a block of its own)."""
     suite = run.test_suite.name
-    samples: dict[str, Any] = {}
-    for name, rows in members:
-        for sample_id, test_sample, ground_truth in rows:
-            if with_samples and sample_id not in samples:
-                samples[sample_id] = {"test_sample": test_sample, "ground_truth": ground_truth}
-        record.add("membership", test, suite, SUITE_ROWS, [sample_id for sample_id, _, _ in rows], test_case=name)
-    if with_samples:
-        record.add_samples("test_sample", test, suite, SUITE_ROWS, None, samples)
+    for name, ids in members:
+        record.add("membership", test, suite, SUITE_ROWS, ids, test_case=name)
+    for ids, test_samples, ground_truths in samples or ():
+        values = {i: {"test_sample": ts, "ground_truth": gt} for i, ts, gt in zip(ids, test_samples, ground_truths)}
+        record.add_samples("test_sample", test, suite, SUITE_ROWS, None, values, encoded=True)
     record.add("types", test, suite, SUITE_ROWS, _types(run))
 
 

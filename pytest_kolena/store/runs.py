@@ -61,7 +61,7 @@ class Block:
 
     place: tuple[str, str, str, str, str | None]  # PLACE
     ids: list[str]
-    values: list[Any]
+    values: list[Any]  # (or, encoded already, the column and its field's metadata)
     key: str = "sample_id"  # or "test_case"
     extra: list[Any] | None = None
 
@@ -111,12 +111,22 @@ class RunRecord:
             self.columns[name].append(value)
 
     def add_samples(
-        self, level: str, test: str, suite: str, model: str, configuration: str | None, values: dict[str, Any]
+        self,
+        level: str,
+        test: str,
+        suite: str,
+        model: str,
+        configuration: str | None,
+        values: dict[str, Any],
+        encoded: bool = False,
     ) -> None:
         """Rows of one level for many samples at once: `values` maps sample id -> a data object (or plain values);
-        stored as typed columns."""
+        stored as typed columns, `encoded` now (the values need not be held until the record is written)."""
         if values:
-            self.blocks.append(Block((level, test, suite, model, configuration), list(values), list(values.values())))
+            block = Block((level, test, suite, model, configuration), list(values), list(values.values()))
+            if encoded:
+                block.values = encode(block.values, self.default())  # type: ignore[assignment]
+            self.blocks.append(block)
 
     def add_cases(
         self, test: str, suite: str, model: str, configuration: str, metrics: dict[str, Any], extra: list[Any]
@@ -177,7 +187,7 @@ class RunStore:
         meta = {b"kolena.run": json.dumps(record.meta()).encode()}
         default = record.default()
         for k, block in enumerate(record.blocks):
-            value, metadata = encode(block.values, default)
+            value, metadata = block.values if isinstance(block.values, tuple) else encode(block.values, default)
             n = len(block.ids)
             constants = dict(zip(PLACE, block.place)) | {"run_id": record.run_id}
             columns = {name: _constant(text, n) for name, text in constants.items()}

@@ -8,7 +8,7 @@ locator, a short digest of those fields (`images/a.jpg#3f2a9c01b7de`). A sample 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ._dataobject import DataObject
@@ -165,11 +165,33 @@ def _signature(test_suite: Any) -> tuple:
     return tuple((id(tc), tc.version, len(tc)) for tc in test_suite.test_cases)
 
 
-def suite_members(test_suite: Any) -> list[tuple[str, list[tuple[str, Any, Any]]]]:
-    """Each test case of a suite by name, with its samples as (sample id, test sample, ground truth): the ids the
-    engine gave them (the suite's sample index)."""
+def suite_members(test_suite: Any) -> list[tuple[str, list[str]]]:
+    """Each test case of a suite by name, with its samples' ids (the ids the engine gave them: the suite's sample
+    index); a loaded suite's from its rows, making no object."""
     index = SampleIndex.of(test_suite)
-    return [
-        (test_case.name, [(index.ids[index.add(ts)], ts, gt) for ts, gt in test_case.iter_test_samples()])
-        for test_case in test_suite.test_cases
-    ]
+    members = []
+    for test_case in test_suite.test_cases:
+        if isinstance(index, LazyIndex) and test_case._rows is not None and test_case._lazy is index.pairs:
+            members.append((test_case.name, [index.ids[row] for row in test_case._rows.tolist()]))
+        else:
+            members.append((test_case.name, [index.ids[index.add(ts)] for ts, _ in test_case.iter_test_samples()]))
+    return members
+
+
+def suite_samples(test_suite: Any, chunk: int = 20_000) -> Iterator[tuple[list[str], list[Any], list[Any]]]:
+    """The distinct samples of a suite in order, `chunk` at a time: their ids, test samples and ground truths (of a
+    loaded suite, made for the chunk and let go after it)."""
+    index = SampleIndex.of(test_suite)
+    if isinstance(index, LazyIndex):
+        for start in range(0, len(index.ids), chunk):
+            rows = range(start, min(start + chunk, len(index.ids)))
+            yield index.ids[start : rows.stop], index.pairs.test_samples(rows), index.pairs.ground_truths(rows)
+        return
+    truths: dict[int, Any] = {}
+    for test_case in test_suite.test_cases:
+        for ts, gt in test_case.iter_test_samples():
+            truths.setdefault(index.add(ts), gt)
+    order = sorted(truths)
+    for start in range(0, len(order), chunk):
+        part = order[start : start + chunk]
+        yield [index.ids[p] for p in part], [index.samples[p] for p in part], [truths[p] for p in part]
