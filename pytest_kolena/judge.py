@@ -29,6 +29,7 @@ from .checks.regression import (
     not_judged,
     sample_columns,
 )
+from .engine.results import SampleResult
 from .links import NO_LINK, Links, is_number, links_of
 from .marker import KolenaSpec
 from .session import KolenaSession
@@ -242,9 +243,11 @@ def _recompute(spec: KolenaSpec, case: Any, entry: Any, pairs: list[tuple[Any, d
         return None, f"the baseline holds no inference of {len(missing)} paired samples (stored by an older version?)"
     decode = spec.workflow.inference_type.from_dict
     metrics_type = type(case.samples[0].metrics)
-    base_rows = [(s.test_sample, s.ground_truth, decode(_decoded(entry.inferences[s.sample_id]))) for s, _ in pairs]
+    cand_rows = SampleResult.rows_of([s for s, _ in pairs])
+    base_rows = [
+        (ts, gt, decode(_decoded(entry.inferences[s.sample_id]))) for (ts, gt, _), (s, _) in zip(cand_rows, pairs)
+    ]
     base_metrics = [metrics_type.from_dict(b) for _, b in pairs]
-    cand_rows = [(s.test_sample, s.ground_truth, s.inference) for s, _ in pairs]
     cand_metrics = [s.metrics for s, _ in pairs]
     metrics = [a.metric for a in spec.regression.for_case(case.name)]
     compute = spec.evaluator.compute_test_case_metrics

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .checks.regression import sample_columns
+from .engine.results import SampleResult
 from .marker import KolenaSpec, directions
 from .workflow import Evaluator
 from .workflow._dataobject import fields_of
@@ -152,7 +153,7 @@ def _confirmed(
         try:
             on_subset = spec.evaluator.compute_test_case_metrics(
                 case.test_case,
-                [(s.test_sample, s.ground_truth, s.inference) for s in chosen],
+                SampleResult.rows_of(chosen),
                 [s.metrics for s in chosen],
                 case.configuration,
             )

@@ -45,6 +45,16 @@ class SampleResult:  # one per sample and test case holding it: 400,000 in a run
     def ground_truth(self) -> Any:
         return self._source[1] if self._row < 0 else self._source.ground_truths([self._row])[0]
 
+    @staticmethod
+    def rows_of(samples: list[SampleResult]) -> list[tuple[Any, Any, Any]]:
+        """The (test sample, ground truth, inference) of each result, a loaded suite's made in one batch."""
+        lazy = [s for s in samples if isinstance(s, SampleResult) and s._row >= 0]
+        if lazy and len(lazy) == len(samples) and all(s._source is lazy[0]._source for s in lazy):
+            rows = [s._row for s in lazy]
+            source = lazy[0]._source
+            return list(zip(source.test_samples(rows), source.ground_truths(rows), [s.inference for s in samples]))
+        return [(s.test_sample, s.ground_truth, s.inference) for s in samples]
+
     def __repr__(self) -> str:
         return (
             f"SampleResult(sample_id={self.sample_id!r}, test_sample={self.test_sample!r}, "

@@ -35,12 +35,12 @@ def worst_samples(
         return None
     if name not in _number_fields(next((s.metrics for s in samples if s.metrics is not None), None)):
         return None
-    values = [(getattr(s.metrics, name), sample_label(s.test_sample)) for s in samples if s.metrics is not None]
-    values = [(float(v), label) for v, label in values if isinstance(v, (int, float))]
-    nan_last = [(v, label) for v, label in values if not math.isnan(v)]
-    nans = [(v, label) for v, label in values if math.isnan(v)]
+    values = [(getattr(s.metrics, name), s) for s in samples if s.metrics is not None]
+    values = [(float(v), s) for v, s in values if isinstance(v, (int, float))]
+    nan_last = [(v, s) for v, s in values if not math.isnan(v)]
+    nans = [(v, s) for v, s in values if math.isnan(v)]
     ordered = sorted(nan_last, key=lambda pair: pair[0], reverse=breach.threshold.lower_is_better)
-    return name, (nans + ordered)[:count]
+    return name, [(v, sample_label(s.test_sample)) for v, s in (nans + ordered)[:count]]  # (the shown ones made)
 
 
 def worst_of(samples: list[Any], name: str | None, lower_is_better: bool, count: int = 5) -> dict[str, Any]:
