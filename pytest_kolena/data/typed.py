@@ -222,14 +222,37 @@ def resolve_locators(values: list[str], suite_url: str) -> list[str]:
     return [v if is_url(v) or v.startswith("/") else prefix + v for v in values]
 
 
+class MetadataColumn(Column):
+    """The columns that feed no field, kept compact (numbers as arrays, text as codes into its distinct values), made
+    into a dict of plain Python values per row (NaN becomes None), as `DataFrame.to_dict("records")` gives them."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        super().__init__(None)
+        self.names = [str(c) for c in frame.columns]
+        self.parts: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []  # (values or codes, uniques, blank)
+        for name in frame.columns:
+            series = frame[name]
+            blank = series.isna().to_numpy(dtype=bool)
+            if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+                self.parts.append((series.to_numpy(), None, blank))
+            else:
+                codes, uniques = pd.factorize(series, use_na_sentinel=True)
+                self.parts.append((codes, np.asarray([*uniques.astype(object).tolist(), None], dtype=object), blank))
+
+    def take(self, rows: np.ndarray) -> list[dict[str, Any]]:
+        columns = []
+        for values, uniques, blank in self.parts:
+            chosen = (uniques[values[rows]] if uniques is not None else values[rows]).tolist()
+            if blank[rows].any():
+                chosen = [None if b else v for v, b in zip(chosen, blank[rows].tolist())]
+            columns.append(chosen)
+        names = self.names
+        return [dict(zip(names, row)) for row in zip(*columns)] if columns else [{} for _ in range(len(rows))]
+
+
 def metadata_column(frame: pd.DataFrame, used: set[str]) -> Column:
     """The columns that feed no field, per row, as a dict of plain Python values (NaN becomes None)."""
-    rest = [c for c in frame.columns if c not in used]
-    if not rest:
-        return Column(np.zeros(len(frame)), lambda chosen: [{} for _ in range(len(chosen))])
-    table = frame[rest].astype(object)
-    values = table.where(table.notna(), None).to_numpy(dtype=object)
-    return Column(values, lambda chosen: [dict(zip(rest, row)) for row in chosen.tolist()])
+    return MetadataColumn(frame[[c for c in frame.columns if c not in used]])
 
 
 @dataclasses.dataclass
