@@ -18,7 +18,7 @@ from .data.suite import metadata_table
 from .links import links_of
 from .marker import KolenaSpec
 from .settings import Settings
-from .workflow._identity import SampleIndex
+from .workflow._identity import LazyIndex, SampleIndex
 
 
 def discover_into(record: Any, test: str, spec: KolenaSpec, run: Any, baseline: Any, settings: Settings) -> None:
@@ -108,7 +108,9 @@ def _test_case_prints(suite: Any, index: SampleIndex) -> np.ndarray:
 
 
 def _members(case: Any, index: SampleIndex) -> np.ndarray:
-    """The positions of a test case's samples in the suite (by object first: a loaded suite shares them)."""
+    """The positions of a test case's samples in the suite: a loaded suite's rows, else by object first."""
+    if isinstance(index, LazyIndex) and case._pairs is None and case._lazy is index.pairs:
+        return np.unique(case._rows)
     known = index._by_object
     return np.unique([known.get(id(ts)) if id(ts) in known else index.position(ts) for ts, _ in case._samples])
 

@@ -9,6 +9,8 @@ import pytest
 import test_baselines
 from test_baselines import calls, run
 
+from pytest_kolena.store import RunStore
+
 project = test_baselines.project  # the 300-W project whose candidate model the environment picks
 
 MAGIC = " is damaged: Parquet magic bytes not found in footer*"
@@ -50,7 +52,8 @@ def test_a_baseline_whose_only_run_is_damaged_is_an_error_naming_the_file(projec
 def test_a_damaged_newer_run_is_skipped_and_said_once(project, monkeypatch):
     assert run(project, monkeypatch, "base", "--kolena-tag=main").ret == 0
     assert run(project, monkeypatch, "base", "--kolena-tag=main").ret == 0
-    older, newer = (path.parent.name for path in stored(project, "runs/*/main.parquet"))
+    older, newer = (info.run_id for info in RunStore(str(project.path / "store")).runs())  # (by time: two runs of
+    # one second have ids in any order)
     content = cut_short(project.path / "store" / "runs" / newer / "main.parquet")
     result = run(project, monkeypatch, "nose-worse", "--kolena-baseline=main", "-W", "always")
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # judged against the older run: the nose stratum regressed

@@ -133,3 +133,23 @@ def test_a_run_stored_before_typed_columns_reads_as_the_same_baseline(tmp_path):
     assert len(list((tmp_path / "store" / "runs" / "new").glob("*.parquet"))) == 4  # rows, 3 blocks
     entries = [Baseline.from_rows(store.rows(run), run).entries for run in ("old", "new")]
     assert entries[0] == entries[1] and entries[0][("t", "s", "m", "c")].samples == metrics
+
+
+def test_the_inference_cache_keeps_typed_columns_and_serves_chunks_written_as_json_text(tmp_path):
+    from examples.facial_keypoints.workflow import Inference
+    from pytest_kolena.store import InferenceCache
+    from pytest_kolena.workflow.annotation import Keypoints
+
+    def cache() -> InferenceCache:
+        return InferenceCache(str(tmp_path), "m", "1", "s", Inference.from_dict, code="c", encode=json_default)
+
+    made = Inference(Keypoints([(1.0, 2.0), (3.0, 4.5)]), 0.5)
+    first = cache()
+    first.put("a.jpg", made)
+    first.flush()
+    (chunk,) = (tmp_path / "cache").glob("*/*.parquet")
+    keypoints = pq.read_schema(chunk).field("inference").type.field("keypoints").type
+    assert keypoints.field("points").type == pa.list_(pa.list_(pa.float64()))
+    old = pa.table({"sample": ["b.jpg"], "inference": [json.dumps(made, default=json_default)], "code": ["c"]})
+    pq.write_table(old, chunk.parent / "0-old.parquet")  # a chunk of the JSON-text format, sorted first
+    assert cache().get_many(["a.jpg", "b.jpg", "c.jpg"]) == [made, made, None]

@@ -4,7 +4,8 @@ changed while its `version` did not is inferred again, and the run says so).
 
 Each writer appends its own Parquet chunks (flushed every few seconds and at the end, also on Ctrl-C), so that
 concurrent writers never touch one file and an interrupted run keeps what it inferred. A chunk that does not read is
-said once and its samples are inferred again.
+said once and its samples are inferred again. A chunk's inferences are typed columns (`columns.py`), read back in
+bulk (`get_many`) as a run asks for all its samples at once; chunks written before hold JSON text, read the same.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from ..fs import filesystem
 from ..fs import join_path as join
+from .columns import decode, encode
 from .damage import StoreError, damaged, read, warn
 
 
@@ -69,8 +71,11 @@ class InferenceCache:
         self.code = code  # the fingerprint of the model's infer code; other code's inferences are not served
         self.ignored = 0  # cached inferences made by other code
         self.flush_seconds = flush_seconds
-        self._known: dict[str, Any] = {}
-        self._pending: list[tuple[str, str]] = []
+        self._chunks: list[tuple[Any, Any]] = []  # (the inference column, its field) of each chunk read
+        self._where: dict[str, tuple[int, int]] = {}  # sample id -> (chunk, row), served first
+        self._fresh: dict[str, Any] = {}  # inferences put by this process
+        self._pending: list[tuple[str, Any]] = []
+        self._read: set[str] = set()  # the chunks read (a later reload reads only the new ones)
         self._last_flush = time.monotonic()
         self.reload()
 
@@ -81,8 +86,9 @@ class InferenceCache:
         if not self.fs.exists(self.folder):
             return
         for path in sorted(self.fs.ls(self.folder, detail=False)):
-            if not path.endswith(".parquet"):
+            if not path.endswith(".parquet") or path in self._read:
                 continue
+            self._read.add(path)
             try:
                 table = read(self.fs, path, pq.read_table)
                 if not {"sample", "inference"} <= set(table.column_names):
@@ -93,23 +99,36 @@ class InferenceCache:
                     "as it is: delete it to stop this warning)"
                 )
                 continue
+            chunk = len(self._chunks)
+            self._chunks.append((table.column("inference"), table.schema.field("inference")))
             codes = table.column("code").to_pylist() if "code" in table.column_names else [""] * table.num_rows
-            for sample, text, code in zip(
-                table.column("sample").to_pylist(), table.column("inference").to_pylist(), codes
-            ):
+            for row, (sample, code) in enumerate(zip(table.column("sample").to_pylist(), codes)):
                 if code == self.code:
-                    self._known.setdefault(sample, text)
+                    self._where.setdefault(sample, (chunk, row))
                 else:
                     self.ignored += 1
 
     def get(self, sample_id: str) -> Any | None:
-        text = self._known.get(sample_id)
-        return None if text is None else self.decode(json.loads(text))
+        return self.get_many([sample_id])[0]
+
+    def get_many(self, sample_ids: list[str]) -> list[Any | None]:
+        """The cached inference of each sample (None where there is none), each chunk's read at once."""
+        out: list[Any] = [self._fresh.get(sample_id) for sample_id in sample_ids]
+        wanted: dict[int, list[tuple[int, int]]] = {}  # chunk -> (position in out, row)
+        for position, sample_id in enumerate(sample_ids):
+            where = self._where.get(sample_id) if out[position] is None else None
+            if where is not None:
+                wanted.setdefault(where[0], []).append((position, where[1]))
+        for chunk, places in wanted.items():
+            column, field = self._chunks[chunk]
+            taken = column.take([row for _, row in places])
+            for (position, _), value in zip(places, _plain(taken, field)):
+                out[position] = self.decode(value)
+        return out
 
     def put(self, sample_id: str, inference: Any) -> None:
-        text = json.dumps(inference, default=self.encode)
-        self._known[sample_id] = text
-        self._pending.append((sample_id, text))
+        self._fresh[sample_id] = inference
+        self._pending.append((sample_id, inference))
         if time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()
 
@@ -120,8 +139,14 @@ class InferenceCache:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        digests, texts = zip(*self._pending)
-        table = pa.table({"sample": list(digests), "inference": list(texts), "code": [self.code] * len(digests)})
+        samples, inferences = zip(*self._pending)
+        column, metadata = encode(list(inferences), self.encode)
+        table = pa.Table.from_arrays(
+            [pa.array(samples, pa.string()), column, pa.array([self.code] * len(samples), pa.string())],
+            schema=pa.schema(
+                [("sample", pa.string()), pa.field("inference", column.type, metadata=metadata), ("code", pa.string())]
+            ),
+        )
         self.fs.makedirs(self.folder, exist_ok=True)
         path = join(self.folder, f"{time.time_ns()}-{uuid.uuid4().hex[:12]}.parquet")
         with self.fs.open(path, "wb") as handle:
@@ -130,4 +155,13 @@ class InferenceCache:
         self._last_flush = time.monotonic()
 
     def __len__(self) -> int:
-        return len(self._known)
+        return len(self._where.keys() | self._fresh.keys())
+
+
+def _plain(column: Any, field: Any) -> list[Any]:
+    """A chunk's inferences as plain values: typed columns decoded; JSON text (chunks written before) parsed."""
+    import pyarrow as pa
+
+    if pa.types.is_string(field.type) and not field.metadata:
+        return [None if text is None else json.loads(text) for text in column.to_pylist()]
+    return decode(column, field)

@@ -97,17 +97,21 @@ class TestRun:
             self.stall_timeout,
         )
         with no_cyclic_gc():  # the model ran with the collector on; the results are many objects and no cycles
-            return self._evaluate(index, inferred)
+            return self._evaluate(index, inferred, samples)
 
-    def _evaluate(self, index: SampleIndex, inferred: Inferred) -> RunResults:
+    def _evaluate(self, index: SampleIndex, inferred: Inferred, samples: list[Any]) -> RunResults:
         inferences, failures = inferred.inferences, inferred.failures
         cases = []
         failed: dict[int, SampleFailure] = {}
         pairs = index.pairs if isinstance(index, LazyIndex) else None  # (a loaded suite: results hold rows)
+        truths = pairs.ground_truths(range(len(samples))) if pairs is not None else None  # (made once, held here)
         for tc in self.test_suite.test_cases:
             rows, ids, positions, case_failures = [], [], [], []
-            for ts, gt in tc.iter_test_samples():
-                position = index.add(ts)
+            if truths is not None and tc._pairs is None and tc._lazy is pairs:  # the rows of the suite's table
+                members = [(samples[p], truths[p], p) for p in tc._rows.tolist()]
+            else:
+                members = [(ts, gt, index.add(ts)) for ts, gt in tc.iter_test_samples()]
+            for ts, gt, position in members:
                 if position in failures:
                     case_failures.append(failed.setdefault(position, SampleFailure(ts, gt, failures[position])))
                 else:
@@ -155,6 +159,9 @@ class _Refresh:
 
     def get(self, sample_id: str) -> None:
         return None
+
+    def get_many(self, sample_ids: list[str]) -> list[None]:
+        return [None] * len(sample_ids)
 
     def put(self, sample_id: str, inference: Any) -> None:
         self.cache.put(sample_id, inference)
