@@ -50,6 +50,14 @@ def inference_cache(settings: Settings, storage: StorageOptions, run: Any, model
         options = store_options(settings, storage)
         code = code_fingerprint(model.infer) + code_fingerprint(model.infer_batch)
         run.cache = InferenceCache(
-            settings.store, model.name, str(version), suite.name, decode, options, code=code, encode=json_default
+            settings.store,
+            model.name,
+            str(version),
+            suite.name,
+            decode,
+            options,
+            code=code,
+            encode=json_default,
+            kind=model.workflow.inference_type,
         )
         yield

@@ -140,8 +140,11 @@ def test_the_inference_cache_keeps_typed_columns_and_serves_chunks_written_as_js
     from pytest_kolena.store import InferenceCache
     from pytest_kolena.workflow.annotation import Keypoints
 
-    def cache() -> InferenceCache:
-        return InferenceCache(str(tmp_path), "m", "1", "s", Inference.from_dict, code="c", encode=json_default)
+    def cache(kind: type | None = Inference) -> InferenceCache:
+        """(With the inference type, a typed chunk's inferences are made from its columns; without, by from_dict.)"""
+        return InferenceCache(
+            str(tmp_path), "m", "1", "s", Inference.from_dict, code="c", encode=json_default, kind=kind
+        )
 
     made = Inference(Keypoints([(1.0, 2.0), (3.0, 4.5)]), 0.5)
     first = cache()
@@ -153,3 +156,4 @@ def test_the_inference_cache_keeps_typed_columns_and_serves_chunks_written_as_js
     old = pa.table({"sample": ["b.jpg"], "inference": [json.dumps(made, default=json_default)], "code": ["c"]})
     pq.write_table(old, chunk.parent / "0-old.parquet")  # a chunk of the JSON-text format, sorted first
     assert cache().get_many(["a.jpg", "b.jpg", "c.jpg"]) == [made, made, None]
+    assert cache(kind=None).get_many(["a.jpg", "b.jpg"]) == [made, made]

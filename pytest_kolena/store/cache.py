@@ -18,7 +18,7 @@ from typing import Any
 
 from ..fs import filesystem
 from ..fs import join_path as join
-from .columns import decode, encode
+from .columns import decode, encode, objects_of
 from .damage import StoreError, damaged, read, warn
 
 
@@ -61,12 +61,14 @@ class InferenceCache:
         flush_seconds: float = 2.0,
         code: str = "",
         encode: Any = None,
+        kind: type | None = None,
     ) -> None:
         """`decode`: a plain dict -> an Inference; `encode`: JSON's `default` for what it does not know (the
-        workflow's data objects)."""
+        workflow's data objects); `kind`: the inference type, made from a typed chunk's columns directly."""
         self.fs, root = filesystem(store_url, storage_options)
         self.folder = join(root, "cache", model_key(model_name, version, suite))
         self.decode = decode  # plain dict -> Inference
+        self.kind = kind
         self.encode = encode
         self.code = code  # the fingerprint of the model's infer code; other code's inferences are not served
         self.ignored = 0  # cached inferences made by other code
@@ -121,9 +123,12 @@ class InferenceCache:
                 wanted.setdefault(where[0], []).append((position, where[1]))
         for chunk, places in wanted.items():
             column, field = self._chunks[chunk]
-            taken = column.take([row for _, row in places])
-            for (position, _), value in zip(places, _plain(taken, field)):
-                out[position] = self.decode(value)
+            taken = column.take([row for _, row in places]).combine_chunks()
+            made = objects_of(self.kind, taken) if self.kind is not None and not field.metadata else None
+            if made is None:
+                made = [self.decode(value) for value in _plain(taken, field)]
+            for (position, _), inference in zip(places, made):
+                out[position] = inference
         return out
 
     def put(self, sample_id: str, inference: Any) -> None:

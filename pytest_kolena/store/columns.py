@@ -11,12 +11,15 @@ values JSON would give: dicts, lists, numbers, text.
 from __future__ import annotations
 
 import json
+import types
+import typing
 from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 
-from ..workflow._dataobject import DATA_TYPE_FIELD, DataObject
+from ..workflow._dataobject import DATA_TYPE_FIELD, DataObject, schema_of
+from ..workflow.annotation import coordinates_checked
 
 JSON_TEXT = {b"kolena.encoding": b"json"}  # the metadata of a field held as JSON text
 
@@ -112,3 +115,60 @@ def _decoder(field: pa.Field) -> Callable[[Any], Any] | None:
         return value
 
     return decode_struct
+
+
+def objects_of(kind: type, array: pa.Array) -> list[Any] | None:
+    """Objects of the data object type `kind` from its struct column, a field at a time (the inverse of `encode`),
+    or None where this path does not apply (a field kept as text, a union, a subclass, extra fields, missing
+    values): then each value goes through `from_dict`. Coordinates are not checked again: they were when written."""
+    if not (isinstance(kind, type) and issubclass(kind, DataObject)) or not pa.types.is_struct(array.type):
+        return None
+    if array.null_count:
+        return None
+    schema = schema_of(kind)
+    stored = {array.type.field(i).name: i for i in range(array.type.num_fields)}
+    if set(stored) - set(schema.field_types) - {DATA_TYPE_FIELD}:
+        return None  # extra fields: from_dict keeps them
+    if DATA_TYPE_FIELD in stored and set(array.field(stored[DATA_TYPE_FIELD]).to_pylist()) != {kind._data_type}:
+        return None  # (another class, recorded by its data_type)
+    names = [name for name in schema.names if name in stored]
+    columns = []
+    for name in names:
+        field = array.type.field(stored[name])
+        values = None if field.metadata else _values(schema.field_types[name], array.field(stored[name]))
+        if values is None:
+            return None
+        columns.append(values)
+    with coordinates_checked():
+        return [kind(**dict(zip(names, row))) for row in zip(*columns)] if columns else None
+
+
+def _unwrap_optional(declared: Any) -> tuple[Any, bool]:
+    if typing.get_origin(declared) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(declared) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return declared, False
+
+
+def _values(declared: Any, array: pa.Array) -> list[Any] | None:
+    """The values of one field, as `from_plain` would give them, or None where this path does not apply."""
+    declared, _ = _unwrap_optional(declared)
+    kind = array.type
+    if declared is float and (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+        return [None if v is None else float(v) for v in array.to_pylist()]
+    if (declared is int and pa.types.is_integer(kind)) or (declared is bool and pa.types.is_boolean(kind)):
+        return array.to_pylist()
+    if declared is str and pa.types.is_string(kind):
+        return array.to_pylist()
+    if isinstance(declared, type) and issubclass(declared, DataObject):
+        return objects_of(declared, array)
+    origin, args = typing.get_origin(declared), typing.get_args(declared)
+    points = origin is list and args and typing.get_origin(args[0]) is tuple  # list[tuple[float, float]]
+    if points and all(a is float for a in typing.get_args(args[0])) and _lists_of_lists(kind):
+        return [None if row is None else [tuple(map(float, p)) for p in row] for row in array.to_pylist()]
+    return None
+
+
+def _lists_of_lists(kind: pa.DataType) -> bool:
+    return pa.types.is_list(kind) and pa.types.is_list(kind.value_type)
