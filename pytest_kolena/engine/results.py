@@ -55,6 +55,14 @@ class SampleResult:  # one per sample and test case holding it: 400,000 in a run
             return list(zip(source.test_samples(rows), source.ground_truths(rows), [s.inference for s in samples]))
         return [(s.test_sample, s.ground_truth, s.inference) for s in samples]
 
+    def _fields(self) -> tuple[Any, ...]:
+        return self.sample_id, self.test_sample, self.ground_truth, self.inference, self.metrics
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SampleResult) and self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  (as the dataclass it was: equal by value, mutable)
+
     def __repr__(self) -> str:
         return (
             f"SampleResult(sample_id={self.sample_id!r}, test_sample={self.test_sample!r}, "

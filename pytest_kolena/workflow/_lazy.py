@@ -25,6 +25,7 @@ class LazyPairs:
         self._makers = (make_samples, make_truths)
         self._alive: tuple[list[Any], list[Any]] = ([None] * n_rows, [None] * n_rows)  # weak references, by row
         self._row_of: dict[int, int] = {}  # id() of a test sample made here -> its row (checked against _alive)
+        self._made_id: list[int | None] = [None] * n_rows  # the id() of each row's last test sample (one entry a row)
         self._held: list[Any] | None = None  # test samples kept made until a run takes them (`hold`)
         self.n_rows = n_rows
 
@@ -66,8 +67,17 @@ class LazyPairs:
                 refs[row] = weakref.ref(made)
                 out[k] = made
                 if which == 0:
-                    self._row_of[id(made)] = row
+                    self._remember(row, made)
         return out
+
+    def _remember(self, row: int, test_sample: Any) -> None:
+        """Map the new test sample's id to its row, dropping the entry of the row's earlier one (if still its):
+        one entry a row, however often a row is made again."""
+        earlier = self._made_id[row]
+        if earlier is not None and self._row_of.get(earlier) == row:
+            del self._row_of[earlier]
+        self._row_of[id(test_sample)] = row
+        self._made_id[row] = id(test_sample)
 
 
 class LazySamples(Sequence):

@@ -24,23 +24,24 @@ class Annotation(DataObject):
     _allow_extra: ClassVar[bool] = True
 
 
-_checked_already = threading.local()  # .on: coordinates parsed and checked column-wise (data/columns.py), per thread
+_checked_already = threading.local()  # .depth: blocks of coordinates_checked open in this thread
 
 
 @contextlib.contextmanager
 def coordinates_checked() -> Iterator[None]:
     """Annotations made in this block (in this thread) skip `check_finite`: their coordinates come from columns that
-    were checked at once, with the row named."""
-    _checked_already.on = True
+    were checked at once, with the row named (a suite's), or from annotations checked when they were made (a
+    store's)."""
+    _checked_already.depth = getattr(_checked_already, "depth", 0) + 1
     try:
         yield
     finally:
-        _checked_already.on = False
+        _checked_already.depth -= 1
 
 
 def check_finite(owner: object, name: str, points: list[tuple[float, float]] | tuple[tuple[float, float], ...]) -> None:
     """Coordinates are finite numbers: an infinite one would make every distance or overlap on it meaningless."""
-    if getattr(_checked_already, "on", False):
+    if getattr(_checked_already, "depth", 0):
         return
     if math.isfinite(sum(itertools.chain.from_iterable(points))):  # the common case, summed in C; a NaN or an
         return  # infinity makes the sum non-finite (so may finite numbers too large to add: then the loop finds none)
