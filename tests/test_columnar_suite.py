@@ -19,13 +19,23 @@ def suite():
     return load_suite(wf, "300-W", str(DATA), columns={"points": "keypoints"}, stratify=["mirrored"])
 
 
+class Watching(KeypointsEvaluator):
+    """The example's evaluator, keeping a weak reference to each ground truth it was given."""
+
+    seen: list = []
+
+    def compute_test_case_metrics(self, test_case, inferences, metrics, configuration=None):
+        self.seen.extend(weakref.ref(gt) for _, gt, _ in inferences[:3])
+        return super().compute_test_case_metrics(test_case, inferences, metrics, configuration)
+
+
 def test_a_runs_results_hold_no_test_sample_or_ground_truth_yet_give_them_when_asked(suite):
-    results = test(mean_shape_model, suite, KeypointsEvaluator(configurations=[NmeThreshold(0.08)]))
+    evaluator = Watching(configurations=[NmeThreshold(0.08)])
+    results = test(mean_shape_model, suite, evaluator)
+    gc.collect()
+    assert evaluator.seen and all(ref() is None for ref in evaluator.seen)  # let go: nothing holds them
     basic = results.case("300-W :: basic")
     first = basic.samples[0]
-    made = weakref.ref(first.ground_truth)
-    gc.collect()
-    assert made() is None  # let go: nothing holds it
     expected = suite.test_cases[0].load_test_samples()[0]
     assert (first.test_sample, first.ground_truth) == expected
     assert first.test_sample is expected[0]  # while held, the same object
@@ -80,3 +90,15 @@ def test_a_ground_truth_its_type_refuses_fails_the_run_naming_its_row(pytester):
     )
     assert result.parseoutcomes()["errors"] == 4  # each item says it: 3 test cases and the suite
     assert "Traceback" not in result.stdout.str()
+
+
+def test_a_loop_over_a_runs_results_makes_their_samples_a_block_at_a_time(suite):
+    """A test that reads each result's test sample, one at a time, does not make them one at a time."""
+    results = test(mean_shape_model, suite, KeypointsEvaluator(configurations=[NmeThreshold(0.08)]))
+    gc.collect()
+    pairs = suite._sample_index.pairs
+    made = []
+    maker = pairs._makers[0]
+    pairs._makers = (lambda rows: made.append(len(rows)) or maker(rows), pairs._makers[1])
+    locators = [sample.test_sample.locator for sample in results.case("300-W :: basic").samples]
+    assert len(set(locators)) == 300 and made == [300]  # one block (of up to 1,024 rows)

@@ -9,6 +9,7 @@ of two test cases, a run's results and an evaluator's answer still match by iden
 from __future__ import annotations
 
 import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 Maker = Callable[["np.ndarray"], list[Any]]  # rows -> their objects
+BLOCK = 1024  # a row asked for alone is made with the rows of its block, kept made for the next ones asked
+KEPT_BLOCKS = 4  # blocks kept so, per kind
 
 
 class LazyPairs:
@@ -27,6 +30,7 @@ class LazyPairs:
         self._row_of: dict[int, int] = {}  # id() of a test sample made here -> its row (checked against _alive)
         self._made_id: list[int | None] = [None] * n_rows  # the id() of each row's last test sample (one entry a row)
         self._held: list[Any] | None = None  # test samples kept made until a run takes them (`hold`)
+        self._recent: tuple[deque, deque] = (deque(maxlen=KEPT_BLOCKS), deque(maxlen=KEPT_BLOCKS))
         self.n_rows = n_rows
 
     def hold(self, test_samples: list[Any]) -> None:
@@ -62,12 +66,20 @@ class LazyPairs:
         if missing:
             import numpy as np  # (not at import: the plugin loads without NumPy)
 
-            wanted = np.array([rows[k] for k in missing], dtype=np.int64)
-            for k, row, made in zip(missing, wanted.tolist(), self._makers[which](wanted)):
-                refs[row] = weakref.ref(made)
-                out[k] = made
+            wanted = [rows[k] for k in missing]
+            if len(rows) == 1:  # (one at a time, as a loop over a run's results asks: its block at once)
+                start = rows[0] - rows[0] % BLOCK
+                wanted = [r for r in range(start, min(start + BLOCK, self.n_rows)) if _dead(refs[r])]
+            made = self._makers[which](np.array(wanted, dtype=np.int64))
+            by_row = dict(zip(wanted, made))
+            for row, obj in by_row.items():
+                refs[row] = weakref.ref(obj)
                 if which == 0:
-                    self._remember(row, made)
+                    self._remember(row, obj)
+            for k in missing:
+                out[k] = by_row[rows[k]]
+            if len(rows) == 1:
+                self._recent[which].append(made)
         return out
 
     def _remember(self, row: int, test_sample: Any) -> None:
@@ -78,6 +90,10 @@ class LazyPairs:
             del self._row_of[earlier]
         self._row_of[id(test_sample)] = row
         self._made_id[row] = id(test_sample)
+
+
+def _dead(ref: Any) -> bool:
+    return ref is None or ref() is None
 
 
 class LazySamples(Sequence):
