@@ -102,3 +102,11 @@ def test_a_loop_over_a_runs_results_makes_their_samples_a_block_at_a_time(suite)
     pairs._makers = (lambda rows: made.append(len(rows)) or maker(rows), pairs._makers[1])
     locators = [sample.test_sample.locator for sample in results.case("300-W :: basic").samples]
     assert len(set(locators)) == 300 and made == [300]  # one block (of up to 1,024 rows)
+
+
+def test_a_sample_in_several_test_cases_keeps_one_copy_of_equal_sample_metrics(suite):
+    """Computed per test case (the seed's way), a sample's metrics are equal in each case holding it: kept once."""
+    results = test(mean_shape_model, suite, KeypointsEvaluator(configurations=[NmeThreshold(0.08)]))
+    basic = {s.sample_id: s.metrics for s in results.case("300-W :: basic").samples}
+    mirrored = results.case("300-W :: mirrored True").samples
+    assert mirrored and all(s.metrics is basic[s.sample_id] for s in mirrored)

@@ -139,7 +139,7 @@ def evaluate_per_case(
     rows, ids = _distinct(cases) if once else ([], [])
     frame = None  # the suite's DataFrame, built once for every configuration
     for configuration in configurations:
-        shared = None
+        shared, seen = None, {}  # seen: each sample's metrics in an earlier test case (computed per test case)
         if once:
             try:
                 if has_frame_form(evaluator) and frame is None and rows:
@@ -151,7 +151,7 @@ def evaluate_per_case(
                 shared = None
         results = []
         for case in cases:
-            results.append(_evaluate_case(evaluator, case, configuration, key, shared, once))
+            results.append(_evaluate_case(evaluator, case, configuration, key, shared, once, seen))
             done += 1
             if progress is not None:
                 progress("evaluation", done, total)
@@ -170,15 +170,24 @@ def evaluate_per_case(
 
 
 def _evaluate_case(
-    evaluator: Any, case: InferredCase, configuration: Any, key: Key, shared: dict[str, Any] | None, once: bool
+    evaluator: Any,
+    case: InferredCase,
+    configuration: Any,
+    key: Key,
+    shared: dict[str, Any] | None,
+    once: bool,
+    seen: dict[str, Any],
 ) -> TestCaseResult:
-    """One test case at one configuration; `shared`: the suite's sample metrics by sample id, when computed."""
+    """One test case at one configuration; `shared`: the suite's sample metrics by sample id, when computed; `seen`:
+    the sample metrics of the test cases evaluated before at this configuration, by sample id (an equal value is
+    kept once: a sample in four test cases holds one object, not four)."""
     result = _new_result(case, configuration)
     stage = "compute_test_sample_metrics" + ("_frame" if has_frame_form(evaluator) else "")
     try:
         if shared is None:
             test_case = None if once else case.test_case
             sample_metrics = _sample_metrics(evaluator, case.rows, case.ids, test_case, configuration, key)
+            sample_metrics = [_one_copy(seen, i, m) for i, m in zip(case.ids, sample_metrics)]
         else:
             sample_metrics = [shared[sample_id] for sample_id in case.ids]
         for sample, metrics in zip(result.samples, sample_metrics):
@@ -192,6 +201,17 @@ def _evaluate_case(
     except Exception as error:
         result.error = Failure.from_exception(stage, error)
     return result
+
+
+def _one_copy(seen: dict[str, Any], sample_id: str, metrics: Any) -> Any:
+    """The sample's metrics of an earlier test case if equal to these (of the same type), else these."""
+    earlier = seen.setdefault(sample_id, metrics)
+    if earlier is metrics or type(earlier) is not type(metrics):
+        return metrics
+    try:
+        return earlier if bool(earlier == metrics) else metrics
+    except Exception:  # (a value whose == is no truth value: an array)
+        return metrics
 
 
 class CaseGroups:
