@@ -12,8 +12,7 @@ The per-sample levels (inference, sample, test_sample) and the case metrics are 
 keypoint's points a `list<list<double>>`, a metric a `double`) in a `value` column keyed by `sample_id` or
 `test_case`, a block per test function, model and configuration, beside constant columns naming it (`run_id`,
 `level`, `test`, `suite`, `model`, `configuration`), so that pandas or DuckDB read a run without parsing text; the
-other rows hold their values as JSON text. Runs stored before blocks (every row JSON
-text) read the same.
+other rows hold their values as JSON text. Runs stored before blocks (every row JSON text) read the same.
 
 A run is complete when every file of it reads and its controller's part (`main.parquet`, written last: after every
 xdist worker wrote its own) is there; a file that does not read is named, and left as it is.
