@@ -122,14 +122,14 @@ def pytest_runs(project: Path, python: str, suite: str, test: str | None = None)
 
 def write_report(store: Path, target: Path) -> dict:
     """The last run's document, then its HTML; the times of both and the file's size."""
-    from pytest_kolena.report.document import run_document
+    from pytest_kolena.report.document import stored_document
     from pytest_kolena.report.html import write_html
     from pytest_kolena.store import RunStore
 
     start = time.perf_counter()
     runs = RunStore(str(store))
     info = runs.runs()[-1]
-    document = run_document(info, runs.rows(info.run_id))
+    document = stored_document(runs, info)
     built = time.perf_counter() - start
     start = time.perf_counter()
     write_html(document, target)

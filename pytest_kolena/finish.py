@@ -66,14 +66,15 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
     lines = [f"kolena: run {settings.run_id} stored in {settings.store}"]
     if session is not None and session.resolved_baseline is not None:  # (under xdist the workers resolved it)
         lines.append(f"kolena: compared with the baseline {session.resolved_baseline.source}")
-    # a report reads the whole run; discovery alone its own rows (the whole run is 3 s and 250 MB at 100,000 samples)
-    levels = None if settings.reports else ("slices",)
-    stored = store.rows(settings.run_id, levels) if settings.reports or settings.discover else []
+    # a report reads the whole run (its samples' values as typed columns); discovery alone its own rows
+    stored, blocks = store.read(settings.run_id) if settings.reports else ([], [])
+    if settings.discover and not settings.reports:
+        stored = store.rows(settings.run_id, ("slices",))
     finished = Finished(lines)
     if settings.discover:
         finished.slice_lines, finished.fails = _slices(settings, stored)
     if settings.reports:
-        lines += write_reports(settings, store, stored)
+        lines += write_reports(settings, store, stored, blocks)
     if settings.update_baseline:
         failed = sorted({row.verdict for row in rows} & set(FAILING))
         failed += ["regressed slices"] if finished.fails else []
@@ -103,13 +104,14 @@ def _slices(settings: Settings, stored: list[dict[str, Any]]) -> tuple[list[str]
     return lines, fails
 
 
-def write_reports(settings: Settings, store: Any, stored: list[dict[str, Any]]) -> list[str]:
-    """The --kolena-report files, from the run as stored (every xdist worker's part included, `stored`); a report
-    that cannot be written is said, and the others are still written."""
+def write_reports(settings: Settings, store: Any, stored: list[dict[str, Any]], blocks: list[Any]) -> list[str]:
+    """The --kolena-report files, from the run as stored (every xdist worker's part included: `stored`, its rows,
+    and `blocks`, its samples' typed columns); a report that cannot be written is said, and the others are still
+    written."""
     from .report.document import run_document
     from .report.writers import write_step_summary
 
-    document = run_document(store.info(settings.run_id), stored)
+    document = run_document(store.info(settings.run_id), stored, blocks)
     lines = _write_all(document, settings.reports)
     if any(path.lower().endswith(".md") for path in settings.reports):
         summary = write_step_summary(document)

@@ -35,12 +35,12 @@ def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         command.append(str(EXAMPLE))
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode in (0, 1), result.stdout[-4000:] + result.stderr[-4000:]
-    from pytest_kolena.report.document import run_document
+    from pytest_kolena.report.document import stored_document
     from pytest_kolena.store import RunStore
 
     runs = RunStore(str(store))
     info = runs.runs()[-1]
-    return run_document(info, runs.rows(info.run_id))
+    return stored_document(runs, info)
 
 
 def hostile(document: dict[str, Any], folder: Path) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .document import run_document, side_by_side
+from .document import side_by_side, stored_document
 from .writers import ReportError, check_path, write_report
 
 
@@ -14,7 +14,7 @@ def load_document(store: Any, ref: str) -> dict[str, Any]:
     from ..store.baseline import find_run
 
     info = find_run(ref, store)
-    return run_document(info, store.rows(info.run_id))
+    return stored_document(store, info)
 
 
 def report_main(store_url: str, refs: list[str], outputs: list[str]) -> int:

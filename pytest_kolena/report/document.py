@@ -8,6 +8,7 @@ discovery found (`slices.discovered`), None when the run did not search (no --ko
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from typing import Any
 
@@ -25,14 +26,24 @@ def _order(item: dict[str, Any]) -> tuple:
     return item["verdict"] not in FAILED, item["test"], item["order"]
 
 
-def run_document(info: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The report document of a stored run: `info` its RunInfo-like metadata, `rows` its rows (RunStore.rows)."""
+def stored_document(store: Any, info: Any) -> dict[str, Any]:
+    """The report document of a run in a store (RunStore): its per-sample values read as typed columns."""
+    rows, blocks = store.read(info.run_id)
+    return run_document(info, rows, blocks)
+
+
+def run_document(info: Any, rows: list[dict[str, Any]], blocks: list[Any] = ()) -> dict[str, Any]:
+    """The report document of a stored run: `info` its RunInfo-like metadata, `rows` its rows (RunStore.rows), or its
+    rows but those of samples and those as typed blocks (RunStore.read)."""
     from .slices import discovered  # (here: it imports the discovery checks, and NumPy)
 
     items, cases, suite_metrics, models = [], [], [], []
     links: dict[tuple[str, str, str], Any] = {}
     suites: dict[tuple[str, str], dict[str, Any]] = {}
     sample_rows: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    sample_parts: dict[tuple[str, str], list[SamplePart]] = defaultdict(list)
+    for block in blocks:
+        sample_parts[(block.place["test"], block.place["suite"])].append(_part(block))
 
     def suite_of(row: dict[str, Any]) -> dict[str, Any]:
         key = (row["test"], row["suite"])
@@ -64,7 +75,10 @@ def run_document(info: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
     for model in models:
         model["links"] = links.get((model["test"], model["suite"], model["model"]), {})
     for key, found in sample_rows.items():
-        suite_of({"test": key[0], "suite": key[1]})["samples"] = _samples(found, suite_of(found[0])["test_cases"])
+        sample_parts[key] += parts_of_rows(found)
+    for key, parts in sample_parts.items():
+        suite = suite_of({"test": key[0], "suite": key[1]})
+        suite["samples"] = _samples(parts, suite["test_cases"])
     for suite in suites.values():  # membership by index into the suite's sample list
         ids = {sample_id: i for i, sample_id in enumerate((suite["samples"] or {}).get("ids", []))}
         suite["test_cases"] = {
@@ -109,32 +123,80 @@ def _totals(items: list[dict[str, Any]]) -> dict[str, int]:
     )
 
 
-def _samples(rows: list[dict[str, Any]], membership: dict[str, list[str]]) -> dict[str, Any]:
+@dataclasses.dataclass
+class SamplePart:
+    """The values of one level of many samples, of one model and configuration: a dict per sample (`values`), or,
+    read from typed columns, a list per field (`columns`)."""
+
+    level: str
+    model: str
+    configuration: str
+    ids: list[str]
+    values: list[Any] | None = None
+    columns: dict[str, list[Any]] | None = None
+
+    def by_field(self) -> dict[str, list[Any]]:
+        """A list per field, None where a sample has no value of it."""
+        if self.columns is not None:
+            return self.columns
+        names = dict.fromkeys(name for value in self.values or () for name in (value or {}))
+        return {name: [(value or {}).get(name) for value in self.values or ()] for name in names}
+
+
+def _part(block: Any) -> SamplePart:
+    """A typed block of the store (RunStore.read) as a part: sample metrics a list per field, read column by column."""
+    import pyarrow as pa
+
+    from ..store.columns import decode
+
+    place, field = block.place, block.field
+    part = SamplePart(place["level"], place["model"], place["configuration"] or "", block.ids)
+    if place["level"] == "sample" and pa.types.is_struct(field.type):
+        children = block.column.flatten()  # (the struct's validity applied: a sample without metrics is None)
+        part.columns = {field.type.field(i).name: decode(c, field.type.field(i)) for i, c in enumerate(children)}
+    else:
+        part.values = decode(block.column, field)
+    return part
+
+
+def parts_of_rows(rows: list[dict[str, Any]]) -> list[SamplePart]:
+    """Sample rows (a run stored before typed columns, or read row by row) as parts."""
+    parts: dict[tuple[str, str, str], SamplePart] = {}
+    for row in rows:
+        key = (row["level"], row["model"], row["configuration"] or "")
+        part = parts.setdefault(key, SamplePart(*key, [], []))
+        part.ids.append(row["sample_id"])
+        part.values.append(row["values"])  # type: ignore[union-attr]
+    return list(parts.values())
+
+
+def _samples(parts: list[SamplePart], membership: dict[str, list[str]]) -> dict[str, Any]:
     """The samples of one test function on one suite, columnar (see the module's docstring)."""
-    described = {r["sample_id"]: r["values"] for r in rows if r["level"] == "test_sample"}
+    described = {i: v for p in parts if p.level == "test_sample" for i, v in zip(p.ids, p.values or ())}
     ids = (
         list(described)
         or list(dict.fromkeys(s for members in membership.values() for s in members))
-        or list(dict.fromkeys(r["sample_id"] for r in rows))  # a run stored before membership rows
+        or list(dict.fromkeys(i for p in parts for i in p.ids))  # a run stored before membership rows
     )
     position = {sample_id: i for i, sample_id in enumerate(ids)}
     inferences: dict[str, list[Any]] = {}
     metrics: dict[str, dict[str, dict[str, list[Any]]]] = {}
-    for row in rows:
-        i = position.get(row["sample_id"])
-        if i is None or row["level"] == "test_sample":
+    for part in parts:
+        if part.level == "test_sample":
             continue
-        values = row["values"]
-        if row["level"] == "inference":
-            if row["model"] not in inferences:
-                inferences[row["model"]] = [None] * len(ids)
-            inferences[row["model"]][i] = values
+        places = [(position.get(i), k) for k, i in enumerate(part.ids)]
+        places = [(at, k) for at, k in places if at is not None]
+        if part.level == "inference":
+            target = inferences.setdefault(part.model, [None] * len(ids))
+            for at, k in places:
+                target[at] = part.values[k]  # type: ignore[index]
             continue
-        columns = metrics.setdefault(row["model"], {}).setdefault(row["configuration"] or "", {})
-        for name, value in (values or {}).items():
-            if name not in columns:
-                columns[name] = [None] * len(ids)
-            columns[name][i] = value
+        columns = metrics.setdefault(part.model, {}).setdefault(part.configuration, {})
+        for name, values in part.by_field().items():
+            target = columns.setdefault(name, [None] * len(ids))
+            for at, k in places:
+                if values[k] is not None or target[at] is None:
+                    target[at] = values[k]
     return {
         "ids": ids,
         "test_samples": [described.get(s, {}).get("test_sample") for s in ids],

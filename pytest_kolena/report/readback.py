@@ -180,8 +180,8 @@ def load_runs(store: Any, ref: str = "latest") -> dict[RunKey, Any]:
     id, a tag, a model name, a git ref or `latest`."""
     from ..store.baseline import find_run
     from ..store.runs import RunStore
-    from .document import run_document
+    from .document import stored_document
 
     store = RunStore(store) if isinstance(store, str) else store
     info = find_run(ref, store)
-    return read_runs(run_document(info, store.rows(info.run_id)))
+    return read_runs(stored_document(store, info))

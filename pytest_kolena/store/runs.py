@@ -34,6 +34,7 @@ SUITE_ROWS = ""  # the model of a suite's rows (membership, types, test samples)
 CONTROLLER = "main"  # the writer of the item rows, last of a run's writers (xdist workers are "gw0", "gw1", ...)
 COLUMNS = ("level", "test", "suite", "model", "configuration", "test_case", "sample_id", "values", "extra")
 PLACE = ("level", "test", "suite", "model", "configuration")  # what names a block
+SAMPLE_LEVELS = ("test_sample", "inference", "sample")  # the levels of a value per sample
 
 
 def _unknown(value: Any) -> Any:
@@ -63,6 +64,16 @@ class Block:
     values: list[Any]  # (or, encoded already, the column and its field's metadata)
     key: str = "sample_id"  # or "test_case"
     extra: list[Any] | None = None
+
+
+@dataclasses.dataclass
+class TypedBlock:
+    """A block of samples as read: what names it (PLACE), its sample ids, its `value` column and that column's field."""
+
+    place: dict[str, Any]
+    ids: list[str]
+    column: Any  # pyarrow Array
+    field: Any  # pyarrow Field
 
 
 @dataclasses.dataclass
@@ -266,6 +277,29 @@ class RunStore:
                     seen.add(key)
                     rows.append(row)
         return rows
+
+    def read(self, run_id: str) -> tuple[list[dict[str, Any]], list[TypedBlock]]:
+        """A run's rows, but those of its samples' blocks, and those blocks as typed columns (a run stored before
+        blocks: every row, and no block)."""
+        import pyarrow.parquet as pq
+
+        rows, blocks, seen = [], [], set()
+        for path in self._files(run_id):
+            level = posixpath.basename(path).split(".")[1] if _is_block(path) else None
+            if level in SAMPLE_LEVELS:
+                table = read(self.fs, path, pq.read_table)
+                place = {c: table.column(c)[0].as_py() if table.num_rows else None for c in PLACE}
+                column = table.column("value").combine_chunks()
+                blocks.append(
+                    TypedBlock(place, table.column("sample_id").to_pylist(), column, table.schema.field("value"))
+                )
+                continue
+            for row in self._read_rows(path, None):
+                key = tuple(row[c] for c in COLUMNS[:7])
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(row)
+        return rows, blocks
 
     def _read_rows(self, path: str, levels: tuple[str, ...] | None) -> list[dict[str, Any]]:
         import pyarrow.parquet as pq
