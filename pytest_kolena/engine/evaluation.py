@@ -19,14 +19,20 @@ Key = Callable[[Any], Hashable]
 class InferredCase:
     """A test case with its (test sample, ground truth, inference) rows, their sample ids, and its samples that
     failed to infer; of a loaded suite, the rows' positions in it and its pairs (LazyPairs): its results hold those,
-    not the objects."""
+    not the objects, and its rows are made when asked for (`make_rows`: one test case's at a time, not every
+    case's at once)."""
 
     test_case: Any
-    rows: list[tuple[Any, Any, Any]]
+    given_rows: list[tuple[Any, Any, Any]] | None
     ids: list[str]
     failures: list[SampleFailure]
     positions: list[int] | None = None
     pairs: Any = None
+    make_rows: Callable[[], list[tuple[Any, Any, Any]]] | None = None
+
+    @property
+    def rows(self) -> list[tuple[Any, Any, Any]]:
+        return self.given_rows if self.make_rows is None else self.make_rows()
 
 
 @dataclasses.dataclass
@@ -36,12 +42,15 @@ class Evaluation:
     suite_errors: dict[str | None, Failure]
 
 
-def _new_result(case: InferredCase, configuration: Any) -> TestCaseResult:
+def _new_result(
+    case: InferredCase, configuration: Any, rows: list[tuple[Any, Any, Any]] | None = None
+) -> TestCaseResult:
+    rows = case.rows if rows is None else rows
     if case.pairs is not None:
         of_row, pairs = SampleResult.of_row, case.pairs
-        samples = [of_row(pairs, p, inf, i) for p, (_, _, inf), i in zip(case.positions, case.rows, case.ids)]
+        samples = [of_row(pairs, p, inf, i) for p, (_, _, inf), i in zip(case.positions, rows, case.ids)]
     else:
-        samples = [SampleResult(ts, gt, inf, sample_id=i) for (ts, gt, inf), i in zip(case.rows, case.ids)]
+        samples = [SampleResult(ts, gt, inf, sample_id=i) for (ts, gt, inf), i in zip(rows, case.ids)]
     return TestCaseResult(case.test_case, configuration, samples, list(case.failures))
 
 
@@ -181,22 +190,23 @@ def _evaluate_case(
     """One test case at one configuration; `shared`: the suite's sample metrics by sample id, when computed; `seen`:
     the sample metrics of the test cases evaluated before at this configuration, by sample id (an equal value is
     kept once: a sample in four test cases holds one object, not four)."""
-    result = _new_result(case, configuration)
+    rows = case.rows
+    result = _new_result(case, configuration, rows)
     stage = "compute_test_sample_metrics" + ("_frame" if has_frame_form(evaluator) else "")
     try:
         if shared is None:
             test_case = None if once else case.test_case
-            sample_metrics = _sample_metrics(evaluator, case.rows, case.ids, test_case, configuration, key)
+            sample_metrics = _sample_metrics(evaluator, rows, case.ids, test_case, configuration, key)
             sample_metrics = [_one_copy(seen, i, m) for i, m in zip(case.ids, sample_metrics)]
         else:
             sample_metrics = [shared[sample_id] for sample_id in case.ids]
         for sample, metrics in zip(result.samples, sample_metrics):
             sample.metrics = metrics
         stage = "compute_test_case_metrics"
-        result.metrics = evaluator.compute_test_case_metrics(case.test_case, case.rows, sample_metrics, configuration)
+        result.metrics = evaluator.compute_test_case_metrics(case.test_case, rows, sample_metrics, configuration)
         stage = "compute_test_case_plots"
         result.plots = list(
-            evaluator.compute_test_case_plots(case.test_case, case.rows, sample_metrics, configuration) or []
+            evaluator.compute_test_case_plots(case.test_case, rows, sample_metrics, configuration) or []
         )
     except Exception as error:
         result.error = Failure.from_exception(stage, error)

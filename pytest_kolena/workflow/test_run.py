@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -106,19 +107,21 @@ class TestRun:
         pairs = index.pairs if isinstance(index, LazyIndex) else None  # (a loaded suite: results hold rows)
         truths = pairs.ground_truths(range(len(samples))) if pairs is not None else None  # (made once, held here)
         for tc in self.test_suite.test_cases:
-            rows, ids, positions, case_failures = [], [], [], []
             if truths is not None and tc._pairs is None and tc._lazy is pairs:  # the rows of the suite's table
                 members = [(samples[p], truths[p], p) for p in tc._rows.tolist()]
             else:
                 members = [(ts, gt, index.add(ts)) for ts, gt in tc.iter_test_samples()]
-            for ts, gt, position in members:
-                if position in failures:
-                    case_failures.append(failed.setdefault(position, SampleFailure(ts, gt, failures[position])))
-                else:
-                    rows.append((ts, gt, inferences[position]))
-                    ids.append(index.ids[position])
-                    positions.append(position)
-            cases.append(InferredCase(tc, rows, ids, case_failures, positions, pairs))
+            case_failures = [
+                failed.setdefault(p, SampleFailure(ts, gt, failures[p])) for ts, gt, p in members if p in failures
+            ]
+            positions = [p for _, _, p in members if p not in failures]
+            ids = [index.ids[p] for p in positions]
+            if pairs is None:
+                rows = [(ts, gt, inferences[p]) for ts, gt, p in members if p not in failures]
+                cases.append(InferredCase(tc, rows, ids, case_failures))
+            else:  # (its rows made when evaluated, one test case's at a time)
+                make = functools.partial(_rows, samples, truths, inferences, positions)
+                cases.append(InferredCase(tc, None, ids, case_failures, positions, pairs, make))
         key = index.position
         if isinstance(self.evaluator, Evaluator):
             evaluation = evaluate_per_case(
@@ -149,6 +152,11 @@ class TestRun:
         if self.warn:
             _warn_about_failures(results)
         return results
+
+
+def _rows(samples: list[Any], truths: list[Any], inferences: dict[int, Any], positions: list[int]) -> list[tuple]:
+    """The (test sample, ground truth, inference) rows of a loaded suite's test case, by position."""
+    return [(samples[p], truths[p], inferences[p]) for p in positions]
 
 
 class _Refresh:
