@@ -7,7 +7,6 @@ columns for a box). Columns that feed no field become the test sample's `metadat
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,7 +16,7 @@ import pandas as pd
 
 from ..fs import is_url
 from ..workflow import annotation as ann
-from ..workflow._dataobject import fields_of, schema_of
+from ..workflow._dataobject import fields_of, schema_of, unwrap_optional
 from ..workflow.asset import Asset
 from ..workflow.test_sample import METADATA
 from . import columns as col
@@ -37,14 +36,6 @@ class FieldSource:
     columns: tuple[str, ...]
     optional: bool
     required: bool
-
-
-def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1 and len(args) < len(typing.get_args(tp)):
-            return args[0], True
-    return tp, False
 
 
 def plan(
@@ -67,7 +58,7 @@ def plan(
             if not f.init or f.name == METADATA:
                 continue
             known_fields.add(f.name)
-            declared, optional = _unwrap_optional(schema_of(owner).field_types[f.name])
+            declared, optional = unwrap_optional(schema_of(owner).field_types[f.name])
             required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
             columns = by_field.get(f.name) or ((f.name,) if f.name in header else ())
             if not columns:

@@ -11,14 +11,13 @@ values JSON would give: dicts, lists, numbers, text.
 from __future__ import annotations
 
 import json
-import types
 import typing
 from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 
-from ..workflow._dataobject import DATA_TYPE_FIELD, DataObject, schema_of
+from ..workflow._dataobject import DATA_TYPE_FIELD, DataObject, schema_of, unwrap_optional
 from ..workflow.annotation import coordinates_checked
 
 JSON_TEXT = {b"kolena.encoding": b"json"}  # the metadata of a field held as JSON text
@@ -143,17 +142,9 @@ def objects_of(kind: type, array: pa.Array) -> list[Any] | None:
         return [kind(**dict(zip(names, row))) for row in zip(*columns)] if columns else None
 
 
-def _unwrap_optional(declared: Any) -> tuple[Any, bool]:
-    if typing.get_origin(declared) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(declared) if a is not type(None)]
-        if len(args) == 1:
-            return args[0], True
-    return declared, False
-
-
 def _values(declared: Any, array: pa.Array) -> list[Any] | None:
     """The values of one field, as `from_plain` would give them, or None where this path does not apply."""
-    declared, _ = _unwrap_optional(declared)
+    declared, _ = unwrap_optional(declared)
     kind = array.type
     if declared is float and (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
         return [None if v is None else float(v) for v in array.to_pylist()]

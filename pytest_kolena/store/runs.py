@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import posixpath
+from collections.abc import Iterable
 from typing import Any
 
 from ..fs import filesystem
@@ -68,12 +69,26 @@ class Block:
 
 @dataclasses.dataclass
 class TypedBlock:
-    """A block of samples as read: what names it (PLACE), its sample ids, its `value` column and that column's field."""
+    """A block as read: what names it (PLACE), its sample ids (or test cases: `key`), its `value` column and that
+    column's field, and what else each row keeps (`extras`, JSON text)."""
 
     place: dict[str, Any]
     ids: list[str]
     column: Any  # pyarrow Array
     field: Any  # pyarrow Field
+    key: str = "sample_id"
+    extras: list[str | None] | None = None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The block as rows, their values decoded."""
+        values = decode(self.column, self.field)
+        extras = self.extras or [None] * len(values)
+        return [
+            self.place
+            | {"test_case": None, "sample_id": None, self.key: name, "values": value}
+            | {"extra": json.loads(extra) if extra else None}
+            for name, value, extra in zip(self.ids, values, extras)
+        ]
 
 
 @dataclasses.dataclass
@@ -269,55 +284,35 @@ class RunStore:
     def rows(self, run_id: str, levels: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """The rows of a run (of the given `levels` only: e.g. `("slices",)`, without reading the others' values),
         from all its writers, their `values` and `extra` decoded; a result that two writers computed counts once."""
-        seen, rows = set(), []
-        for path in self._files(run_id):
-            for row in self._read_rows(path, levels):
-                key = tuple(row[c] for c in COLUMNS[:7])
-                if key not in seen:
-                    seen.add(key)
-                    rows.append(row)
-        return rows
+        return _once(row for path in self._files(run_id) for row in self._read_rows(path, levels))
 
     def read(self, run_id: str) -> tuple[list[dict[str, Any]], list[TypedBlock]]:
         """A run's rows, but those of its samples' blocks, and those blocks as typed columns (a run stored before
         blocks: every row, and no block)."""
+        paths = self._files(run_id)
+        samples = [path for path in paths if _level_of(path) in SAMPLE_LEVELS]
+        rows = _once(row for path in paths if path not in samples for row in self._read_rows(path, None))
+        return rows, [self._block(path) for path in samples]
+
+    def _block(self, path: str) -> TypedBlock:
         import pyarrow.parquet as pq
 
-        rows, blocks, seen = [], [], set()
-        for path in self._files(run_id):
-            level = posixpath.basename(path).split(".")[1] if _is_block(path) else None
-            if level in SAMPLE_LEVELS:
-                table = read(self.fs, path, pq.read_table)
-                place = {c: table.column(c)[0].as_py() if table.num_rows else None for c in PLACE}
-                column = table.column("value").combine_chunks()
-                blocks.append(
-                    TypedBlock(place, table.column("sample_id").to_pylist(), column, table.schema.field("value"))
-                )
-                continue
-            for row in self._read_rows(path, None):
-                key = tuple(row[c] for c in COLUMNS[:7])
-                if key not in seen:
-                    seen.add(key)
-                    rows.append(row)
-        return rows, blocks
+        table = read(self.fs, path, pq.read_table)
+        key = "test_case" if "test_case" in table.column_names else "sample_id"
+        return TypedBlock(
+            {c: table.column(c)[0].as_py() if table.num_rows else None for c in PLACE},
+            table.column(key).to_pylist(),
+            table.column("value").combine_chunks(),
+            table.schema.field("value"),
+            key,
+            table.column("extra").to_pylist() if "extra" in table.column_names else None,
+        )
 
     def _read_rows(self, path: str, levels: tuple[str, ...] | None) -> list[dict[str, Any]]:
         import pyarrow.parquet as pq
 
         if _is_block(path):
-            if levels is not None and posixpath.basename(path).split(".")[1] not in levels:
-                return []
-            table = read(self.fs, path, pq.read_table)
-            place = {c: table.column(c)[0].as_py() if table.num_rows else None for c in PLACE}
-            values = decode(table.column("value"), table.schema.field("value"))
-            key = "test_case" if "test_case" in table.column_names else "sample_id"
-            extras = table.column("extra").to_pylist() if "extra" in table.column_names else [None] * len(values)
-            return [
-                place
-                | {"test_case": None, "sample_id": None, key: name, "values": value}
-                | {"extra": json.loads(extra) if extra else None}
-                for name, value, extra in zip(table.column(key).to_pylist(), values, extras)
-            ]
+            return self._block(path).rows() if levels is None or _level_of(path) in levels else []
         filters = [("level", "in", list(levels))] if levels is not None else None
         rows = read(self.fs, path, lambda handle: pq.read_table(handle, filters=filters)).to_pylist()
         for row in rows:
@@ -325,6 +320,23 @@ class RunStore:
             row["values"] = json.loads(row["values"]) if row["values"] else None
             row["extra"] = json.loads(row["extra"]) if row["extra"] else None
         return rows
+
+
+def _once(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows, a result that two writers computed once (by level, test, suite, model, configuration, test case
+    and sample)."""
+    seen, kept = set(), []
+    for row in rows:
+        key = tuple(row[c] for c in COLUMNS[:7])
+        if key not in seen:
+            seen.add(key)
+            kept.append(row)
+    return kept
+
+
+def _level_of(path: str) -> str | None:
+    """The level of a block's file (None for a writer's rows)."""
+    return posixpath.basename(path).split(".")[1] if _is_block(path) else None
 
 
 def _is_block(path: str) -> bool:

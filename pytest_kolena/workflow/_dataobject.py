@@ -183,6 +183,15 @@ def registered_type(data_type: str) -> type[DataObject] | None:
 
 
 @functools.cache
+def unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    """`X` of a declared `Optional[X]` (`X | None`), and whether it was optional; any other type as it is."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(args) < len(typing.get_args(tp)):
+            return args[0], True
+    return tp, False
+
+
 def _origin_and_args(tp: Any) -> tuple[Any, tuple[Any, ...]]:
     return typing.get_origin(tp), typing.get_args(tp)
 
