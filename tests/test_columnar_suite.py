@@ -8,7 +8,13 @@ import weakref
 
 import pytest
 
-from examples.facial_keypoints.workflow import KeypointsEvaluator, NmeThreshold, mean_shape_model, wf
+from examples.facial_keypoints.workflow import (
+    KeypointsEvaluator,
+    NmeThreshold,
+    VectorisedKeypointsEvaluator,
+    mean_shape_model,
+    wf,
+)
 from pytest_kolena.data import load_suite
 from pytest_kolena.workflow import test
 from tests.keypoints import DATA, keypoints_project
@@ -110,3 +116,38 @@ def test_a_sample_in_several_test_cases_keeps_one_copy_of_equal_sample_metrics(s
     basic = {s.sample_id: s.metrics for s in results.case("300-W :: basic").samples}
     mirrored = results.case("300-W :: mirrored True").samples
     assert mirrored and all(s.metrics is basic[s.sample_id] for s in mirrored)
+
+
+@pytest.mark.parametrize("evaluator_type", [KeypointsEvaluator, VectorisedKeypointsEvaluator])
+def test_an_evaluator_that_reads_only_the_metrics_holds_no_ground_truth(suite, evaluator_type):
+    """A run holds no ground truth of a loaded suite: the rows an evaluator walks are made as it reads them, and
+    `compute_test_case_metrics` (reading only the sample metrics) finds none alive."""
+    truths = suite._sample_index.pairs._alive[1]
+    alive = []
+
+    class Counting(evaluator_type):
+        def compute_test_case_metrics(self, test_case, inferences, metrics, configuration=None):
+            gc.collect()
+            alive.append(sum(ref is not None and ref() is not None for ref in truths))
+            return super().compute_test_case_metrics(test_case, inferences, metrics, configuration)
+
+    results = test(mean_shape_model, suite, Counting(configurations=[NmeThreshold(0.08)]))
+    assert alive == [0, 0, 0]
+    basic = results.case("300-W :: basic")
+    assert basic.metrics.n_samples == 300 and basic.samples[5].ground_truth.normalization_factor > 0
+
+
+def test_the_rows_an_evaluator_gets_read_as_a_list_would(suite):
+    """The rows are a sequence made as it is read: len, index, slice, iteration and == as the list Kolena passes."""
+    seen = {}
+
+    class Reading(KeypointsEvaluator):
+        def compute_test_case_metrics(self, test_case, inferences, metrics, configuration=None):
+            if test_case.name.endswith("basic"):
+                listed = list(inferences)
+                seen.update(n=len(inferences), last=inferences[-1] == listed[-1], part=inferences[2:4] == listed[2:4])
+                seen["equal"] = inferences == listed and [ts for ts, _, _ in inferences] == [r[0] for r in listed]
+            return super().compute_test_case_metrics(test_case, inferences, metrics, configuration)
+
+    test(mean_shape_model, suite, Reading(configurations=[NmeThreshold(0.08)]))
+    assert seen == {"n": 300, "last": True, "part": True, "equal": True}

@@ -63,6 +63,23 @@ def test_the_frame_has_a_column_per_leaf_field_named_by_its_path():
     assert frame["inference.boxes"].iloc[0][0].label == "cat"
 
 
+def test_a_frame_built_a_block_at_a_time_is_the_frame_built_at_once(monkeypatch):
+    """Rows are flattened a block at a time (a loaded suite's let go block by block): a field missing from the first
+    block (a box, a metadata key) still gets its columns in their place, None for the rows before."""
+    import pytest_kolena.engine.frame as frame_module
+
+    later_first = list(reversed(rows())) + rows()  # the first row has no box and no camera
+    ids = [str(k) for k in range(len(later_first))]
+    at_once = samples_frame(later_first, ids)
+    monkeypatch.setattr(frame_module, "BLOCK", 1)
+    by_block = samples_frame(later_first, ids)
+    assert list(by_block.columns) == list(at_once.columns)
+    bbox = ["test_sample.bbox.top_left", "test_sample.bbox.bottom_right"]
+    assert list(at_once.columns[1:3]) == bbox  # (where the box is in the test sample's fields)
+    assert by_block.equals(at_once)
+    assert by_block["test_sample.metadata.camera"].isna().tolist()[:2] == [True, False]
+
+
 def test_an_empty_suite_gives_an_empty_frame():
     assert len(samples_frame([], [])) == 0
 

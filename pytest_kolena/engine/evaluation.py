@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
-from .failure import Failure
+from .failure import Failure, RowsRefusedError
 from .results import Progress, SampleFailure, SampleResult, TestCaseResult, configuration_name
 
 Key = Callable[[Any], Hashable]
@@ -18,9 +18,9 @@ Key = Callable[[Any], Hashable]
 @dataclasses.dataclass
 class InferredCase:
     """A test case with its (test sample, ground truth, inference) rows, their sample ids, and its samples that
-    failed to infer; of a loaded suite, the rows' positions in it and its pairs (LazyPairs): its results hold those,
-    not the objects, and its rows are made when asked for (`make_rows`: one test case's at a time, not every
-    case's at once)."""
+    failed to infer. Of a loaded suite: the rows' positions in it, its pairs (LazyPairs) and the inferences by
+    position; its results hold those, not the objects, and its rows are a sequence made as it is read
+    (`make_rows(positions)`)."""
 
     test_case: Any
     given_rows: list[tuple[Any, Any, Any]] | None
@@ -28,11 +28,16 @@ class InferredCase:
     failures: list[SampleFailure]
     positions: list[int] | None = None
     pairs: Any = None
-    make_rows: Callable[[], list[tuple[Any, Any, Any]]] | None = None
+    make_rows: Callable[[list[int]], Sequence[tuple[Any, Any, Any]]] | None = None
+    inferences: Any = None  # by position
 
     @property
-    def rows(self) -> list[tuple[Any, Any, Any]]:
-        return self.given_rows if self.make_rows is None else self.make_rows()
+    def rows(self) -> Sequence[tuple[Any, Any, Any]]:
+        return self.given_rows if self.make_rows is None else self.make_rows(self.positions)
+
+    def keys(self, key: Key, rows: Sequence[tuple[Any, Any, Any]]) -> list[Hashable]:
+        """The key of each row's test sample: of a loaded suite, its position (what the run's key gives)."""
+        return list(self.positions) if self.make_rows is not None else [key(ts) for ts, _, _ in rows]
 
 
 @dataclasses.dataclass
@@ -43,26 +48,28 @@ class Evaluation:
 
 
 def _new_result(
-    case: InferredCase, configuration: Any, rows: list[tuple[Any, Any, Any]] | None = None
+    case: InferredCase, configuration: Any, rows: Sequence[tuple[Any, Any, Any]] | None = None
 ) -> TestCaseResult:
-    rows = case.rows if rows is None else rows
     if case.pairs is not None:
-        of_row, pairs = SampleResult.of_row, case.pairs
-        samples = [of_row(pairs, p, inf, i) for p, (_, _, inf), i in zip(case.positions, rows, case.ids)]
+        of_row, pairs, inferences = SampleResult.of_row, case.pairs, case.inferences
+        samples = [of_row(pairs, p, inferences[p], i) for p, i in zip(case.positions, case.ids)]
     else:
+        rows = case.rows if rows is None else rows
         samples = [SampleResult(ts, gt, inf, sample_id=i) for (ts, gt, inf), i in zip(rows, case.ids)]
     return TestCaseResult(case.test_case, configuration, samples, list(case.failures))
 
 
-def _align_sample_metrics(pairs: Any, rows: list[tuple[Any, Any, Any]], key: Key) -> list[Any]:
-    """Order the (test sample, metrics) pairs an evaluator returned like the rows it was given."""
+def _align_sample_metrics(
+    pairs: Any, rows: Sequence[tuple[Any, Any, Any]], keys: list[Hashable], key: Key
+) -> list[Any]:
+    """Order the (test sample, metrics) pairs an evaluator returned like the rows it was given (their `keys`)."""
     pairs = list(pairs or [])
     by_key = {key(ts): metrics for ts, metrics in pairs}
-    missing = [ts for ts, _, _ in rows if key(ts) not in by_key]
-    if missing or len(pairs) != len(rows):
-        detail = f"; no metrics for {missing[0]!r}" if missing else ""
+    missing = next((k for k, row_key in enumerate(keys) if row_key not in by_key), None)
+    if missing is not None or len(pairs) != len(rows):
+        detail = f"; no metrics for {rows[missing][0]!r}" if missing is not None else ""
         raise ValueError(f"returned {len(pairs)} (test sample, metrics) pairs for {len(rows)} test samples{detail}")
-    return [by_key[key(ts)] for ts, _, _ in rows]
+    return [by_key[row_key] for row_key in keys]
 
 
 def _suite_step(
@@ -95,17 +102,30 @@ def has_frame_form(evaluator: Any) -> bool:
     return callable(getattr(evaluator, "compute_test_sample_metrics_frame", None))
 
 
-def _distinct(cases: Sequence[InferredCase]) -> tuple[list[tuple[Any, Any, Any]], list[str]]:
-    """The (test sample, ground truth, inference) rows of the distinct samples of the suite, and their ids."""
+def _distinct(cases: Sequence[InferredCase], key: Key) -> tuple[Sequence[tuple[Any, Any, Any]], list[str], list]:
+    """The (test sample, ground truth, inference) rows of the distinct samples of the suite, their ids and keys
+    (of a loaded suite: a sequence made as it is read)."""
+    if cases and all(c.make_rows is not None and c.pairs is cases[0].pairs for c in cases):
+        ids_of = {p: i for case in cases for p, i in zip(case.positions, case.ids)}
+        positions = list(ids_of)
+        return cases[0].make_rows(positions), [ids_of[p] for p in positions], positions
     distinct: dict[str, tuple[Any, Any, Any]] = {}
     for case in cases:
         for sample_id, row in zip(case.ids, case.rows):
             distinct.setdefault(sample_id, row)
-    return list(distinct.values()), list(distinct)
+    rows = list(distinct.values())
+    return rows, list(distinct), [key(ts) for ts, _, _ in rows]
 
 
 def _sample_metrics(
-    evaluator: Any, rows: list, ids: list[str], test_case: Any, configuration: Any, key: Key, frame: Any = None
+    evaluator: Any,
+    rows: Sequence[tuple[Any, Any, Any]],
+    ids: list[str],
+    keys: list[Hashable],
+    test_case: Any,
+    configuration: Any,
+    key: Key,
+    frame: Any = None,
 ) -> list[Any]:
     """The evaluator's sample metrics of `rows`, in their order: on a DataFrame of them (`frame`, when already
     built) if it has the frame form, else from compute_test_sample_metrics."""
@@ -116,7 +136,7 @@ def _sample_metrics(
             return []
         return _frame_metrics(evaluator, frame if frame is not None else samples_frame(rows, ids), configuration)
     pairs = evaluator.compute_test_sample_metrics(test_case, rows, configuration)
-    return _align_sample_metrics(pairs, rows, key)
+    return _align_sample_metrics(pairs, rows, keys, key)
 
 
 def _frame_metrics(evaluator: Any, frame: Any, configuration: Any) -> list[Any]:
@@ -145,7 +165,7 @@ def evaluate_per_case(
     configurations = list(configurations or [None])
     done, total = 0, len(configurations) * len(cases)
     once = once_per_sample(evaluator)
-    rows, ids = _distinct(cases) if once else ([], [])
+    rows, ids, keys = _distinct(cases, key) if once else ([], [], [])
     frame = None  # the suite's DataFrame, built once for every configuration
     for configuration in configurations:
         shared, seen = None, {}  # seen: each sample's metrics in an earlier test case (computed per test case)
@@ -155,9 +175,11 @@ def evaluate_per_case(
                     from .frame import samples_frame
 
                     frame = samples_frame(rows, ids)
-                shared = dict(zip(ids, _sample_metrics(evaluator, rows, ids, None, configuration, key, frame)))
+                shared = dict(zip(ids, _sample_metrics(evaluator, rows, ids, keys, None, configuration, key, frame)))
             except Exception:
                 shared = None
+            if configuration is configurations[-1]:
+                frame = None  # (not held while the test cases are evaluated)
         results = []
         for case in cases:
             results.append(_evaluate_case(evaluator, case, configuration, key, shared, once, seen))
@@ -196,7 +218,8 @@ def _evaluate_case(
     try:
         if shared is None:
             test_case = None if once else case.test_case
-            sample_metrics = _sample_metrics(evaluator, rows, case.ids, test_case, configuration, key)
+            keys = case.keys(key, rows)
+            sample_metrics = _sample_metrics(evaluator, rows, case.ids, keys, test_case, configuration, key)
             sample_metrics = [_one_copy(seen, i, m) for i, m in zip(case.ids, sample_metrics)]
         else:
             sample_metrics = [shared[sample_id] for sample_id in case.ids]
@@ -208,6 +231,8 @@ def _evaluate_case(
         result.plots = list(
             evaluator.compute_test_case_plots(case.test_case, rows, sample_metrics, configuration) or []
         )
+    except RowsRefusedError:
+        raise
     except Exception as error:
         result.error = Failure.from_exception(stage, error)
     return result

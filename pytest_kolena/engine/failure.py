@@ -25,3 +25,12 @@ class Failure:
 
     def to_dict(self) -> dict[str, str]:
         return {"stage": self.stage, "error": self.error, "traceback": self.traceback}
+
+
+class RowsRefusedError(Exception):
+    """The suite's data could not make the rows an evaluator walks (a ground truth its type rejects): not the
+    evaluator's error; the run stops with `cause`."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause

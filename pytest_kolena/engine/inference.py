@@ -119,13 +119,19 @@ def infer_distinct(
             progress("inference", done, len(ids))
         if executor is None:
             for batch in batches:
-                keep(batch, inferrer([samples[p] for p in batch]))
+                keep(batch, inferrer(_batch(samples, batch)))
         else:
             _on_executor(executor, 4 * workers, inferrer, samples, batches, keep, stall_timeout)
     finally:
         if cache is not None:
             cache.flush()
     return out
+
+
+def _batch(samples: Sequence[Any], positions: list[int]) -> list[Any]:
+    """The samples at `positions`: made at once where the samples are made on demand (`take`)."""
+    take = getattr(samples, "take", None)
+    return take(positions) if take is not None else [samples[p] for p in positions]
 
 
 def _cached(cache: Any, ids: Sequence[str]) -> list[Any]:
@@ -163,7 +169,7 @@ def _on_executor(
         while True:
             for batch in queue:
                 try:
-                    pending[executor.submit(inferrer, [samples[p] for p in batch])] = batch
+                    pending[executor.submit(inferrer, _batch(samples, batch))] = batch
                 except concurrent.futures.BrokenExecutor as error:  # no batch can run any more
                     for rest in [batch, *queue]:
                         task_failed(rest, error)

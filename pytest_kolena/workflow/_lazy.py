@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
+
+from ..engine.failure import RowsRefusedError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -114,8 +116,40 @@ class LazySamples(Sequence):
         return self.pairs.test_samples(positions)
 
 
-def take(samples: Sequence[Any], positions: Sequence[int]) -> list[Any]:
-    """The samples at `positions`: a batch made at once where the samples are made on demand."""
-    if isinstance(samples, LazySamples):
-        return samples.take(positions)
-    return [samples[p] for p in positions]
+class LazyRows(Sequence):
+    """The (test sample, ground truth, inference) rows of a loaded suite's test case, as an evaluator gets them: made
+    a block at a time as code walks them and let go after unless it keeps them. An evaluator that reads only the
+    sample metrics (most `compute_test_case_metrics`) makes none; `list(rows)` makes them all at once."""
+
+    def __init__(self, pairs: LazyPairs, positions: Sequence[int], inferences: Any) -> None:
+        self.pairs = pairs
+        self.positions = positions  # rows of the suite's table
+        self.inferences = inferences  # by row (a mapping or a sequence)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, index: int | slice) -> Any:  # type: ignore[override]
+        if isinstance(index, slice):
+            return self._made(self.positions[index])
+        return self._made([self.positions[index]])[0]
+
+    def __iter__(self) -> Iterator[tuple[Any, Any, Any]]:
+        for start in range(0, len(self.positions), BLOCK):
+            yield from self._made(self.positions[start : start + BLOCK])
+
+    def _made(self, rows: Sequence[int]) -> list[tuple[Any, Any, Any]]:
+        try:
+            samples, truths = self.pairs.test_samples(rows), self.pairs.ground_truths(rows)
+        except Exception as error:  # (a ground truth its type refuses: the suite's error, not the evaluator's)
+            raise RowsRefusedError(error) from error
+        inferences = self.inferences
+        return list(zip(samples, truths, [inferences[r] for r in rows]))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(other) == len(self) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} (test sample, ground truth, inference) rows, made as they are read>"

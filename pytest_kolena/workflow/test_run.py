@@ -10,10 +10,11 @@ from typing import Any, ClassVar
 
 from .._gc import no_cyclic_gc
 from ..engine.evaluation import InferredCase, evaluate_per_case, evaluate_whole
+from ..engine.failure import RowsRefusedError
 from ..engine.inference import Inferred, Inferrer, infer_distinct
 from ..engine.results import Progress, RunResults, SampleFailure
 from ._identity import LazyIndex, SampleIndex
-from ._lazy import take
+from ._lazy import LazyRows
 from .evaluator import Evaluator, EvaluatorConfiguration
 from .evaluator_function import is_configured
 from .model import Model
@@ -81,11 +82,9 @@ class TestRun:
         # one sample at a time unless batches pay: on a Ctrl-C, every inference made so far reaches the cache (on an
         # executor: every batch finished so far)
         batch_size = self.batch_size if self.executor is not None or inferrer.infer_batch is not None else 1
-        # a loaded suite's test samples are made here, at once, and held until the results are made (every
-        # evaluation needs them); then let go, with its ground truths
-        samples = take(index.samples, range(len(index.samples)))
-        if isinstance(index, LazyIndex):
-            index.pairs.release()  # (what the load made is taken: held by this run only)
+        # a loaded suite's test samples are made a batch at a time for inference (those its load made and held are
+        # taken first), then let go: evaluation makes a test case's rows as the evaluator reads them
+        samples = index.samples
         inferred = infer_distinct(
             inferrer,
             samples,
@@ -97,31 +96,37 @@ class TestRun:
             self.workers,
             self.stall_timeout,
         )
+        if isinstance(index, LazyIndex):
+            index.pairs.release()  # (what the load made is let go)
         with no_cyclic_gc():  # the model ran with the collector on; the results are many objects and no cycles
-            return self._evaluate(index, inferred, samples)
+            try:
+                return self._evaluate(index, inferred)
+            except RowsRefusedError as refused:
+                raise refused.cause from None
 
-    def _evaluate(self, index: SampleIndex, inferred: Inferred, samples: list[Any]) -> RunResults:
+    def _evaluate(self, index: SampleIndex, inferred: Inferred) -> RunResults:
         inferences, failures = inferred.inferences, inferred.failures
         cases = []
         failed: dict[int, SampleFailure] = {}
         pairs = index.pairs if isinstance(index, LazyIndex) else None  # (a loaded suite: results hold rows)
-        truths = pairs.ground_truths(range(len(samples))) if pairs is not None else None  # (made once, held here)
         for tc in self.test_suite.test_cases:
-            if truths is not None and tc._pairs is None and tc._lazy is pairs:  # the rows of the suite's table
-                members = [(samples[p], truths[p], p) for p in tc._rows.tolist()]
-            else:
-                members = [(ts, gt, index.add(ts)) for ts, gt in tc.iter_test_samples()]
+            if pairs is not None and tc._pairs is None and tc._lazy is pairs:  # the rows of the suite's table
+                rows = tc._rows.tolist()
+                positions = [p for p in rows if p not in failures]
+                for p in (p for p in rows if p in failures and p not in failed):
+                    failed[p] = SampleFailure(*pairs.pairs([p])[0], failures[p])
+                case_failures = [failed[p] for p in rows if p in failures]
+                make = functools.partial(LazyRows, pairs, inferences=inferences)
+                ids = [index.ids[p] for p in positions]
+                cases.append(InferredCase(tc, None, ids, case_failures, positions, pairs, make, inferences))
+                continue
+            members = [(ts, gt, index.add(ts)) for ts, gt in tc.iter_test_samples()]
             case_failures = [
                 failed.setdefault(p, SampleFailure(ts, gt, failures[p])) for ts, gt, p in members if p in failures
             ]
-            positions = [p for _, _, p in members if p not in failures]
-            ids = [index.ids[p] for p in positions]
-            if pairs is None:
-                rows = [(ts, gt, inferences[p]) for ts, gt, p in members if p not in failures]
-                cases.append(InferredCase(tc, rows, ids, case_failures))
-            else:  # (its rows made when evaluated, one test case's at a time)
-                make = functools.partial(_rows, samples, truths, inferences, positions)
-                cases.append(InferredCase(tc, None, ids, case_failures, positions, pairs, make))
+            ids = [index.ids[p] for _, _, p in members if p not in failures]
+            rows = [(ts, gt, inferences[p]) for ts, gt, p in members if p not in failures]
+            cases.append(InferredCase(tc, rows, ids, case_failures))
         key = index.position
         if isinstance(self.evaluator, Evaluator):
             evaluation = evaluate_per_case(
@@ -152,11 +157,6 @@ class TestRun:
         if self.warn:
             _warn_about_failures(results)
         return results
-
-
-def _rows(samples: list[Any], truths: list[Any], inferences: dict[int, Any], positions: list[int]) -> list[tuple]:
-    """The (test sample, ground truth, inference) rows of a loaded suite's test case, by position."""
-    return [(samples[p], truths[p], inferences[p]) for p in positions]
 
 
 class _Refresh:
