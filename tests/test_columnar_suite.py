@@ -3,13 +3,16 @@ and let go once nobody holds them, so a run's results do not keep a copy of the 
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import weakref
 
 import pytest
 
 from examples.facial_keypoints.workflow import (
+    Inference,
     KeypointsEvaluator,
+    Model,
     NmeThreshold,
     VectorisedKeypointsEvaluator,
     mean_shape_model,
@@ -151,3 +154,45 @@ def test_the_rows_an_evaluator_gets_read_as_a_list_would(suite):
 
     test(mean_shape_model, suite, Reading(configurations=[NmeThreshold(0.08)]))
     assert seen == {"n": 300, "last": True, "part": True, "equal": True}
+
+
+def test_a_run_keeps_its_inferences_as_columns_and_gives_them_back_equal(suite):
+    """The inferences of a loaded suite are kept as typed columns, not an object per sample: the run holds none of
+    the model's objects, and each result's inference (and the rows an evaluator reads) is equal to what the model
+    returned."""
+    made = {}
+
+    def infer(test_sample):
+        inference = mean_shape_model.infer(test_sample)
+        made[test_sample.locator] = (weakref.ref(inference), inference.to_dict())
+        return inference
+
+    model = Model("columns", infer=infer)
+    results = test(model, suite, KeypointsEvaluator(configurations=[NmeThreshold(0.08)]))
+    gc.collect()
+    assert len(made) == 300 and all(ref() is None for ref, _ in made.values())
+    for sample in results.case("300-W :: mirrored True").samples:
+        assert sample.inference.to_dict() == made[sample.test_sample.locator][1]
+    assert (
+        results.case("300-W :: basic").metrics
+        == test(mean_shape_model, suite, KeypointsEvaluator()).case("300-W :: basic").metrics
+    )
+
+
+def test_an_inference_of_a_subclass_is_kept_as_it_was_made(suite):
+    """What the columns would not give back as it was (another class than the workflow's) is kept as made."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Scored(Inference):
+        score: float = 0.5
+
+    kept = []
+
+    def infer(test_sample):
+        inference = mean_shape_model.infer(test_sample)
+        kept.append(Scored(inference.keypoints, inference.confidence, score=0.25))
+        return kept[-1]
+
+    results = test(Model("subclass", infer=infer), suite, KeypointsEvaluator(configurations=[NmeThreshold(0.08)]))
+    first = results.case("300-W :: basic").samples[0].inference
+    assert first is kept[0] and first.score == 0.25

@@ -157,3 +157,28 @@ def test_the_inference_cache_keeps_typed_columns_and_serves_chunks_written_as_js
     pq.write_table(old, chunk.parent / "0-old.parquet")  # a chunk of the JSON-text format, sorted first
     assert cache().get_many(["a.jpg", "b.jpg", "c.jpg"]) == [made, made, None]
     assert cache(kind=None).get_many(["a.jpg", "b.jpg"]) == [made, made]
+
+
+def test_the_inference_cache_keeps_what_it_wrote_as_columns_not_objects(tmp_path):
+    """Once written, a chunk's inferences are served from its column: the cache holds no object per sample."""
+    import gc
+    import weakref
+
+    from examples.facial_keypoints.workflow import Inference
+    from pytest_kolena.store import InferenceCache
+    from pytest_kolena.workflow.annotation import Keypoints
+
+    cache = InferenceCache(
+        str(tmp_path), "m", "1", "s", Inference.from_dict, code="c", encode=json_default, kind=Inference
+    )
+    made = [Inference(Keypoints([(float(k), 2.0), (3.0, 4.5)]), 0.5) for k in range(3)]
+    values = [inference.to_dict() for inference in made]
+    for k, inference in enumerate(made):
+        cache.put(f"{k}.jpg", inference)
+    cache.flush()
+    refs = [weakref.ref(inference) for inference in made]
+    del made, inference
+    gc.collect()
+    assert all(ref() is None for ref in refs)
+    assert [i.to_dict() for i in cache.get_many(["0.jpg", "1.jpg", "2.jpg"])] == values and len(cache) == 3
+    assert len(list((tmp_path / "cache").glob("*/*.parquet"))) == 1

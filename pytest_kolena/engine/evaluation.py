@@ -52,7 +52,7 @@ def _new_result(
 ) -> TestCaseResult:
     if case.pairs is not None:
         of_row, pairs, inferences = SampleResult.of_row, case.pairs, case.inferences
-        samples = [of_row(pairs, p, inferences[p], i) for p, i in zip(case.positions, case.ids)]
+        samples = [of_row(pairs, p, inferences, i) for p, i in zip(case.positions, case.ids)]
     else:
         rows = case.rows if rows is None else rows
         samples = [SampleResult(ts, gt, inf, sample_id=i) for (ts, gt, inf), i in zip(rows, case.ids)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
 from .failure import Failure
@@ -19,6 +19,9 @@ class StallError(Exception):
     def __init__(self, message: str, timed_out: bool = False) -> None:
         super().__init__(message)
         self.timed_out = timed_out  # no task finished in time (not: the executor cancelled one)
+
+
+TAKEN = 1024  # samples made at once for inference here (not on an executor: its batches are made as submitted)
 
 
 @dataclasses.dataclass
@@ -80,12 +83,14 @@ def infer_distinct(
     progress: Progress | None = None,
     workers: int = 1,
     stall_timeout: float | None = None,
+    inferences: MutableMapping[int, Any] | None = None,
 ) -> Inferred:
     """Infer each distinct sample not in `cache` (get, put, flush by sample id), `batch_size` samples per call, on
     `executor` with `workers` workers (None: here, one batch after another). An exception on one sample is that
-    sample's failure and the others go on. What was inferred is flushed to the cache even on Ctrl-C, and when no task
+    sample's failure and the others go on; the inferences are kept in `inferences` (a dict unless given). What was
+    inferred is flushed to the cache even on Ctrl-C, and when no task
     of the executor finishes for `stall_timeout` seconds (StallError)."""
-    out = Inferred({}, {})
+    out = Inferred({} if inferences is None else inferences, {})
     todo = []
     found = _cached(cache, ids)
     for position, cached in enumerate(found):
@@ -94,6 +99,7 @@ def infer_distinct(
         else:
             out.inferences[position] = cached
             out.from_cache += 1
+            found[position] = None  # (held by `inferences` only, which may keep them as columns)
     batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
     done = out.from_cache
 
@@ -118,8 +124,12 @@ def infer_distinct(
         if progress is not None:
             progress("inference", done, len(ids))
         if executor is None:
-            for batch in batches:
-                keep(batch, inferrer(_batch(samples, batch)))
+            per_take = max(1, TAKEN // max(1, batch_size))  # batches whose samples are made at once
+            for start in range(0, len(batches), per_take):
+                group = batches[start : start + per_take]
+                made = iter(_batch(samples, [p for batch in group for p in batch]))
+                for batch in group:
+                    keep(batch, inferrer([next(made) for _ in batch]))
         else:
             _on_executor(executor, 4 * workers, inferrer, samples, batches, keep, stall_timeout)
     finally:

@@ -17,24 +17,26 @@ def configuration_name(configuration: Any) -> str | None:
 
 class SampleResult:  # one per sample and test case holding it: 400,000 in a run of 100,000 samples
     """One test sample of a test case with its ground truth, inference and sample metrics. Of a loaded suite, the
-    test sample and ground truth are made again when asked for once the run let them go (`of_row`)."""
+    test sample, ground truth and inference are made again when asked for once the run let them go (`of_row`)."""
 
-    __slots__ = ("_row", "_source", "inference", "metrics", "sample_id")
+    __slots__ = ("_inference", "_inferences", "_row", "_source", "metrics", "sample_id")
 
     def __init__(
         self, test_sample: Any, ground_truth: Any, inference: Any, metrics: Any = None, sample_id: str = ""
     ) -> None:
         self._source: Any = (test_sample, ground_truth)
         self._row = -1
-        self.inference = inference
+        self._inference = inference
+        self._inferences: Any = None
         self.metrics = metrics
         self.sample_id = sample_id  # how the run store, baselines and the inference cache name the sample
 
     @classmethod
-    def of_row(cls, pairs: Any, row: int, inference: Any, sample_id: str) -> SampleResult:
-        """The result of row `row` of a loaded suite (its LazyPairs), holding neither test sample nor ground truth."""
-        result = cls(None, None, inference, sample_id=sample_id)
-        result._source, result._row = pairs, row
+    def of_row(cls, pairs: Any, row: int, inferences: Any, sample_id: str) -> SampleResult:
+        """The result of row `row` of a loaded suite (its LazyPairs, and the run's inferences by row), holding
+        neither test sample, ground truth nor inference."""
+        result = cls(None, None, None, sample_id=sample_id)
+        result._source, result._row, result._inferences = pairs, row, inferences
         return result
 
     @property
@@ -45,6 +47,10 @@ class SampleResult:  # one per sample and test case holding it: 400,000 in a run
     def ground_truth(self) -> Any:
         return self._source[1] if self._row < 0 else self._source.ground_truths([self._row])[0]
 
+    @property
+    def inference(self) -> Any:
+        return self._inference if self._inferences is None else self._inferences[self._row]
+
     @staticmethod
     def rows_of(samples: list[SampleResult]) -> list[tuple[Any, Any, Any]]:
         """The (test sample, ground truth, inference) of each result, a loaded suite's made in one batch."""
@@ -52,7 +58,8 @@ class SampleResult:  # one per sample and test case holding it: 400,000 in a run
         if lazy and len(lazy) == len(samples) and all(s._source is lazy[0]._source for s in lazy):
             rows = [s._row for s in lazy]
             source = lazy[0]._source
-            return list(zip(source.test_samples(rows), source.ground_truths(rows), [s.inference for s in samples]))
+            inferences = _inferences_of(samples, rows)
+            return list(zip(source.test_samples(rows), source.ground_truths(rows), inferences))
         return [(s.test_sample, s.ground_truth, s.inference) for s in samples]
 
     def _fields(self) -> tuple[Any, ...]:
@@ -72,6 +79,14 @@ class SampleResult:  # one per sample and test case holding it: 400,000 in a run
     def to_dict(self) -> dict[str, Any]:
         names = ("test_sample", "ground_truth", "inference", "metrics")
         return {"sample_id": self.sample_id} | {name: _json_ready(getattr(self, name)) for name in names}
+
+
+def _inferences_of(samples: list[SampleResult], rows: list[int]) -> list[Any]:
+    """The inferences of results of one loaded suite's rows: in one batch where they are held as columns."""
+    held = samples[0]._inferences
+    if held is not None and hasattr(held, "take") and all(s._inferences is held for s in samples):
+        return held.take(rows)
+    return [s.inference for s in samples]
 
 
 @dataclasses.dataclass
@@ -143,6 +158,7 @@ class RunResults:
     retried_batches: int = 0  # batches on which infer_batch raised, retried sample by sample by infer
     retried_because: str = ""  # the first of those errors
     links: Any = None  # per configuration, the sample metric behind each case metric and its direction (links.py)
+    held_inferences: Any = None  # a loaded suite's inferences as columns (workflow._inferences), with their ids
 
     @property
     def inference_note(self) -> str:

@@ -156,6 +156,12 @@ class InferenceCache:
         path = join(self.folder, f"{time.time_ns()}-{uuid.uuid4().hex[:12]}.parquet")
         with self.fs.open(path, "wb") as handle:
             pq.write_table(table, handle)
+        self._read.add(path)
+        chunk = len(self._chunks)  # served from the written column from now on, not kept as objects
+        self._chunks.append((table.column("inference"), table.schema.field("inference")))
+        for row, sample_id in enumerate(samples):
+            self._where[sample_id] = (chunk, row)
+            self._fresh.pop(sample_id, None)
         self._pending.clear()
         self._last_flush = time.monotonic()
 

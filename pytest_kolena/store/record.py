@@ -36,12 +36,18 @@ def add_results(record: RunRecord, test: str, run: Any) -> None:
     metrics."""
     suite, model = run.test_suite.name, run.model.name
     record.add("model", test, suite, model, run.model.metadata)
-    inferences: dict[str, Any] = {}  # each sample's inference once: a baseline recomputes its metrics from them
-    for case in run.cases:
-        for sample in case.samples:
-            if sample.inference is not None and sample.sample_id not in inferences:
-                inferences[sample.sample_id] = sample.inference
-    record.add_samples("inference", test, suite, model, None, inferences)
+    # each sample's inference once: a baseline recomputes its metrics from them
+    if run.held_inferences is not None:  # (kept as columns by the run: stored as they are)
+        held, ids = run.held_inferences
+        for positions, values in held.blocks():
+            record.add_block(("inference", test, suite, model, None), [ids[p] for p in positions], values)
+    else:
+        inferences: dict[str, Any] = {}
+        for case in run.cases:
+            for sample in case.samples:
+                if sample.inference is not None and sample.sample_id not in inferences:
+                    inferences[sample.sample_id] = sample.inference
+        record.add_samples("inference", test, suite, model, None, inferences)
     sample_metrics: dict[str, dict[str, Any]] = {}  # per configuration, each sample's metrics once
     case_metrics: dict[str, tuple[dict[str, Any], list[Any]]] = {}  # per configuration, by test case; their plots
     for case in run.cases:

@@ -148,9 +148,17 @@ class RunRecord:
         """Rows of one level for many samples at once: `values` maps sample id -> a data object (or plain values);
         stored as typed columns, `encoded` now (the values need not be held until the record is written)."""
         if values:
-            block = Block((level, test, suite, model, configuration), list(values), list(values.values()))
-            if encoded:
-                block.values = encode(block.values, self.default())  # type: ignore[assignment]
+            self.add_block((level, test, suite, model, configuration), list(values), list(values.values()), encoded)
+
+    def add_block(
+        self, place: tuple[str, str, str, str, str | None], ids: list[str], values: Any, encode_now: bool = False
+    ) -> None:
+        """A block of rows (PLACE: level, test, suite, model, configuration): the samples' ids and their values, or
+        their column encoded already (a tuple: the column and its field's metadata)."""
+        if ids:
+            block = Block(place, ids, values)
+            if encode_now and not isinstance(values, tuple):
+                block.values = encode(values, self.default())  # type: ignore[assignment]
             self.blocks.append(block)
 
     def add_cases(

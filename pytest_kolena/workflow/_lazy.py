@@ -144,7 +144,8 @@ class LazyRows(Sequence):
         except Exception as error:  # (a ground truth its type refuses: the suite's error, not the evaluator's)
             raise RowsRefusedError(error) from error
         inferences = self.inferences
-        return list(zip(samples, truths, [inferences[r] for r in rows]))
+        take = getattr(inferences, "take", None)
+        return list(zip(samples, truths, take(rows) if take is not None else [inferences[r] for r in rows]))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and len(other) == len(self) and list(self) == list(other)

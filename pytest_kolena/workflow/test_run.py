@@ -13,7 +13,9 @@ from ..engine.evaluation import InferredCase, evaluate_per_case, evaluate_whole
 from ..engine.failure import RowsRefusedError
 from ..engine.inference import Inferred, Inferrer, infer_distinct
 from ..engine.results import Progress, RunResults, SampleFailure
+from ._dataobject import json_default
 from ._identity import LazyIndex, SampleIndex
+from ._inferences import InferenceColumns
 from ._lazy import LazyRows
 from .evaluator import Evaluator, EvaluatorConfiguration
 from .evaluator_function import is_configured
@@ -84,10 +86,12 @@ class TestRun:
         batch_size = self.batch_size if self.executor is not None or inferrer.infer_batch is not None else 1
         # a loaded suite's test samples are made a batch at a time for inference (those its load made and held are
         # taken first), then let go: evaluation makes a test case's rows as the evaluator reads them
-        samples = index.samples
+        # and their inferences are kept as columns, made again as they are read
+        lazy = isinstance(index, LazyIndex)
+        held = InferenceColumns(inferrer.expected, json_default, len(index.ids)) if lazy else None
         inferred = infer_distinct(
             inferrer,
-            samples,
+            index.samples,
             index.ids,
             cache,
             self.executor,
@@ -95,8 +99,11 @@ class TestRun:
             self.progress,
             self.workers,
             self.stall_timeout,
+            held,
         )
-        if isinstance(index, LazyIndex):
+        if held is not None:
+            held.seal()
+        if lazy:
             index.pairs.release()  # (what the load made is let go)
         with no_cyclic_gc():  # the model ran with the collector on; the results are many objects and no cycles
             try:
@@ -153,6 +160,7 @@ class TestRun:
             cache_ignored=getattr(self.cache, "ignored", 0) if not self.reset else 0,
             retried_batches=inferred.retried_batches,
             retried_because=str(inferred.retried_because or ""),
+            held_inferences=(inferences, index.ids) if isinstance(inferences, InferenceColumns) else None,
         )
         if self.warn:
             _warn_about_failures(results)
