@@ -121,12 +121,8 @@ def test_a_sample_in_several_test_cases_keeps_one_copy_of_equal_sample_metrics(s
     assert mirrored and all(s.metrics is basic[s.sample_id] for s in mirrored)
 
 
-@pytest.mark.parametrize("evaluator_type", [KeypointsEvaluator, VectorisedKeypointsEvaluator])
-def test_an_evaluator_that_reads_only_the_metrics_holds_no_ground_truth(suite, evaluator_type):
-    """A run holds no ground truth of a loaded suite: the rows an evaluator walks are made as it reads them, and
-    `compute_test_case_metrics` (reading only the sample metrics) finds none alive."""
-    truths = suite._sample_index.pairs._alive[1]
-    alive = []
+def counting(evaluator_type, truths, alive):
+    """The evaluator, counting the ground truths alive when `compute_test_case_metrics` runs."""
 
     class Counting(evaluator_type):
         def compute_test_case_metrics(self, test_case, inferences, metrics, configuration=None):
@@ -134,10 +130,37 @@ def test_an_evaluator_that_reads_only_the_metrics_holds_no_ground_truth(suite, e
             alive.append(sum(ref is not None and ref() is not None for ref in truths))
             return super().compute_test_case_metrics(test_case, inferences, metrics, configuration)
 
-    results = test(mean_shape_model, suite, Counting(configurations=[NmeThreshold(0.08)]))
+    return Counting(configurations=[NmeThreshold(0.08)])
+
+
+def test_an_evaluator_that_reads_only_the_metrics_holds_no_ground_truth(suite):
+    """A run holds no ground truth of a loaded suite: the rows an evaluator walks are made as it reads them, and
+    `compute_test_case_metrics` (reading only the sample metrics) finds none alive."""
+    alive = []
+    results = test(
+        mean_shape_model, suite, counting(VectorisedKeypointsEvaluator, suite._sample_index.pairs._alive[1], alive)
+    )
     assert alive == [0, 0, 0]
     basic = results.case("300-W :: basic")
     assert basic.metrics.n_samples == 300 and basic.samples[5].ground_truth.normalization_factor > 0
+
+
+def test_rows_read_per_test_case_are_made_once_up_to_a_bound(suite, monkeypatch):
+    """An evaluator that reads each test case's rows (the seed's) gets a sample's row made once for all the test cases
+    holding it, up to ROWS_KEPT rows; beyond, rows are made again per test case and let go (memory stays bounded)."""
+    import pytest_kolena.workflow.test_run as test_run
+
+    pairs = suite._sample_index.pairs
+    maker = pairs._makers[1]
+    made = []
+    pairs._makers = (pairs._makers[0], lambda rows: made.append(len(rows)) or maker(rows))
+    alive = []
+    test(mean_shape_model, suite, counting(KeypointsEvaluator, pairs._alive[1], alive))
+    assert sum(made) == 300 and alive == [300, 300, 300]  # (300 rows: every one kept)
+    made.clear(), alive.clear()
+    monkeypatch.setattr(test_run, "ROWS_KEPT", 100)
+    test(mean_shape_model, suite, counting(KeypointsEvaluator, pairs._alive[1], alive))
+    assert sum(made) == 300 + 200 and alive == [100, 100, 100]  # (the mirrored cases: the 200 rows not kept, again)
 
 
 def test_the_rows_an_evaluator_gets_read_as_a_list_would(suite):

@@ -8,6 +8,7 @@ of two test cases, a run's results and an evaluator's answer still match by iden
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -116,36 +117,59 @@ class LazySamples(Sequence):
         return self.pairs.test_samples(positions)
 
 
+class RowSource:
+    """Makes the (test sample, ground truth, inference) rows of a loaded suite's run, and keeps the first `keep` rows
+    it made for the test cases evaluated after: an evaluator that reads every test case's rows (the seed's
+    `compute_test_sample_metrics`, called per test case) makes a sample in four test cases once, not four times,
+    up to that many rows; beyond, rows are made again (memory bounded at any suite size)."""
+
+    def __init__(self, pairs: LazyPairs, inferences: Any, keep: int = 0) -> None:
+        self.pairs = pairs
+        self.inferences = inferences  # by row (a mapping, or columns with `take`)
+        self.keep = keep
+        self.kept: dict[int, tuple[Any, Any, Any]] = {}
+
+    def rows(self, rows: Sequence[int]) -> list[tuple[Any, Any, Any]]:
+        kept = self.kept
+        missing = [r for r in rows if r not in kept] if kept else list(rows)
+        if not missing:
+            return [kept[r] for r in rows]
+        try:
+            samples, truths = self.pairs.test_samples(missing), self.pairs.ground_truths(missing)
+        except Exception as error:  # (a ground truth its type refuses: the suite's error, not the evaluator's)
+            raise RowsRefusedError(error) from error
+        inferences = self.inferences
+        take = getattr(inferences, "take", None)
+        made = dict(
+            zip(missing, zip(samples, truths, take(missing) if take is not None else map(inferences.get, missing)))
+        )
+        room = self.keep - len(kept)
+        if room > 0:
+            kept.update(itertools.islice(made.items(), room))
+        return [made[r] if r in made else kept[r] for r in rows]
+
+
 class LazyRows(Sequence):
     """The (test sample, ground truth, inference) rows of a loaded suite's test case, as an evaluator gets them: made
-    a block at a time as code walks them and let go after unless it keeps them. An evaluator that reads only the
-    sample metrics (most `compute_test_case_metrics`) makes none; `list(rows)` makes them all at once."""
+    a block at a time as code walks them and let go after unless it (or the RowSource) keeps them. An evaluator
+    that reads only the sample metrics (most `compute_test_case_metrics`) makes none; `list(rows)` makes them all
+    at once."""
 
-    def __init__(self, pairs: LazyPairs, positions: Sequence[int], inferences: Any) -> None:
-        self.pairs = pairs
+    def __init__(self, source: RowSource, positions: Sequence[int]) -> None:
+        self.source = source
         self.positions = positions  # rows of the suite's table
-        self.inferences = inferences  # by row (a mapping or a sequence)
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def __getitem__(self, index: int | slice) -> Any:  # type: ignore[override]
         if isinstance(index, slice):
-            return self._made(self.positions[index])
-        return self._made([self.positions[index]])[0]
+            return self.source.rows(self.positions[index])
+        return self.source.rows([self.positions[index]])[0]
 
     def __iter__(self) -> Iterator[tuple[Any, Any, Any]]:
         for start in range(0, len(self.positions), BLOCK):
-            yield from self._made(self.positions[start : start + BLOCK])
-
-    def _made(self, rows: Sequence[int]) -> list[tuple[Any, Any, Any]]:
-        try:
-            samples, truths = self.pairs.test_samples(rows), self.pairs.ground_truths(rows)
-        except Exception as error:  # (a ground truth its type refuses: the suite's error, not the evaluator's)
-            raise RowsRefusedError(error) from error
-        inferences = self.inferences
-        take = getattr(inferences, "take", None)
-        return list(zip(samples, truths, take(rows) if take is not None else [inferences[r] for r in rows]))
+            yield from self.source.rows(self.positions[start : start + BLOCK])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and len(other) == len(self) and list(self) == list(other)

@@ -9,18 +9,22 @@ from concurrent.futures import Executor
 from typing import Any, ClassVar
 
 from .._gc import no_cyclic_gc
-from ..engine.evaluation import InferredCase, evaluate_per_case, evaluate_whole
+from ..engine.evaluation import InferredCase, evaluate_per_case, evaluate_whole, once_per_sample
 from ..engine.failure import RowsRefusedError
 from ..engine.inference import Inferred, Inferrer, infer_distinct
 from ..engine.results import Progress, RunResults, SampleFailure
 from ._dataobject import json_default
 from ._identity import LazyIndex, SampleIndex
 from ._inferences import InferenceColumns
-from ._lazy import LazyRows
+from ._lazy import LazyRows, RowSource
 from .evaluator import Evaluator, EvaluatorConfiguration
 from .evaluator_function import is_configured
 from .model import Model
 from .test_suite import TestSuite
+
+# rows of a loaded suite kept made across the test cases of an evaluator that reads each test case's rows (about
+# 1.5 KB a keypoints row: 300 MB); beyond, made again per test case
+ROWS_KEPT = 200_000
 
 
 class TestRun:
@@ -116,6 +120,9 @@ class TestRun:
         cases = []
         failed: dict[int, SampleFailure] = {}
         pairs = index.pairs if isinstance(index, LazyIndex) else None  # (a loaded suite: results hold rows)
+        if pairs is not None:  # (rows read per test case: kept made for the next ones, up to a bound)
+            per_case = isinstance(self.evaluator, Evaluator) and not once_per_sample(self.evaluator)
+            source = RowSource(pairs, inferences, ROWS_KEPT if per_case else 0)
         for tc in self.test_suite.test_cases:
             if pairs is not None and tc._pairs is None and tc._lazy is pairs:  # the rows of the suite's table
                 rows = tc._rows.tolist()
@@ -123,7 +130,7 @@ class TestRun:
                 for p in (p for p in rows if p in failures and p not in failed):
                     failed[p] = SampleFailure(*pairs.pairs([p])[0], failures[p])
                 case_failures = [failed[p] for p in rows if p in failures]
-                make = functools.partial(LazyRows, pairs, inferences=inferences)
+                make = functools.partial(LazyRows, source)
                 ids = [index.ids[p] for p in positions]
                 cases.append(InferredCase(tc, None, ids, case_failures, positions, pairs, make, inferences))
                 continue
