@@ -44,6 +44,15 @@ class LazyPairs:
     def release(self) -> None:
         self._held = None
 
+    def prune(self) -> None:
+        """Forget the objects made here that are gone (their weak references and id entries, an object or two per
+        row made): between runs a suite keeps its columns and what is still held."""
+        for refs in self._alive:
+            refs[:] = [ref if ref is not None and ref() is not None else None for ref in refs]
+        alive, made = self._alive[0], self._made_id
+        self._made_id = [m if ref is not None else None for m, ref in zip(made, alive)]
+        self._row_of = {m: row for row, m in enumerate(self._made_id) if m is not None}
+
     def test_samples(self, rows: Sequence[int] | np.ndarray) -> list[Any]:
         return self._take(0, rows)
 

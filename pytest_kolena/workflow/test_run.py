@@ -114,6 +114,9 @@ class TestRun:
                 return self._evaluate(index, inferred)
             except RowsRefusedError as refused:
                 raise refused.cause from None
+            finally:
+                if isinstance(index, LazyIndex):
+                    index.pairs.prune()
 
     def _evaluate(self, index: SampleIndex, inferred: Inferred) -> RunResults:
         inferences, failures = inferred.inferences, inferred.failures
