@@ -183,3 +183,14 @@ def test_kp(kolena_result):
             "inference of cached: 300 inferred, 0 from the cache (300 cached by other code of infer ignored: the code changed)"
         ]
     )
+
+
+def test_a_csv_in_utf_16_or_with_a_byte_order_mark_loads(pytester, suite_copy):
+    """The CSV is read from its bytes in the given encoding: UTF-16 (two bytes a character) and a UTF-8 byte order
+    mark (what Excel writes) load as the same suite."""
+    path = suite_copy(lambda frame: None)
+    text = path.read_text()
+    path.write_bytes(text.encode("utf-16"))
+    assert pytester.runpytest("-p", "no:cacheprovider", "-o", "kolena_encoding=utf-16").ret == 0
+    path.write_bytes(text.encode("utf-8-sig"))
+    assert pytester.runpytest("-p", "no:cacheprovider").ret == 0

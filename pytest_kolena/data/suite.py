@@ -27,7 +27,7 @@ def read_table(storage: Storage, url: str, encoding: str = "utf-8") -> pd.DataFr
     if not data.strip():
         raise located(url, "the file is empty")
     try:
-        text = data.decode(encoding)
+        data.decode(encoding)  # (checked whole, not kept: pandas reads the bytes)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise located(
@@ -37,12 +37,12 @@ def read_table(storage: Storage, url: str, encoding: str = "utf-8") -> pd.DataFr
         ) from None
     except LookupError:
         raise located(url, f"unknown encoding {encoding!r} (kolena_encoding)") from None
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    header = next(csv.reader(io.StringIO(_first_line(data, encoding))), [])
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise located(url, f"the header repeats column(s) {', '.join(map(repr, repeated))}: each column needs one name")
-    try:
-        frame = pd.read_csv(io.StringIO(text))
+    try:  # (from the bytes: a text copy in a StringIO takes four bytes a character, 0.8 GB for a 0.2 GB file)
+        frame = pd.read_csv(io.BytesIO(data), encoding=encoding)
     except pd.errors.EmptyDataError:
         raise located(url, "the file is empty") from None
     except pd.errors.ParserError as error:
@@ -50,6 +50,12 @@ def read_table(storage: Storage, url: str, encoding: str = "utf-8") -> pd.DataFr
     if frame.empty:
         raise located(url, f"a header ({', '.join(frame.columns)}) but no rows")
     return frame
+
+
+def _first_line(data: bytes, encoding: str) -> str:
+    """The header line of a CSV's bytes (decoded from its start; from the whole file where the line is longer)."""
+    start = data[: 1 << 16].decode(encoding, errors="ignore")
+    return (start if "\n" in start else data.decode(encoding)).split("\n", 1)[0]
 
 
 def _check_unique(frame: pd.DataFrame, sample_columns: list[str], url: str) -> None:
