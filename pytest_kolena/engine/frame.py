@@ -34,17 +34,42 @@ def _columns(values: list[Any], path: Path, out: dict[Path, list[Any]]) -> None:
         out[path] = values
 
 
-def _merge(into: dict[Path, list[Any]], block: dict[Path, list[Any]], before: int, size: int) -> None:
+class _Parts(list):
+    """A column's values a block at a time: a block of plain floats (or booleans) as one NumPy array, not an object
+    per value; `values()` gives what one list of the Python values would give pandas."""
+
+    def add(self, values: list[Any]) -> None:
+        import numpy as np
+
+        kind = type(values[0]) if values else None
+        if kind in (float, bool) and all(type(v) is kind for v in values):
+            self.append(np.array(values, dtype=np.float64 if kind is float else np.bool_))
+        else:
+            self.append(values)
+
+    def values(self) -> Any:
+        import numpy as np
+
+        if self and all(isinstance(p, np.ndarray) for p in self) and len({p.dtype for p in self}) == 1:
+            return np.concatenate(self)  # (the dtype pandas infers from a list of only floats, or only booleans)
+        return [v for part in self for v in (part.tolist() if isinstance(part, np.ndarray) else part)]
+
+
+def _merge(into: dict[Path, _Parts], block: dict[Path, list[Any]], before: int, size: int) -> None:
     """Append a block's columns to the columns of the rows before it: a column new in this block is None for the
     rows before, a column absent from it None for its rows."""
     for path, values in block.items():
-        into.setdefault(path, [None] * before).extend(values)
-    for path, values in into.items():
+        if path not in into:
+            into[path] = _Parts()
+            if before:
+                into[path].add([None] * before)
+        into[path].add(values)
+    for path, parts in into.items():
         if path not in block:
-            values.extend([None] * size)
+            parts.add([None] * size)
 
 
-def _ordered(columns: dict[Path, list[Any]]) -> dict[str, list[Any]]:
+def _ordered(columns: dict[Path, _Parts]) -> dict[str, Any]:
     """The columns in the order one pass over all rows gives (fields in order, keys in order of first appearance,
     depth first), by name; a field None in some blocks and a data object or dict in others keeps only its nested
     columns."""
@@ -52,11 +77,12 @@ def _ordered(columns: dict[Path, list[Any]]) -> dict[str, list[Any]]:
     for path in columns:
         for depth in range(1, len(path)):
             children.setdefault(path[:depth], {})[path[: depth + 1]] = None
-    out: dict[str, list[Any]] = {}
+    out: dict[str, Any] = {}
 
     def walk(path: Path) -> None:
         nested = children.get(path)
-        values = columns.get(path)
+        parts = columns.get(path)
+        values = parts.values() if parts is not None else None
         if values is not None and not (nested and all(v is None for v in values)):
             out[".".join(path)] = values
         for child in nested or ():
@@ -72,7 +98,7 @@ def samples_frame(rows: Sequence[tuple[Any, Any, Any]], ids: Sequence[str]) -> A
     (an optional box), its fields' columns hold a missing value (None, or NaN in a numeric column)."""
     import pandas as pd
 
-    columns: dict[Path, list[Any]] = {}
+    columns: dict[Path, _Parts] = {}
     for start in range(0, len(rows), BLOCK):
         part = rows[start : start + BLOCK]
         block: dict[Path, list[Any]] = {}
