@@ -182,3 +182,29 @@ def test_the_inference_cache_keeps_what_it_wrote_as_columns_not_objects(tmp_path
     assert all(ref() is None for ref in refs)
     assert [i.to_dict() for i in cache.get_many(["0.jpg", "1.jpg", "2.jpg"])] == values and len(cache) == 3
     assert len(list((tmp_path / "cache").glob("*/*.parquet"))) == 1
+
+
+def test_a_runs_inferences_kept_as_columns_are_stored_in_one_file_and_read_back_equal(tmp_path, monkeypatch):
+    """The inferences a run kept as typed columns (a block of BLOCK at a time) are stored as they are, joined into
+    one file, each under its sample's id."""
+    import pytest_kolena.workflow._inferences as held
+    from examples.facial_keypoints.workflow import Inference, KeypointsEvaluator, mean_shape_model, wf
+    from pytest_kolena.data import load_suite
+    from pytest_kolena.store.record import add_results
+    from pytest_kolena.workflow import test
+    from tests.keypoints import DATA
+
+    monkeypatch.setattr(held, "BLOCK", 50)
+    run = test(
+        mean_shape_model, load_suite(wf, "300-W", str(DATA), columns={"points": "keypoints"}), KeypointsEvaluator()
+    )
+    record = RunRecord("r", "main", "t", encode=json_default)
+    add_results(record, "t", run)
+    store = RunStore(str(tmp_path))
+    store.write(record)
+    assert len(list((tmp_path / "runs" / "r").glob("main.inference.*.parquet"))) == 1
+    _, blocks = store.read("r")
+    (block,) = [b for b in blocks if b.place["level"] == "inference"]
+    stored = {i: Inference.from_dict(row["values"]) for i, row in zip(block.ids, block.rows())}
+    made = {s.sample_id: s.inference for s in run.case("300-W :: basic").samples}
+    assert len(stored) == 300 and stored == made

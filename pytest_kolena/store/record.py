@@ -37,10 +37,11 @@ def add_results(record: RunRecord, test: str, run: Any) -> None:
     suite, model = run.test_suite.name, run.model.name
     record.add("model", test, suite, model, run.model.metadata)
     # each sample's inference once: a baseline recomputes its metrics from them
-    if run.held_inferences is not None:  # (kept as columns by the run: stored as they are)
+    if run.held_inferences is not None:  # (kept as columns by the run: stored as they are, in one file)
         held, ids = run.held_inferences
-        for positions, values in held.blocks():
-            record.add_block(("inference", test, suite, model, None), [ids[p] for p in positions], values)
+        place = ("inference", test, suite, model, None)
+        for positions, values in _joined(list(held.blocks())):
+            record.add_block(place, [ids[p] for p in positions], values)
     else:
         inferences: dict[str, Any] = {}
         for case in run.cases:
@@ -65,6 +66,20 @@ def add_results(record: RunRecord, test: str, run: Any) -> None:
         record.add_samples("sample", test, suite, model, config, metrics)
     for config, metrics in run.suite_metrics.items():
         record.add("suite", test, suite, model, _as_dict(metrics), config or "")
+
+
+def _joined(blocks: list[tuple[list[int], Any]]) -> list[tuple[list[int], Any]]:
+    """Encoded blocks of one column type and field metadata joined into one (one file, not one per 8,192
+    inferences); blocks kept as objects as they are."""
+    import pyarrow as pa
+
+    encoded = [(positions, values) for positions, values in blocks if isinstance(values, tuple)]
+    kinds = {(values[0].type, repr(values[1])) for _, values in encoded}
+    if len(encoded) < 2 or len(kinds) != 1:
+        return blocks
+    column = pa.concat_arrays([values[0] for _, values in encoded])
+    joined = ([p for positions, _ in encoded for p in positions], (column, encoded[0][1][1]))
+    return [joined, *[(positions, values) for positions, values in blocks if not isinstance(values, tuple)]]
 
 
 def add_suite(record: RunRecord, test: str, run: Any, members: Any, samples: Any = None) -> None:
