@@ -208,3 +208,33 @@ def test_a_runs_inferences_kept_as_columns_are_stored_in_one_file_and_read_back_
     stored = {i: Inference.from_dict(row["values"]) for i, row in zip(block.ids, block.rows())}
     made = {s.sample_id: s.inference for s in run.case("300-W :: basic").samples}
     assert len(stored) == 300 and stored == made
+
+
+def test_a_warm_run_takes_the_cached_chunks_as_they_are_stored(tmp_path):
+    """Inferences served by the cache to a run that keeps them as columns are taken as stored (no object made and
+    encoded again), and read back equal to what was put; nothing is inferred again."""
+    from examples.facial_keypoints.workflow import Inference
+    from pytest_kolena.engine.inference import infer_distinct
+    from pytest_kolena.store import InferenceCache
+    from pytest_kolena.workflow._inferences import InferenceColumns
+    from pytest_kolena.workflow.annotation import Keypoints
+
+    def cache() -> InferenceCache:
+        return InferenceCache(
+            str(tmp_path), "m", "1", "s", Inference.from_dict, code="c", encode=json_default, kind=Inference
+        )
+
+    made = [Inference(Keypoints([(float(k), 2.0), (3.0, 4.5)]), 0.5) for k in range(3)]
+    first = cache()
+    for k, inference in enumerate(made):
+        first.put(f"{k}.jpg", inference)
+    first.flush()
+
+    def never(samples):
+        raise AssertionError("inferred again")
+
+    held = InferenceColumns(Inference, json_default, 4)
+    inferred = infer_distinct(never, ["a", "b", "c"], ["2.jpg", "0.jpg", "1.jpg"], cache(), inferences=held)
+    assert inferred.from_cache == 3 and not inferred.failures
+    assert not held._pending and len(held._blocks) == 1  # (the chunk as stored: no inference made to be encoded)
+    assert held.take([0, 1, 2]) == [made[2], made[0], made[1]] and len(held) == 3 and 3 not in held

@@ -92,14 +92,17 @@ def infer_distinct(
     of the executor finishes for `stall_timeout` seconds (StallError)."""
     out = Inferred({} if inferences is None else inferences, {})
     todo = []
-    found = _cached(cache, ids)
-    for position, cached in enumerate(found):
+    encoded = _cached_encoded(cache, ids, out.inferences)
+    out.from_cache = len(encoded)
+    rest = [p for p in range(len(ids)) if p not in encoded]
+    found = _cached(cache, [ids[p] for p in rest])
+    for k, (position, cached) in enumerate(zip(rest, found)):
         if cached is None:
             todo.append(position)
         else:
             out.inferences[position] = cached
             out.from_cache += 1
-            found[position] = None  # (held by `inferences` only, which may keep them as columns)
+            found[k] = None  # (held by `inferences` only, which may keep them as columns)
     batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
     done = out.from_cache
 
@@ -142,6 +145,18 @@ def _batch(samples: Sequence[Any], positions: list[int]) -> list[Any]:
     """The samples at `positions`: made at once where the samples are made on demand (`take`)."""
     take = getattr(samples, "take", None)
     return take(positions) if take is not None else [samples[p] for p in positions]
+
+
+def _cached_encoded(cache: Any, ids: Sequence[str], inferences: Any) -> set[int]:
+    """The positions whose cached inference went to `inferences` as stored (a cache's typed chunks to a holder of
+    inferences as columns: no object made), where both can."""
+    if cache is None or not hasattr(cache, "get_encoded") or not hasattr(inferences, "add_encoded"):
+        return set()
+    done: set[int] = set()
+    for positions, column, metadata in cache.get_encoded(list(ids)):
+        inferences.add_encoded(positions, column, metadata)
+        done.update(positions)
+    return done
 
 
 def _cached(cache: Any, ids: Sequence[str]) -> list[Any]:

@@ -131,6 +131,23 @@ class InferenceCache:
                 out[position] = inference
         return out
 
+    def get_encoded(self, sample_ids: list[str]) -> list[tuple[list[int], Any, Any]]:
+        """The cached inferences of typed chunks as they are stored, each chunk's at once: (the indexes into
+        `sample_ids` found, their column, its field metadata); for a holder of inferences as columns (no object
+        made and encoded again). Inferences put by this process, and chunks of JSON text, are left to `get_many`."""
+        wanted: dict[int, list[tuple[int, int]]] = {}
+        for index, sample_id in enumerate(sample_ids):
+            where = self._where.get(sample_id) if sample_id not in self._fresh else None
+            if where is not None and self._chunks[where[0]][1].metadata is None and self.kind is not None:
+                wanted.setdefault(where[0], []).append((index, where[1]))
+        out = []
+        for chunk, places in wanted.items():
+            column, field = self._chunks[chunk]
+            if not _is_struct(field):
+                continue
+            out.append(([index for index, _ in places], column.take([row for _, row in places]).combine_chunks(), None))
+        return out
+
     def put(self, sample_id: str, inference: Any) -> None:
         self._fresh[sample_id] = inference
         self._pending.append((sample_id, inference))
@@ -167,6 +184,12 @@ class InferenceCache:
 
     def __len__(self) -> int:
         return len(self._where.keys() | self._fresh.keys())
+
+
+def _is_struct(field: Any) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_struct(field.type)
 
 
 def _plain(column: Any, field: Any) -> list[Any]:

@@ -60,6 +60,12 @@ class InferenceColumns:
         self._block[positions] = block
         self._row[positions] = np.arange(len(positions), dtype=np.int32)
 
+    def add_encoded(self, positions: list[int], column: Any, metadata: Any) -> None:
+        """A block encoded already (an inference cache's chunk, as stored), its rows at `positions`."""
+        self._block[positions] = len(self._blocks)
+        self._row[positions] = np.arange(len(positions), dtype=np.int32)
+        self._blocks.append((column, metadata))
+
     def __contains__(self, position: object) -> bool:
         return isinstance(position, int) and (
             position in self._pending or position in self._objects or self._block[position] >= 0

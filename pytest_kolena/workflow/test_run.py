@@ -107,8 +107,8 @@ class TestRun:
         )
         if held is not None:
             held.seal()
-        if lazy:
-            index.pairs.release()  # (what the load made is let go)
+        if lazy and not (self._rows_per_case() and len(index.ids) <= ROWS_KEPT):
+            index.pairs.release()  # (what the load made is let go; else they are the rows kept, let go after)
         with no_cyclic_gc():  # the model ran with the collector on; the results are many objects and no cycles
             try:
                 return self._evaluate(index, inferred)
@@ -116,7 +116,12 @@ class TestRun:
                 raise refused.cause from None
             finally:
                 if isinstance(index, LazyIndex):
+                    index.pairs.release()
                     index.pairs.prune()
+
+    def _rows_per_case(self) -> bool:
+        """Whether the evaluator reads each test case's rows (its sample metrics computed per test case)."""
+        return isinstance(self.evaluator, Evaluator) and not once_per_sample(self.evaluator)
 
     def _evaluate(self, index: SampleIndex, inferred: Inferred) -> RunResults:
         inferences, failures = inferred.inferences, inferred.failures
@@ -124,8 +129,7 @@ class TestRun:
         failed: dict[int, SampleFailure] = {}
         pairs = index.pairs if isinstance(index, LazyIndex) else None  # (a loaded suite: results hold rows)
         if pairs is not None:  # (rows read per test case: kept made for the next ones, up to a bound)
-            per_case = isinstance(self.evaluator, Evaluator) and not once_per_sample(self.evaluator)
-            source = RowSource(pairs, inferences, ROWS_KEPT if per_case else 0)
+            source = RowSource(pairs, inferences, ROWS_KEPT if self._rows_per_case() else 0)
         for tc in self.test_suite.test_cases:
             if pairs is not None and tc._pairs is None and tc._lazy is pairs:  # the rows of the suite's table
                 rows = tc._rows.tolist()
