@@ -28,7 +28,7 @@ TAKEN = 1024  # samples made at once for inference here (not on an executor: its
 class Inferred:
     """Inferences and failures by sample position, and how many inferences came from the cache."""
 
-    inferences: dict[int, Any]
+    inferences: Any  # by position: a dict, or what infer_distinct was given to keep them (columns)
     failures: dict[int, Failure]
     from_cache: int = 0
     retried_batches: int = 0  # batches on which infer_batch raised and infer retried each sample

@@ -89,8 +89,7 @@ class TestRun:
         # executor: every batch finished so far)
         batch_size = self.batch_size if self.executor is not None or inferrer.infer_batch is not None else 1
         # a loaded suite's test samples are made a batch at a time for inference (those its load made and held are
-        # taken first), then let go: evaluation makes a test case's rows as the evaluator reads them
-        # and their inferences are kept as columns, made again as they are read
+        # taken first) and its inferences kept as columns; evaluation makes a test case's rows as they are read
         lazy = isinstance(index, LazyIndex)
         held = InferenceColumns(inferrer.expected, json_default, len(index.ids)) if lazy else None
         inferred = infer_distinct(
