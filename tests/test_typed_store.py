@@ -238,3 +238,27 @@ def test_a_warm_run_takes_the_cached_chunks_as_they_are_stored(tmp_path):
     assert inferred.from_cache == 3 and not inferred.failures
     assert not held._pending and len(held._blocks) == 1  # (the chunk as stored: no inference made to be encoded)
     assert held.take([0, 1, 2]) == [made[2], made[0], made[1]] and len(held) == 3 and 3 not in held
+
+
+def test_a_cached_chunk_the_inference_type_no_longer_reads_fails_when_it_is_read(tmp_path):
+    """A chunk written by an Inference class of other fields (the class changed, the model's version did not) is an
+    error when the cache serves it, as it was when cached inferences were objects: not later, inside an evaluator."""
+    from examples.facial_keypoints.workflow import Inference
+    from pytest_kolena.engine.inference import infer_distinct
+    from pytest_kolena.store import InferenceCache
+    from pytest_kolena.workflow import Inference as BaseInference
+    from pytest_kolena.workflow._inferences import InferenceColumns
+
+    class Older(BaseInference):
+        score: float
+
+    def cache(kind: type) -> InferenceCache:
+        return InferenceCache(str(tmp_path), "m", "1", "s", kind.from_dict, code="c", encode=json_default, kind=kind)
+
+    older = cache(Older)
+    older.put("0.jpg", Older(0.5))
+    older.flush()
+    with pytest.raises((TypeError, ValueError)):
+        infer_distinct(
+            lambda s: None, ["a"], ["0.jpg"], cache(Inference), inferences=InferenceColumns(Inference, json_default, 1)
+        )

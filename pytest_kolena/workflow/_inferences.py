@@ -61,7 +61,9 @@ class InferenceColumns:
         self._row[positions] = np.arange(len(positions), dtype=np.int32)
 
     def add_encoded(self, positions: list[int], column: Any, metadata: Any) -> None:
-        """A block encoded already (an inference cache's chunk, as stored), its rows at `positions`."""
+        """A block encoded already (an inference cache's chunk, as stored), its rows at `positions`; its first row is
+        made now, so that a chunk the inference type no longer reads fails here, as a cached object would."""
+        self._made(column, metadata, [0])
         self._block[positions] = len(self._blocks)
         self._row[positions] = np.arange(len(positions), dtype=np.int32)
         self._blocks.append((column, metadata))
