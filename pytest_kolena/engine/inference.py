@@ -88,8 +88,8 @@ def infer_distinct(
     """Infer each distinct sample not in `cache` (get, put, flush by sample id), `batch_size` samples per call, on
     `executor` with `workers` workers (None: here, one batch after another). An exception on one sample is that
     sample's failure and the others go on; the inferences are kept in `inferences` (a dict unless given). What was
-    inferred is flushed to the cache even on Ctrl-C, and when no task
-    of the executor finishes for `stall_timeout` seconds (StallError)."""
+    inferred is flushed to the cache even on Ctrl-C, and when no task of the executor finishes for `stall_timeout`
+    seconds (StallError)."""
     out = Inferred({} if inferences is None else inferences, {})
     todo = []
     encoded = _cached_encoded(cache, ids, out.inferences)

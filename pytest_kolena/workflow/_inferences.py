@@ -2,8 +2,8 @@
 block at a time rather than as an object per sample, and made into objects again when code asks for them (the rows
 an evaluator reads, a result's `inference`).
 
-An inference of another class than the workflow's (a subclass), or a block that does not come back equal from its
-columns, is kept as it was made.
+An inference of another class than the workflow's (a subclass), or a block whose first or last inference does not
+come back equal from its columns (a NaN, a value the columns do not keep), is kept as it was made.
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ class InferenceColumns:
         return made[int(self._row[position])]
 
     def take(self, positions: Sequence[int]) -> list[Any]:
-        """The inferences at `positions`, each block's made at once."""
+        """The inferences at `positions`, each block's made at once (one alone: its block, kept for the next)."""
+        if len(positions) == 1:
+            return [self[positions[0]]]
         out: list[Any] = [None] * len(positions)
         wanted: dict[int, list[int]] = {}  # block -> indexes into out
         for k, position in enumerate(positions):
