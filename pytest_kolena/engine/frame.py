@@ -105,5 +105,5 @@ def samples_frame(rows: Sequence[tuple[Any, Any, Any]], ids: Sequence[str]) -> A
         for role, values in zip(ROLES, zip(*part)):
             _columns(list(values), (role,), block)
         _merge(columns, block, start, len(part))
-    out = _ordered(columns) if columns else {".".join((role,)): [] for role in ROLES}
+    out = _ordered(columns) if columns else {role: [] for role in ROLES}
     return pd.DataFrame(out, index=pd.Index(list(ids), name="sample_id"))

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..fs import filesystem
 from ..fs import join_path as join
-from .columns import decode, encode, objects_of
+from .columns import encode, objects_from
 from .damage import StoreError, damaged, read, warn
 
 
@@ -116,37 +116,40 @@ class InferenceCache:
     def get_many(self, sample_ids: list[str]) -> list[Any | None]:
         """The cached inference of each sample (None where there is none), each chunk's read at once."""
         out: list[Any] = [self._fresh.get(sample_id) for sample_id in sample_ids]
-        wanted: dict[int, list[tuple[int, int]]] = {}  # chunk -> (position in out, row)
-        for position, sample_id in enumerate(sample_ids):
-            where = self._where.get(sample_id) if out[position] is None else None
-            if where is not None:
-                wanted.setdefault(where[0], []).append((position, where[1]))
-        for chunk, places in wanted.items():
+        for chunk, places in self._by_chunk(sample_ids).items():
             column, field = self._chunks[chunk]
             taken = column.take([row for _, row in places]).combine_chunks()
-            made = objects_of(self.kind, taken) if self.kind is not None and not field.metadata else None
-            if made is None:
-                made = [self.decode(value) for value in _plain(taken, field)]
-            for (position, _), inference in zip(places, made):
-                out[position] = inference
+            if _json_text(field):  # (a chunk written before the typed columns)
+                made = [self.decode(None if text is None else json.loads(text)) for text in taken.to_pylist()]
+            else:
+                made = objects_from(self.kind, taken, field, self.decode)
+            for (index, _), inference in zip(places, made):
+                out[index] = inference
         return out
 
     def get_encoded(self, sample_ids: list[str]) -> list[tuple[list[int], Any, Any]]:
         """The cached inferences of typed chunks as they are stored, each chunk's at once: (the indexes into
         `sample_ids` found, their column, its field metadata); for a holder of inferences as columns (no object
         made and encoded again). Inferences put by this process, and chunks of JSON text, are left to `get_many`."""
+        if self.kind is None:
+            return []
+        out = []
+        for chunk, places in self._by_chunk(sample_ids).items():
+            column, field = self._chunks[chunk]
+            if field.metadata is None and _is_struct(field):
+                taken = column.take([row for _, row in places]).combine_chunks()
+                out.append(([index for index, _ in places], taken, None))
+        return out
+
+    def _by_chunk(self, sample_ids: list[str]) -> dict[int, list[tuple[int, int]]]:
+        """The samples served from read or written chunks (not those put and not yet written), by chunk: (index
+        into `sample_ids`, row)."""
         wanted: dict[int, list[tuple[int, int]]] = {}
         for index, sample_id in enumerate(sample_ids):
             where = self._where.get(sample_id) if sample_id not in self._fresh else None
-            if where is not None and self._chunks[where[0]][1].metadata is None and self.kind is not None:
+            if where is not None:
                 wanted.setdefault(where[0], []).append((index, where[1]))
-        out = []
-        for chunk, places in wanted.items():
-            column, field = self._chunks[chunk]
-            if not _is_struct(field):
-                continue
-            out.append(([index for index, _ in places], column.take([row for _, row in places]).combine_chunks(), None))
-        return out
+        return wanted
 
     def put(self, sample_id: str, inference: Any) -> None:
         self._fresh[sample_id] = inference
@@ -192,10 +195,8 @@ def _is_struct(field: Any) -> bool:
     return pa.types.is_struct(field.type)
 
 
-def _plain(column: Any, field: Any) -> list[Any]:
-    """A chunk's inferences as plain values: typed columns decoded; JSON text (chunks written before) parsed."""
+def _json_text(field: Any) -> bool:
+    """Whether a chunk's inference column is JSON text without a mark: a chunk written before the typed columns."""
     import pyarrow as pa
 
-    if pa.types.is_string(field.type) and not field.metadata:
-        return [None if text is None else json.loads(text) for text in column.to_pylist()]
-    return decode(column, field)
+    return pa.types.is_string(field.type) and not field.metadata

@@ -142,6 +142,13 @@ def objects_of(kind: type, array: pa.Array) -> list[Any] | None:
         return [kind(**dict(zip(names, row))) for row in zip(*columns)] if columns else None
 
 
+def objects_from(kind: type | None, array: pa.Array, field: pa.Field, from_plain: Callable[[Any], Any]) -> list[Any]:
+    """The objects of a column `encode` wrote: a field at a time (`objects_of`) where that applies, else each value
+    decoded to its plain form and given to `from_plain` (the type's `from_dict`)."""
+    made = objects_of(kind, array) if kind is not None and not field.metadata else None
+    return made if made is not None else [from_plain(value) for value in decode(array, field)]
+
+
 def _values(declared: Any, array: pa.Array) -> list[Any] | None:
     """The values of one field, as `from_plain` would give them, or None where this path does not apply."""
     declared, _ = unwrap_optional(declared)

@@ -118,15 +118,13 @@ class InferenceColumns:
     def _made(self, column: Any, metadata: Any, rows: Sequence[int]) -> list[Any]:
         import pyarrow as pa
 
-        from ..store.columns import decode, objects_of
+        from ..store.columns import objects_from
 
         taken = column.take(pa.array(rows, pa.int64()))
-        made = objects_of(self.kind, taken) if not metadata else None
-        if made is None:
-            field = pa.field("inference", taken.type, metadata=metadata)
-            with coordinates_checked():
-                made = [self.kind.from_dict(value) for value in decode(taken, field)]
-        return made
+        with coordinates_checked():  # (checked when they were made)
+            return objects_from(
+                self.kind, taken, pa.field("inference", taken.type, metadata=metadata), self.kind.from_dict
+            )
 
     def blocks(self) -> Iterator[tuple[list[int], Any]]:
         """The inferences held, a block at a time: its positions and either its encoded column (column, field

@@ -114,7 +114,7 @@ class TestRun:
             except RowsRefusedError as refused:
                 raise refused.cause from None
             finally:
-                if isinstance(index, LazyIndex):
+                if lazy:
                     index.pairs.release()
                     index.pairs.prune()
 
