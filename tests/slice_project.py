@@ -57,7 +57,9 @@ SEED = os.environ.get("NOISE_SEED", "0")
 
 
 def infer(sample):
-    digest = hashlib.blake2b((SEED + sample.locator).encode(), digest_size=4).hexdigest()
+    # the noise of a sample from its locator below the suite's folder: the same wherever the test's folder is
+    name = sample.locator[sample.locator.rindex("images/") :]
+    digest = hashlib.blake2b((SEED + name).encode(), digest_size=4).hexdigest()
     error = int(digest, 16) / 2**32 * 0.2
     if sample.metadata["a"] == "x" and sample.metadata["b"] == "y":
         error += PLANT
