@@ -52,8 +52,9 @@ def hostile(document: dict[str, Any], folder: Path) -> dict[str, Any]:
     samples = changed["suites"][0]["samples"]
     image = folder / "<script>alert(1)<" / "script>.jpg"
     image.parent.mkdir(parents=True)
-    shutil.copy(samples["test_samples"][0]["locator"], image)
-    samples["test_samples"][0]["locator"] = str(image)
+    first = samples["test_samples"][0]
+    shutil.copy(first["locator"], image)
+    samples["test_samples"][0] = first | {"locator": str(image)}
     samples["ids"][0] = f"images/{HOSTILE}.jpg"
     for by_configuration in samples["metrics"].values():  # the worst sample of every model: on the first page
         for columns in by_configuration.values():
@@ -186,6 +187,59 @@ class TestInTheBrowser:
         assert page.execute_script("return document.scripts.length") == 2  # the data block and the page's own
         with pytest.raises(NoAlertPresentException):
             page.switch_to.alert.text  # noqa: B018
+
+
+@pytest.mark.slow
+def test_a_large_suite_keeps_the_worst_of_each_test_case(browser, document, tmp_path, monkeypatch):
+    """Beyond TABLE_LIMIT samples, the table holds the KEPT_PER_CASE worst of each test case per model (the page
+    stays small at any suite size) and says so; each test case still shows its own worst samples, worst first."""
+    import numpy as np
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from pytest_kolena.report.html import samples as page_samples
+
+    monkeypatch.setattr(page_samples, "TABLE_LIMIT", 100)
+    monkeypatch.setattr(page_samples, "KEPT_PER_CASE", 10)
+    small, full = tmp_path / "small.html", tmp_path / "full.html"
+    write_html(document, small)
+    monkeypatch.setattr(page_samples, "TABLE_LIMIT", 100_000)
+    write_html(document, full)
+    assert small.stat().st_size < full.stat().st_size
+    browser.get(small.as_uri())
+    WebDriverWait(browser, WAIT).until(lambda d: d.execute_script("return document.body.dataset.rendered"))
+    case = open_case(browser, "300-W :: mirrored True")
+    note = by_css(case, ".table-note")[0].text
+    models = list(document["suites"][0]["samples"]["metrics"])
+    assert note.startswith("This suite has 300 samples: the table holds") and "10 worst of each test case" in note
+    suite = document["suites"][0]["samples"]
+    members = document["suites"][0]["test_cases"]["300-W :: mirrored True"]
+    errors = np.array(next(iter(suite["metrics"][models[0]].values()))["normalized_mean_error"], dtype=float)
+    worst = sorted(members, key=lambda i: -errors[i])[:10]
+    shown = [td.text for td in by_css(case, ".samples tbody td.sample")]
+    assert set(shown) >= {suite["ids"][i] for i in worst}  # its own worst are there (and other models' worst)
+    assert set(shown) <= {suite["ids"][i] for i in members}
+    values = column_values(case, "normalized_mean_error")
+    assert values[0] == pytest.approx(errors[worst[0]], rel=1e-3)  # worst first (shown to 4 digits)
+    tiles = [tile.find_elements("css selector", ".id")[0].text for tile in by_css(case, ".gallery .tile")]
+    assert tiles[: min(8, len(worst))] == [suite["ids"][i] for i in worst[:8]]  # the gallery's by the table's rows
+
+
+def test_sample_values_read_from_their_columns_give_the_reports_decoded_values_give(document, tmp_path):
+    """The document keeps a stored run's test samples, ground truths and inferences as their typed columns (a
+    report of a million samples decodes only what it shows); every report is the same as from decoded lists."""
+    from pytest_kolena.report.writers import write_report
+
+    samples = document["suites"][0]["samples"]
+    assert not isinstance(samples["test_samples"], list)  # (read from the column, not decoded up front)
+    decoded = copy.deepcopy(document)
+    for suite in decoded["suites"]:
+        values = suite["samples"]
+        values["test_samples"], values["ground_truths"] = list(values["test_samples"]), list(values["ground_truths"])
+        values["inferences"] = {model: list(v) for model, v in values["inferences"].items()}
+    assert render_html(decoded) == render_html(document)
+    for name, source in (("lazy", document), ("decoded", decoded)):
+        write_report(source, str(tmp_path / f"{name}.json"))
+    assert (tmp_path / "lazy.json").read_bytes() == (tmp_path / "decoded.json").read_bytes()
 
 
 class LinkCollector(html.parser.HTMLParser):

@@ -3,13 +3,16 @@
 Its shape is `schema.json` beside this module (versioned by `VERSION`). Samples are columnar, per test function and
 suite: one list of sample ids, the test samples and ground truths in that order, each test case's samples as
 indices into it, and per model its inferences and, per configuration, a list per sample metric. `slices`: what slice
-discovery found (`slices.discovered`), None when the run did not search (no --kolena-discover).
+discovery found (`slices.discovered`), None when the run did not search (no --kolena-discover). A stored run's test
+samples, ground truths and inferences stay their typed columns (`sample_values.SampleValues`: a sequence decoded as
+it is read), so that a report of a million samples decodes only what it shows; the JSON writer decodes them all.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from .. import words
@@ -134,13 +137,23 @@ class SamplePart:
     ids: list[str]
     values: list[Any] | None = None
     columns: dict[str, list[Any]] | None = None
+    typed: tuple[Any, Any] | None = None  # (column, field) of test samples or inferences, decoded when read
+
+    def decoded(self) -> list[Any]:
+        """A value per sample."""
+        if self.values is None and self.typed is not None:
+            from ..store.columns import decode
+
+            self.values = decode(*self.typed)
+        return self.values or []
 
     def by_field(self) -> dict[str, list[Any]]:
         """A list per field, None where a sample has no value of it."""
         if self.columns is not None:
             return self.columns
-        names = dict.fromkeys(name for value in self.values or () for name in (value or {}))
-        return {name: [(value or {}).get(name) for value in self.values or ()] for name in names}
+        values = self.decoded()
+        names = dict.fromkeys(name for value in values for name in (value or {}))
+        return {name: [(value or {}).get(name) for value in values] for name in names}
 
 
 def _part(block: Any) -> SamplePart:
@@ -155,7 +168,7 @@ def _part(block: Any) -> SamplePart:
         children = block.column.flatten()  # (the struct's validity applied: a sample without metrics is None)
         part.columns = {field.type.field(i).name: decode(c, field.type.field(i)) for i, c in enumerate(children)}
     else:
-        part.values = decode(block.column, field)
+        part.typed = (block.column, field)
     return part
 
 
@@ -171,26 +184,24 @@ def parts_of_rows(rows: list[dict[str, Any]]) -> list[SamplePart]:
 
 
 def _samples(parts: list[SamplePart], membership: dict[str, list[str]]) -> dict[str, Any]:
-    """The samples of one test function on one suite, columnar (see the module's docstring)."""
-    described = {i: v for p in parts if p.level == "test_sample" for i, v in zip(p.ids, p.values or ())}
+    """The samples of one test function on one suite, columnar (see the module's docstring). Test samples, ground
+    truths and inferences read as typed columns stay so (`SampleValues`), decoded when read."""
+    described_parts = [p for p in parts if p.level == "test_sample"]
     ids = (
-        list(described)
+        list(dict.fromkeys(i for p in described_parts for i in p.ids))
         or list(dict.fromkeys(s for members in membership.values() for s in members))
         or list(dict.fromkeys(i for p in parts for i in p.ids))  # a run stored before membership rows
     )
+    test_samples, ground_truths = _described(described_parts, ids)
     position = {sample_id: i for i, sample_id in enumerate(ids)}
-    inferences: dict[str, list[Any]] = {}
+    inferences: dict[str, Any] = {}
     metrics: dict[str, dict[str, dict[str, list[Any]]]] = {}
+    for model in dict.fromkeys(p.model for p in parts if p.level == "inference"):
+        inferences[model] = _in_order([p for p in parts if p.level == "inference" and p.model == model], ids, position)
     for part in parts:
-        if part.level == "test_sample":
+        if part.level != "sample":
             continue
-        places = [(position.get(i), k) for k, i in enumerate(part.ids)]
-        places = [(at, k) for at, k in places if at is not None]
-        if part.level == "inference":
-            target = inferences.setdefault(part.model, [None] * len(ids))
-            for at, k in places:
-                target[at] = part.values[k]  # type: ignore[index]
-            continue
+        places = _places(part, position)
         columns = metrics.setdefault(part.model, {}).setdefault(part.configuration, {})
         for name, values in part.by_field().items():
             target = columns.setdefault(name, [None] * len(ids))
@@ -199,11 +210,60 @@ def _samples(parts: list[SamplePart], membership: dict[str, list[str]]) -> dict[
                     target[at] = values[k]
     return {
         "ids": ids,
-        "test_samples": [described.get(s, {}).get("test_sample") for s in ids],
-        "ground_truths": [described.get(s, {}).get("ground_truth") for s in ids],
+        "test_samples": test_samples,
+        "ground_truths": ground_truths,
         "inferences": inferences,
         "metrics": metrics,
     }
+
+
+def _places(part: SamplePart, position: dict[str, int]) -> list[tuple[int, int]]:
+    """(index into the suite's samples, index into the part) of the part's samples of the suite."""
+    places = [(position.get(i), k) for k, i in enumerate(part.ids)]
+    return [(at, k) for at, k in places if at is not None]
+
+
+def _in_order(parts: list[SamplePart], ids: list[str], position: dict[str, int]) -> Sequence[Any]:
+    """One model's inferences in the suite's order (None for a sample without one): typed parts as one column
+    decoded when read, else a list (a later part's value of a sample wins)."""
+    from .sample_values import in_suite_order
+
+    if all(p.typed is not None for p in parts):
+        found = in_suite_order([(p.ids, *p.typed) for p in parts], ids)  # type: ignore[misc]
+        if found is not None:
+            return found
+    target: list[Any] = [None] * len(ids)
+    for part in parts:
+        values = part.decoded()
+        for at, k in _places(part, position):
+            target[at] = values[k]
+    return target
+
+
+def _described(parts: list[SamplePart], ids: list[str]) -> tuple[Sequence[Any], Sequence[Any]]:
+    """The test samples and the ground truths of the suite's samples, in its order (None where not stored)."""
+    from .sample_values import SampleValues, in_suite_order
+
+    if parts and all(p.typed is not None for p in parts):
+        both = in_suite_order([(p.ids, *p.typed) for p in parts], ids)  # type: ignore[misc]
+        if both is not None and _has_children(both.field.type, ("test_sample", "ground_truth")):
+            children = both.column.flatten()
+            kind = both.field.type
+            return tuple(  # type: ignore[return-value]
+                SampleValues(children[kind.get_field_index(name)], kind.field(name), both.rows)
+                for name in ("test_sample", "ground_truth")
+            )
+    described = {i: v for p in parts for i, v in zip(p.ids, p.decoded())}
+    return (
+        [(described.get(s) or {}).get("test_sample") for s in ids],
+        [(described.get(s) or {}).get("ground_truth") for s in ids],
+    )
+
+
+def _has_children(kind: Any, names: tuple[str, ...]) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_struct(kind) and all(kind.get_field_index(name) >= 0 for name in names)
 
 
 def item_key(item: dict[str, Any]) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,6 @@ def finite(value: Any) -> Any:
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {key: finite(v) for key, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, Sequence)) and not isinstance(value, (str, bytes)):  # (a list, or sample values)
         return [finite(v) for v in value]
     return value

@@ -9,7 +9,8 @@
   series per model (a confusion matrix: one panel per model), as small palette PNGs;
 - `samples`: per test function and suite, a columnar table (sample ids, scalar ground truth and inference fields,
   sample metrics per model and configuration) and per test case its members as a bitset, embedded as JSON in a
-  `<script type="application/json">` block that `assets/report.js` renders page by page;
+  `<script type="application/json">` block that `assets/report.js` renders page by page; a suite of more than
+  `TABLE_LIMIT` samples keeps the `KEPT_PER_CASE` worst of each test case per model, and the page says so;
 - `thumbnails`: for the `THUMBNAILS` worst samples per model and test case only (by the sample metric behind a case
   metric whose direction is known, chosen in `run`), ground truth and inference drawn over the image by Pillow, as
   WebP data URIs; so the file grows with the number of test cases, not with the number of samples.

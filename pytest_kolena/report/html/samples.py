@@ -5,6 +5,7 @@ and its worst samples, whose thumbnails go into the suite's table."""
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from typing import Any
 
@@ -13,6 +14,9 @@ import numpy as np
 from .run import THUMBNAILS, _kind, _numbers, _Rank, _Run
 from .text import Row, _scalar
 from .thumbnails import _Thumbnails
+
+TABLE_LIMIT = 100_000  # samples of a suite the page's table holds at most; beyond, the worst of each test case
+KEPT_PER_CASE = 500  # then, the worst samples per model of each test case the table holds
 
 
 def _column(name: str, values: list[Any], group: str, model: int | None, configuration: int | None) -> Row | None:
@@ -35,6 +39,10 @@ def _column(name: str, values: list[Any], group: str, model: int | None, configu
 def _fields(values: list[Any]) -> dict[str, list[Any]]:
     """The scalar fields of ground truths or inferences, and the label and score of their top-level labels, as
     columns; constant columns left out (they tell no sample apart)."""
+    typed = getattr(values, "scalar_fields", None)  # (values kept as their typed column: read field by field)
+    fields = typed() if typed is not None else None
+    if fields is not None:
+        return {name: column for name, column in fields.items() if len(set(map(repr, column))) > 1}
     names: dict[tuple[str, str], None] = {}  # (field, "" or the part of a label)
     for value in values[:100]:
         for key, field in (value or {}).items():
@@ -61,8 +69,9 @@ def _bitset(members: list[int] | None, n: int) -> str | None:
     return base64.b64encode(np.packbits(bits, bitorder="little").tobytes()).decode("ascii")
 
 
-def _suite_table(suite: Row, rank: _Rank) -> Row:
-    """One suite's samples as the page's JS reads them (see assets/report.js)."""
+def _suite_table(suite: Row, rank: _Rank, kept: np.ndarray | None = None) -> Row:
+    """One suite's samples as the page's JS reads them (see assets/report.js); `kept`: the samples the table holds
+    when not all (indices into the suite's samples, in order)."""
     samples = suite["samples"]
     n = len(samples["ids"])
     metrics = samples.get("metrics", {})
@@ -76,67 +85,110 @@ def _suite_table(suite: Row, rank: _Rank) -> Row:
         for c, configuration in enumerate(configurations):
             by_name = metrics.get(model, {}).get(configuration, {})
             candidates += [(name, values, model, m, c) for name, values in by_name.items()]
+    if kept is not None:
+        chosen = kept.tolist()
+        candidates = [(name, [values[i] for i in chosen], *rest) for name, values, *rest in candidates]
     columns = [column for column in (_column(*candidate) for candidate in candidates) if column is not None]
     sort = [
         next((i for i, col in enumerate(columns) if col["configuration"] == c and col["name"] == rank.metric), None)
         for c in range(len(configurations))
     ]
+    ids = samples["ids"] if kept is None else [samples["ids"][i] for i in kept.tolist()]
     return {
         "group": (suite["test"], suite["suite"]),
-        "ids": samples["ids"],
+        "ids": ids,
         "models": models,
         "configurations": configurations,
         "columns": columns,
         "sort": sort,
         "descending": rank.worse_high,
         "thumbnails": {},
+        "note": "" if kept is None else _kept_note(len(kept), n, rank),
     }
 
 
-def _worst(scores: dict[str, np.ndarray], members: list[int] | None, worse_high: bool) -> dict[str, list[int]]:
-    """Model -> its `THUMBNAILS` worst samples of a test case (missing values never), worst first."""
+def _kept_note(kept: int, n: int, rank: _Rank) -> str:
+    by = f"by {rank.metric}" if rank.metric else "the first"
+    return (
+        f"This suite has {n:,} samples: the table holds {kept:,}, the {KEPT_PER_CASE:,} worst of each test case per "
+        f"model ({by}). Every sample is in the run store (read it with pandas or DuckDB)."
+    )
+
+
+def _worst(
+    scores: dict[str, np.ndarray], members: list[int] | None, worse_high: bool, count: int = THUMBNAILS
+) -> dict[str, list[int]]:
+    """Model -> its `count` worst samples of a test case (missing values never), worst first."""
     found = {}
     for model, values in scores.items():
         indices = np.arange(len(values)) if members is None else np.asarray(members, dtype=int)
         chosen = values[indices]
         keep = ~np.isnan(chosen)
         indices, chosen = indices[keep], chosen[keep]
-        order = np.lexsort((indices, -chosen if worse_high else chosen))[:THUMBNAILS]
+        order = np.lexsort((indices, -chosen if worse_high else chosen))[:count]
         found[model] = indices[order].tolist()
     return found
+
+
+def _kept(run: _Run, group: tuple[str, str], n: int, scores: dict[str, np.ndarray]) -> np.ndarray | None:
+    """The samples a suite's table holds: all up to TABLE_LIMIT; beyond, the KEPT_PER_CASE worst of each test case
+    per model (the first of each where no metric ranks them), in the suite's order."""
+    if n <= TABLE_LIMIT:
+        return None
+    chosen: set[int] = set()
+    for case in (c for c in run.cases if c.group == group):
+        members = run.members(case)
+        if scores:
+            worst = _worst(scores, members, run.ranks[group].worse_high, KEPT_PER_CASE)
+            chosen.update(i for indices in worst.values() for i in indices)
+        else:
+            chosen.update(range(min(n, KEPT_PER_CASE)) if members is None else members[:KEPT_PER_CASE])
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+def _table_row(kept: np.ndarray | None, index: int) -> int:
+    """The row of the suite's table holding sample `index` (one of the samples it keeps)."""
+    return index if kept is None else int(np.searchsorted(kept, index))
 
 
 def _page_data(run: _Run, thumbnails: _Thumbnails) -> Row:
     """The JSON the page's JS reads: per suite its table, per test case its members and worst samples (with their
     thumbnails in the suite's table)."""
-    tables, position, scores = [], {}, {}
+    tables, position, scores, kept = [], {}, {}, {}
     for group, suite in run.suites.items():
         if suite.get("samples") is None:
             continue
         rank = run.ranks[group]
-        position[group] = len(tables)
-        tables.append(_suite_table(suite, rank))
         by_model = suite["samples"].get("metrics", {})
         first = {model: next(iter(by.values()), {}).get(rank.metric or "") for model, by in by_model.items()}
         scores[group] = {model: _numbers(values) for model, values in first.items() if values}
+        kept[group] = _kept(run, group, len(suite["samples"]["ids"]), scores[group])
+        position[group] = len(tables)
+        tables.append(_suite_table(suite, rank, kept[group]))
     cases: list[Row | None] = []
     for case in run.cases:
         if case.group not in position:
             cases.append(None)
             continue
-        table, suite = tables[position[case.group]], run.suites[case.group]
+        table, suite, rows = tables[position[case.group]], run.suites[case.group], kept[case.group]
         members = run.members(case)
         worst = _worst(scores[case.group], members, run.ranks[case.group].worse_high)
+        row_of = functools.partial(_table_row, rows)
         for model, indices in worst.items():
             m = table["models"].index(model)
             for i in indices:
-                if f"{i}:{m}" not in table["thumbnails"] and (uri := thumbnails.draw(suite, i, model)):
-                    table["thumbnails"][f"{i}:{m}"] = uri
+                key = f"{row_of(i)}:{m}"
+                if key not in table["thumbnails"] and (uri := thumbnails.draw(suite, i, model)):
+                    table["thumbnails"][key] = uri
+        if rows is not None:
+            members = np.flatnonzero(np.isin(rows, members)).tolist() if members is not None else None
         cases.append(
             {
                 "suite": position[case.group],
                 "members": _bitset(members, len(table["ids"])),
-                "worst": [[table["models"].index(model), indices] for model, indices in worst.items()],
+                "worst": [
+                    [table["models"].index(model), [row_of(i) for i in indices]] for model, indices in worst.items()
+                ],
             }
         )
     return {"suites": tables, "cases": cases}

@@ -170,6 +170,7 @@
     state.order = members(info.members, p.n);
     states[k] = state;
     var controls = el("div", "controls");
+    if (p.suite.note) box.appendChild(el("p", "muted table-note", p.suite.note));
     if (p.suite.configurations.length > 1) {
       var choose = el("select");
       choose.setAttribute("aria-label", "configuration");
