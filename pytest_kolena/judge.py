@@ -46,10 +46,21 @@ class RunJudgement:
     source: str  # what the baseline was: "model 'x' in run 2026... (tag main)"; for an unjudged run, why
     outcomes: dict[CaseKey, tuple[str | None, list[Comparison]]]
     default: tuple[str | None, list[Comparison]] = (None, [])  # the outcome of an item not in `outcomes`
+    worsened: dict[CaseKey, Worsened] = dataclasses.field(default_factory=dict)  # of each regressed test case
 
     def of(self, test_case: str | None, configuration: str | None) -> tuple[str | None, list[Comparison], str]:
         outcome, comparisons = self.outcomes.get((test_case, configuration), self.default)
         return outcome, comparisons, self.source
+
+
+@dataclasses.dataclass
+class Worsened:
+    """The samples of a regressed test case that got worse the most, by the sample metric behind its first regressed
+    check: each sample's result, its baseline and candidate values and the worsening (positive: worse)."""
+
+    metric: str  # the sample metric
+    lower_is_better: bool
+    samples: list[tuple[Any, float, float, float]]  # (SampleResult, baseline, candidate, worsening), worst first
 
 
 IDENTICAL = "identical to the baseline"  # every metric of the model run equals its baseline's
@@ -82,11 +93,36 @@ def judge_run(
     by_case: dict[CaseKey, list[Comparison]] = {}
     for (key, _), comparison in zip(checks, decided):
         by_case.setdefault(key, []).append(comparison)
+    worsened = {}
     for key, comparisons in by_case.items():
         verdicts = {c.verdict for c in comparisons}
         outcome = REGRESSED if REGRESSED in verdicts else IMPROVED if IMPROVED in verdicts else None
         outcomes[key] = (outcome, comparisons)
-    return RunJudgement(source, outcomes)
+        if outcome == REGRESSED:
+            case = next(c for c in run.cases if (c.name, c.configuration_name) == key)
+            found = _worsened(case, entries[key[1]], comparisons, links_of(spec, run, key[1]), spec.worst)
+            if found is not None:
+                worsened[key] = found
+    return RunJudgement(source, outcomes, worsened=worsened)
+
+
+def _worsened(case: Any, entry: Any, comparisons: list[Comparison], links: Links, count: int) -> Worsened | None:
+    """The `count` samples of the test case that got worse the most against the baseline (paired by sample id), by
+    the sample metric behind its first regressed check whose sample metric is known; None without one."""
+    for comparison in (c for c in comparisons if c.verdict == REGRESSED):
+        metric = links.get(comparison.metric, NO_LINK).sample_metric
+        if metric is None:
+            continue
+        pairs = _pairs(case, entry)
+        candidate = sample_columns([s.metrics for s, _ in pairs], [metric]).get(metric)
+        baseline = sample_columns([b for _, b in pairs], [metric]).get(metric)
+        if candidate is None or baseline is None:
+            continue
+        worsening = (candidate - baseline) * (1.0 if comparison.lower_is_better else -1.0)
+        order = [k for k in np.argsort(-worsening, kind="stable") if worsening[k] > 0][:count]
+        samples = [(pairs[k][0], float(baseline[k]), float(candidate[k]), float(worsening[k])) for k in order]
+        return Worsened(metric, comparison.lower_is_better, samples)
+    return None
 
 
 def _identical(run: Any, entries: dict[str | None, Any]) -> bool:
@@ -132,6 +168,12 @@ def regression(session: KolenaSession, spec: KolenaSpec, param: Any, result: Any
             with no_cyclic_gc():
                 session.judgements[key] = judge_run(spec, run, entries, source, judging)
     return session.judgements[key].of(param.test_case, param.configuration)
+
+
+def worsened(session: KolenaSession, param: Any, result: Any) -> Worsened | None:
+    """The samples of an item's test case that got worse the most, when it regressed (after `regression`)."""
+    judgement = session.judgements.get((param.test, id(result.run)))
+    return None if judgement is None else judgement.worsened.get((param.test_case, param.configuration))
 
 
 def baseline_entries(

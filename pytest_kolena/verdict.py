@@ -10,11 +10,11 @@ import pytest
 from .checks import Breach, Threshold, breaches
 from .engine.results import RunResults, TestCaseResult
 from .items import MODEL_NAME, SUITE_ITEM, KolenaParam, NoSuite
-from .judge import UNJUDGED, regression
+from .judge import UNJUDGED, regression, worsened
 from .links import links_of
 from .marker import KolenaSpec
 from .report.properties import ItemRow, scalar_metrics
-from .report.text import failure_text, regression_text, sample_label
+from .report.text import failure_text, regression_text, sample_label, worsened_rows
 from .session import ItemError, KolenaSession
 from .words import ERROR, FAILED, PASSED, REGRESSED, SKIPPED
 from .workflow import Model
@@ -78,23 +78,22 @@ class Verdict:
     worst_count: int = 5  # how many worst samples a failing item lists (the marker's `worst=`)
     note: str = ""  # what the row's note says before the checks' notes
     behind: dict[str, str | None] = dataclasses.field(default_factory=dict)  # case metric -> sample metric (links)
+    worsened: dict[str, Any] = dataclasses.field(default_factory=dict)  # a regression's samples that got worse
 
     @property
     def failed(self) -> bool:
         return self.outcome in (FAILED, REGRESSED)
 
     def worst(self, result: ItemResult) -> dict[str, Any]:
-        """The worst samples behind the first breached threshold, else the first regressed check."""
+        """The worst samples behind the first breached threshold (by the sample metric), else those that got worse
+        the most against the baseline behind the first regressed check (by their change)."""
         from .report.text import worst_of
 
         if self.broken:
             rule = self.broken[0].threshold
-            return worst_of(result.samples, self.behind.get(rule.metric), rule.lower_is_better, self.worst_count)
-        regressed = next((c for c in self.comparisons if c.verdict == REGRESSED), None)
-        if regressed is None:
-            return {}
-        behind = self.behind.get(regressed.metric)
-        return worst_of(result.samples, behind, regressed.lower_is_better, self.worst_count)
+            metric = self.behind.get(rule.metric)
+            return worst_of(result.samples, metric, rule.lower_is_better, self.worst_count, result.suite)
+        return self.worsened
 
     def row(self, param: KolenaParam, result: ItemResult, outcome: str | None = None) -> ItemRow:
         row = param.row(result.model.name, outcome or self.outcome)
@@ -119,9 +118,14 @@ class Verdict:
 
 
 def decide_verdict(
-    spec: KolenaSpec, param: KolenaParam, result: ItemResult, regression: tuple[str | None, list[Any], str]
+    spec: KolenaSpec,
+    param: KolenaParam,
+    result: ItemResult,
+    regression: tuple[str | None, list[Any], str],
+    worse: Any = None,
 ) -> Verdict:
-    """Thresholds, then the regression verdict (`regression`: outcome, comparisons, what the baseline was)."""
+    """Thresholds, then the regression verdict (`regression`: outcome, comparisons, what the baseline was; `worse`:
+    the samples that got worse the most, judge.Worsened, of a regressed test case)."""
     rules = applicable_rules(spec, param, result.metrics, result.run)
     broken = breaches(result.metrics, rules)
     regressed, comparisons, source = regression
@@ -131,15 +135,16 @@ def decide_verdict(
     behind = {metric: link.sample_metric for metric, link in links.items()}
     texts = []
     if broken:
-        texts.append(failure_text(title, broken, len(rules), result.samples, spec.worst, behind))
+        texts.append(failure_text(title, broken, len(rules), result.samples, spec.worst, behind, result.suite))
+    rows = worsened_rows(worse, result.suite) if worse is not None and regressed == REGRESSED else {}
     if regressed == REGRESSED:
-        texts.append(regression_text(title, source, comparisons))
+        texts.append(regression_text(title, source, comparisons, rows))
     unjudged = regressed == UNJUDGED
     if unjudged:
         texts.append(f"{title}: {source}")
     outcome = FAILED if broken or unjudged else (regressed or PASSED)
     note = "nothing to compare in the baseline" if unjudged else ""
-    return Verdict(outcome, rules, broken, comparisons, "\n".join(texts), spec.worst, note, behind)
+    return Verdict(outcome, rules, broken, comparisons, "\n".join(texts), spec.worst, note, behind, rows)
 
 
 VERDICT: pytest.StashKey[Verdict] = pytest.StashKey()
@@ -199,7 +204,9 @@ def result_for(session: KolenaSession, request: pytest.FixtureRequest, param: Ko
 def verdict_for(session: KolenaSession, item: pytest.Item, param: KolenaParam, result: ItemResult) -> Verdict:
     """Decide the item's verdict, once, and keep it on the item for its report."""
     spec = session.spec_for(item)
-    verdict = item.stash[VERDICT] = decide_verdict(spec, param, result, regression(session, spec, param, result))
+    judged = regression(session, spec, param, result)
+    verdict = decide_verdict(spec, param, result, judged, worsened(session, param, result))
+    item.stash[VERDICT] = verdict
     return verdict
 
 

@@ -92,7 +92,7 @@ def test_threshold_breach_fails_with_values_and_worst_samples(pytester):
             "model 'mean-shape-degraded' on 300-W :: mirrored False at nme-threshold-0.08: 1 of 1 thresholds breached",
             "  mean_nme = 0.17*, required <= 0.15",
             "  worst samples by normalized_mean_error:",
-            f"    *  {DATA}/300-W/images/einstein-*.jpg",
+            f"    *  {DATA}/300-W/images/einstein-*.jpg (source einstein, rotation_deg *, mirrored False,*",
             "*kolena suite 300-W: 1 failed, 3 passed*",
         ]
     )

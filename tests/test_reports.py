@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -236,16 +237,30 @@ def test_a_stored_run_reads_back_into_the_results_the_tests_saw(project):
             ]
 
 
-def test_verbose_summary_shows_the_worst_samples_of_each_failing_test_case(project):
+def test_verbose_summary_shows_the_samples_that_got_worse_the_most_in_each_regressed_test_case(project):
+    """A regression lists the samples that got worse the most against the baseline (not the candidate's own worst:
+    a sample that was already bad and stayed so tells nothing of the regression), each with its baseline value,
+    candidate value and change, and its metadata; in the failure text and under -v."""
     result = champion_then_challenger(project, "-v")
     result.stdout.fnmatch_lines(
         [
-            "worst samples of mean-shape-degraded on 300-W :: mirrored False at nme-threshold-0.08 by normalized_mean_error:",
-            "*0.* */300-W/images/einstein-*.jpg",
+            "samples of mean-shape-degraded on 300-W :: mirrored False at nme-threshold-0.08 that got worse the "
+            "most, by normalized_mean_error (change: baseline -> candidate):",
+            "  *+0.0*: 0.0* -> 0.1*  */300-W/images/einstein-*.jpg (source einstein, *mirrored False*",
         ]
     )
+    text = result.stdout.str()
+    block = text.split("300-W :: mirrored False at nme-threshold-0.08 that got worse the most")[1].splitlines()[1:6]
+    rows = [re.match(r"\s*([-+][\d.e-]+): ([\d.e-]+) -> ([\d.e-]+)  (\S+)", line).groups() for line in block]
+    changes = [float(change) for change, *_ in rows]
+    assert changes == sorted(changes, reverse=True) and all(c > 0 for c in changes)
+    assert all(float(after) - float(before) == pytest.approx(float(c), abs=2e-4) for c, before, after, _ in rows)
+    breach_worst = text.split("worst samples by normalized_mean_error:")  # (no threshold breached here)
+    assert len(breach_worst) == 1
+    failure = text.split("_ test_keypoints[mean-shape-degraded-300-W:mirrored_False-nme-threshold-0.08] _")[1]
+    assert "samples that got worse the most, by normalized_mean_error (change: baseline -> candidate):" in failure
     quiet = champion_then_challenger(project)
-    assert "worst samples of" not in quiet.stdout.str().split("kolena summary")[1]
+    assert "got worse the most" not in quiet.stdout.str().split("kolena summary")[1]
 
 
 def test_a_run_without_reports_stores_no_test_samples_yet_reports_from_the_store(project):

@@ -284,7 +284,7 @@ def test_a_breach_lists_the_worst_samples_by_its_own_sample_metric_beside_the_re
             "model 'classifier' on classes :: basic: 1 of 1 thresholds breached",
             "  fn_rate = 0.15, required <= 0.1",
             "  worst samples by false_negative:",
-            "             1  */images/00000.jpg",
+            "             1  */images/00000.jpg*",
             "model 'classifier' on classes :: basic: regressed against run * (tag main)",
             "  fn_rate: baseline 0.025, candidate 0.15, *: regressed",
         ]

@@ -40,6 +40,11 @@ class SampleResult:  # one per sample and test case holding it: 400,000 in a run
         return result
 
     @property
+    def row(self) -> int:
+        """The sample's row of the table its suite was loaded from; -1 for a suite built in Python."""
+        return self._row
+
+    @property
     def test_sample(self) -> Any:
         return self._source[0] if self._row < 0 else self._source.test_samples([self._row])[0]
 

@@ -90,11 +90,24 @@ def summary_lines(rows: list[ItemRow], verbosity: int) -> list[str]:
 
 
 def worst_lines(rows: list[ItemRow]) -> list[str]:
-    """-v: the worst samples of each failing test case, by the sample metric behind its failure."""
+    """-v: the worst samples of each failing test case, by the sample metric behind its breached threshold, or, for
+    a regression, by how much each got worse against the baseline."""
     lines = []
     for row in rows:
-        if row.worst.get("samples"):
-            at = f" at {row.configuration}" if row.configuration else ""
-            lines.append(f"worst samples of {row.model} on {row.test_case}{at} by {row.worst['metric']}:")
+        if not row.worst.get("samples"):
+            continue
+        at = f" at {row.configuration}" if row.configuration else ""
+        metric = row.worst["metric"]
+        if row.worst.get("by") == "change":
+            lines.append(
+                f"samples of {row.model} on {row.test_case}{at} that got worse the most, by {metric} "
+                "(change: baseline -> candidate):"
+            )
+            lines.extend(
+                f"  {change:>+10.4g}: {_format(before)} -> {_format(after)}  {label}"
+                for change, label, before, after in row.worst["samples"]
+            )
+        else:
+            lines.append(f"worst samples of {row.model} on {row.test_case}{at} by {metric}:")
             lines.extend(f"  {_format(value):>10}  {label}" for value, label in row.worst["samples"])
     return lines
