@@ -112,7 +112,7 @@ class Verdict:
         row.note = "; ".join(
             ([self.note] if self.note else [])
             + [f"{', '.join(metrics)} not judged: {reason}" for reason, metrics in unjudged.items()]
-            + [f"{c.metric} underpowered" for c in self.comparisons if c.underpowered]
+            + [f"{c.metric} underpowered: {c.missed()}" for c in self.comparisons if c.underpowered]
         )
         return row
 

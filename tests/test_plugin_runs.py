@@ -338,9 +338,22 @@ def test_quiet_and_verbose_summaries(pytester):
     assert quiet == ["kolena suite 300-W: 4 passed"]
     verbose = _summary(run(pytester, "-v").stdout.str())
     assert any(
-        re.search(r"mean_nme\s+alignment_failure_rate\s+ced_auc\s+n_samples\s+variance_mean_nme", line)
+        re.search(r"mean_nme <= 0.25\s+alignment_failure_rate\s+ced_auc\s+n_samples\s+variance_mean_nme <= 0.02", line)
         for line in verbose
     )
+
+
+def test_the_summary_shows_the_rule_of_each_thresholded_metric(pytester):
+    """The rule most items of a column hold is in its header; an override beside its value: 0.455 under a
+    `mean_nme <= 0.25` header is a pass because `*mirrored True` allows 0.5, and the table says so."""
+    write_project(pytester)
+    lines = _summary(run(pytester).stdout.str())
+    header = next(line for line in lines if line.startswith("model "))
+    assert re.search(r"mean_nme <= 0.25\s+variance_mean_nme <= 0.02\s+verdict", header)
+    rows = {re.split(r"\s{2,}", line)[1]: line for line in lines if line.startswith("mean-shape ")}
+    assert re.search(r"0\.455 \(<= 0\.5\)\s+passed", rows["300-W :: mirrored True"])
+    assert re.search(r"0\.1327 \(<= 0\.15\)\s+passed", rows["300-W :: mirrored False"])
+    assert re.search(r"0\.1896\s+passed", rows["300-W :: basic"])  # the header's rule: nothing beside it
 
 
 def test_junit_xml_has_one_testcase_per_item_with_metrics(pytester):

@@ -109,6 +109,10 @@ def test_markdown_report_has_failures_first_and_every_check_and_goes_to_the_step
     )
     row = next(line for line in text.splitlines() if line.startswith("| mean-shape-degraded | 300-W :: mirrored False"))
     assert "**regressed**" in row and " → " in row and "p=" in row and "(adj " in row
+    header = next(line for line in text.splitlines() if line.startswith("| model |"))
+    assert "| mean\\_nme &lt;= 0.25 |" in header  # the column's rule; an override beside its value
+    mirrored = next(line for line in text.splitlines() if line.startswith("| mean-shape | 300-W :: mirrored True"))
+    assert "| 0.455 (&lt;= 0.5) |" in mirrored
 
 
 def test_user_strings_are_escaped_in_markdown(project):

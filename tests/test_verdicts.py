@@ -241,7 +241,7 @@ def test_unjudged_and_underpowered_checks_say_so(project, monkeypatch):
     assert result.ret == 0
     result.stdout.fnmatch_lines(
         [
-            "*classes :: slice large *underpowered*passed*accuracy underpowered",
+            "*classes :: slice large *underpowered*passed*accuracy underpowered: a worsening below * is likely missed",
             "*classes :: slice tiny *not judged*passed*accuracy not judged: 12 paired samples with a value, fewer than kolena_min_samples (20)",
         ]
     )

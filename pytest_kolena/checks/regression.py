@@ -106,6 +106,10 @@ class Comparison:
         """The check could not reliably find a worsening the size of its allowance: a pass here is not a proof."""
         return self.test is not None and self.verdict != REGRESSED and 0 < self.allowed < self.detectable
 
+    def missed(self) -> str:
+        """What an underpowered check would likely miss: `a worsening below 15.05 is likely missed`."""
+        return f"a worsening below {self.allowed + self.detectable:.4g} is likely missed"
+
     def delta_interval(self) -> tuple[float, float] | None:
         """The interval of candidate - baseline (the test's interval is of the signed worsening)."""
         if self.test is None or any(math.isnan(v) for v in self.test.interval):
@@ -179,7 +183,7 @@ class Comparison:
         text += f", allowed worsening {self.allowance} ({self.allowed:.4g}); {test.method} p={_p(test.p_value)}"
         text += f", adjusted over {self.family} checks p={_p(self.p_adjusted)}: {self.verdict}"
         if self.underpowered:
-            text += f" (underpowered: a worsening below {self.allowed + self.detectable:.4g} is likely missed)"
+            text += f" (underpowered: {self.missed()})"
         return text
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from .. import numbers
 from ..checks.discovery import REGRESSED
 from .document import ABSENT, FAILED
+from .text import column_rule, rule_beside
 
 SLICES_HEADING = "## Discovered slices"
 NO_ITEMS = "no kolena items ran: every kolena test was deselected or skipped"
@@ -102,13 +103,15 @@ def _table(items: list[dict[str, Any]], before: str | None) -> list[str]:
     metrics = list(dict.fromkeys(m for item in items for m in item.get("rules", {})))
     metrics = metrics or list(dict.fromkeys(m for item in items for m in item["metrics"]))
     checked = list(dict.fromkeys(c["metric"] for item in items for c in item.get("checks", [])))
-    headers = ["model", "test case", "configuration", *metrics, *(f"{m}: baseline → candidate, delta" for m in checked)]
+    rules = {m: column_rule([item.get("rules", {}) for item in items], m) for m in metrics}
+    named = [f"{m} {rules[m]}" if rules[m] else m for m in metrics]
+    headers = ["model", "test case", "configuration", *named, *(f"{m}: baseline → candidate, delta" for m in checked)]
     headers += [*([f"verdict in {before}"] if before else []), "verdict", "note"]
     lines = ["| " + " | ".join(escape(h) for h in headers) + " |", "|" + "---|" * len(headers)]
     for item in items:
         checks = {c["metric"]: c for c in item.get("checks", [])}
         cells = [escape(item["model"]), escape(item["test_case"] or "(suite)"), escape(item["configuration"])]
-        cells += [_metric_cell(item, m) for m in metrics]
+        cells += [_metric_cell(item, m) + escape(rule_beside(item.get("rules", {}), m, rules[m])) for m in metrics]
         cells += [check_cell(checks[m]) if m in checks else "" for m in checked]
         if before:
             cells.append(_verdict(item["other"]["verdict"]) if item.get("other") else "(absent)")

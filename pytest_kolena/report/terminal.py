@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import numbers
 from .properties import ItemRow
+from .text import column_rule, rule_beside
 
 
 def _format(value: Any) -> str:
@@ -35,12 +36,13 @@ def table_lines(rows: list[ItemRow], verbosity: int) -> list[str]:
         metrics = list(dict.fromkeys(m for row in rows for m in row.thresholded))
     deltas = list(dict.fromkeys(m for row in rows for m in row.deltas))
     notes = any(row.note for row in rows)
+    rules = {m: column_rule([row.rules for row in rows], m) for m in metrics}
     table = [
         [
             row.model,
             row.test_case or "(suite)",
             row.configuration,
-            *(_format(row.metrics.get(m)) for m in metrics),
+            *(_format(row.metrics.get(m)) + rule_beside(row.rules, m, rules[m]) for m in metrics),
             *(row.deltas.get(m, "") for m in deltas),
             row.verdict,
             *([row.note] if notes else []),
@@ -51,7 +53,7 @@ def table_lines(rows: list[ItemRow], verbosity: int) -> list[str]:
         "model",
         "test case",
         "configuration",
-        *metrics,
+        *(f"{m} {rules[m]}" if rules[m] else m for m in metrics),
         *(f"delta {m} [interval] p (adj)" for m in deltas),
         "verdict",
         *(["note"] if notes else []),

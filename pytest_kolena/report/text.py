@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from typing import Any
 
 from ..checks import Breach
@@ -140,3 +141,22 @@ def worsened_rows(worsened: Any, suite: Any = None) -> dict[str, Any]:
 
 def _change(value: float) -> str:
     return f"{value:+.4g}"
+
+
+def rule_of(rules: dict[str, str], metric: str) -> str:
+    """The rule an item judges a metric by (`rules`: metric -> `mean_nme <= 0.08`), without the metric's name:
+    `<= 0.08`; "" where it has none."""
+    rule = rules.get(metric, "")
+    return rule[len(metric) :].strip() if rule.startswith(metric) else rule
+
+
+def column_rule(rule_sets: list[dict[str, str]], metric: str) -> str:
+    """The rule most items of a table judge a metric by, for its header (`<= 0.08`); "" where none has one."""
+    counts = Counter(rule for rules in rule_sets if (rule := rule_of(rules, metric)))
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def rule_beside(rules: dict[str, str], metric: str, header: str) -> str:
+    """A rule shown beside a value where the item's differs from the header's (an override): ` (<= 0.5)`."""
+    rule = rule_of(rules, metric)
+    return f" ({rule})" if rule and rule != header else ""
