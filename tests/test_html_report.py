@@ -117,15 +117,34 @@ def column_values(section: Any, name: str) -> list[float]:
 
 @pytest.mark.slow
 class TestInTheBrowser:
-    def test_overview_lists_every_item_failures_first(self, page, document):
+    def test_overview_lists_every_item_by_severity_in_the_flow_of_the_page(self, page, document):
+        """Regressed first (the surest, then the largest), then failed, errors, improved, the rest; every item in
+        the page's own flow, not an inner scroll box."""
         rows = by_css(page, "table.items tbody tr")
         assert len(rows) == len(document["items"])
         shown = [row.find_elements("css selector", ".v")[0].text for row in rows]
-        assert shown == [item["verdict"] for item in document["items"]]
-        failed = [verdict in ("error", "failed", "regressed") for verdict in shown]
-        assert failed == sorted(failed, reverse=True)
+        assert sorted(shown) == sorted(item["verdict"] for item in document["items"])
+        rank = {"regressed": 0, "failed": 1, "error": 2, "improved": 3}
+        order = [rank.get(verdict, 4) for verdict in shown]
+        assert order == sorted(order) and shown[0] == "regressed"
+        table = by_css(page, "table.items")[0]
+        assert page.execute_script("return arguments[0].parentElement.scrollHeight", table) == page.execute_script(
+            "return arguments[0].parentElement.clientHeight", table
+        )  # (nothing hidden below an inner scroll)
         totals = by_css(page, ".totals")[0].text
         assert all(f"{verdict} {count}" in totals for verdict, count in document["totals"].items())
+
+    def test_no_table_is_wider_than_a_1400_pixel_window(self, page):
+        case = open_case(page, "300-W :: mirrored True")
+        assert case.is_displayed()
+        assert page.execute_script("return window.innerWidth") <= 1400
+        too_wide = page.execute_script(
+            "return [...document.querySelectorAll('table')].filter(t => t.offsetParent !== null)"
+            ".filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+            ".map(t => t.className + ' ' + Math.round(t.getBoundingClientRect().width))"
+        )
+        assert too_wide == []
+        assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
     def test_drill_down_chart_thumbnails_and_samples(self, page, document, tmp_path):
         first = document["items"][0]["test_case"] or "(suite metrics: every sample)"

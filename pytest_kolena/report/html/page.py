@@ -30,7 +30,8 @@ def _overview(run: _Run) -> str:
         [
             '<section id="overview">',
             f'<div class="totals">{badges or "no kolena items ran"} <span class="muted">{len(run.items)} items</span></div>',
-            "<h2>Items <small>failures first; a test case opens its drill-down</small></h2>",
+            "<h2>Items <small>by severity: regressed (the largest worsening first), failed, errors, improved, the "
+            "rest; a test case opens its drill-down</small></h2>",
             _items_table(run),
             _slices_section(run.document),
             "<h2>Test cases</h2>",
@@ -94,7 +95,7 @@ def _items_table(run: _Run) -> str:
             _e(item.get("note", "")),
         ]
         rows.append(_row(cells, "fail" if item["verdict"] in FAILED else ""))
-    return f'<div class="scroll">{_table("items", head, rows)}</div>'
+    return _table("items", head, rows)
 
 
 def _slices_section(document: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ...words import ERROR, FAILED, IMPROVED, REGRESSED
 from .text import Row
 
 THUMBNAILS = 8  # worst samples per model and test case given a thumbnail
@@ -37,7 +38,7 @@ class _Run:
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
-        self.items: list[Row] = document.get("items", [])
+        self.items: list[Row] = sorted(document.get("items", []), key=severity)
         self.suites = {(s["test"], s["suite"]): s for s in document.get("suites", [])}
         found: dict[_Case, None] = {}
         for suite in self.suites.values():
@@ -83,6 +84,28 @@ class _Run:
     def first_case(self) -> int | None:
         """The test case opened when the page loads: the first item's (failures come first)."""
         return self.index[_case_of(self.items[0])] if self.items else None
+
+
+SEVERITY = {REGRESSED: 0, FAILED: 1, ERROR: 2, IMPROVED: 3}  # then every other verdict
+
+
+def severity(item: Row) -> tuple[int, float, float]:
+    """How an item ranks on the page: by verdict (SEVERITY); a regressed one by its largest worsening relative to
+    its baseline (the largest first), then by its smallest adjusted p-value; else in the document's order."""
+    rank = SEVERITY.get(item.get("verdict", ""), len(SEVERITY))
+    regressed = [c for c in item.get("checks", []) if c.get("verdict") == REGRESSED]
+    effects = [_relative_worsening(c) for c in regressed]
+    p_values = [c["p_adjusted"] for c in regressed if isinstance(c.get("p_adjusted"), (int, float))]
+    return rank, -max(effects, default=0.0), min(p_values, default=1.0)
+
+
+def _relative_worsening(check: Row) -> float:
+    delta, baseline = check.get("delta"), check.get("baseline")
+    if not isinstance(delta, (int, float)) or not math.isfinite(delta):
+        return 0.0
+    if isinstance(baseline, (int, float)) and math.isfinite(baseline) and baseline != 0:
+        return abs(delta / baseline)
+    return abs(delta)
 
 
 # --- the ranking metric of a suite's samples --------------------------------------------------------------------------
