@@ -362,6 +362,47 @@ def _document(run_id: str, items: list[dict]) -> dict:
     return run_document(info, rows)
 
 
+def test_three_runs_side_by_side_with_the_best_marked_and_each_checked_against_the_first(project):
+    """`report RUN RUN RUN`: every model of every run per test case, the best of a row marked, each column checked
+    against the first on the paired samples (the degraded model regressed; the same model again did not)."""
+    for models, tag in (("mean_shape_model", "main"), ("degraded_model", "worse"), ("mean_shape_model", "again")):
+        write_test(project, models)
+        assert project.runpytest("--kolena-suite=300-W", f"--kolena-tag={tag}").ret in (0, 1)
+    command = [sys.executable, "-m", "pytest_kolena", "report", "--store", ".kolena", "main", "worse", "again"]
+    command += ["-o", "cmp.md", "-o", "cmp.json", "-o", "cmp.html"]
+    done = subprocess.run(command, cwd=project.path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    document = json.loads((project.path / "cmp.json").read_text())
+    jsonschema.validate(document, SCHEMA)
+    found = document["comparison"]
+    labels = [c["label"] for c in found["columns"]]
+    assert labels == ["mean-shape @ main", "mean-shape-degraded @ worse", "mean-shape @ again"]
+    row = next(r for r in found["rows"] if (r["test_case"], r["metric"]) == ("300-W :: basic", "mean_nme"))
+    assert row["values"][0] == row["values"][2] < row["values"][1] and row["best"] == 0
+    assert row["checks"][0] is None
+    assert row["checks"][1]["verdict"] == "regressed" and row["checks"][1]["n"] == 300
+    assert row["checks"][2]["verdict"] == "passed"
+    auc = next(r for r in found["rows"] if (r["test_case"], r["metric"]) == ("300-W :: basic", "ced_auc"))
+    assert auc["better"] == "higher" and auc["checks"][1]["p"] is None  # no mean of a sample metric: not judged
+    text = (project.path / "cmp.md").read_text()
+    assert "## Side by side: 3 models of 3 run(s)" in text
+    line = next(x for x in text.splitlines() if x.startswith("| 300-W :: basic | nme-threshold-0.08 | mean\\_nme"))
+    assert "| **0.1896** | 0.2223 (**regressed**, p adj" in line and "| 0.1896 (passed, p adj" in line
+    page = (project.path / "cmp.html").read_text()
+    assert '<section id="comparison">' in page and '<b class="best">0.1896</b>' in page
+
+
+def test_compare_puts_the_models_of_one_run_side_by_side(project):
+    champion_then_challenger(project)
+    command = [sys.executable, "-m", "pytest_kolena", "report", "--store", ".kolena", "latest", "--compare"]
+    done = subprocess.run([*command, "-o", "one.json"], cwd=project.path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    found = json.loads((project.path / "one.json").read_text())["comparison"]
+    assert [c["label"] for c in found["columns"]] == ["mean-shape", "mean-shape-degraded"]
+    row = next(r for r in found["rows"] if (r["test_case"], r["metric"]) == ("300-W :: mirrored False", "mean_nme"))
+    assert row["best"] == 0 and row["checks"][1]["verdict"] == "regressed"
+
+
 def test_side_by_side_shows_items_that_only_the_first_run_has():
     from pytest_kolena.report.document import side_by_side
     from pytest_kolena.report.html import render_html

@@ -17,8 +17,9 @@ def load_document(store: Any, ref: str) -> dict[str, Any]:
     return stored_document(store, info)
 
 
-def report_main(store_url: str, refs: list[str], outputs: list[str]) -> int:
-    """Exit status 0 when every report was written, 2 on a usage error (an unknown run, a bad suffix)."""
+def report_main(store_url: str, refs: list[str], outputs: list[str], compare: bool = False) -> int:
+    """Exit status 0 when every report was written, 2 on a usage error (an unknown run, a bad suffix). Two runs:
+    the second's items beside the first's; two or more (or `compare`): the side-by-side table of every model."""
     from ..store import RunStore
     from ..store.baseline import BaselineError
 
@@ -30,7 +31,16 @@ def report_main(store_url: str, refs: list[str], outputs: list[str]) -> int:
     except (ReportError, BaselineError) as error:
         print(f"kolena report: {error}", file=sys.stderr)
         return 2
-    document = documents[0] if len(documents) == 1 else side_by_side(documents[0], documents[1])
+    if len(documents) == 1:
+        document = documents[0]
+    elif len(documents) == 2:
+        document = side_by_side(documents[0], documents[1])
+    else:
+        document = dict(documents[-1])
+    if len(documents) > 1 or compare:
+        from .comparison import comparison
+
+        document["comparison"] = comparison(documents)
     status = 0
     for path in outputs:
         try:

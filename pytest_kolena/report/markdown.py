@@ -145,10 +145,7 @@ def markdown(document: dict[str, Any]) -> str:
                 "```",
                 "",
             ]
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for item in document["items"]:
-        groups[(item["test"], item["suite"])].append(item)
-    for (test, suite), items in groups.items():
+    for (test, suite), items in by_place(document["items"]).items():
         lines += [f"## {code(test)} on {escape(suite)}", "", *_table(items, before and before["id"]), ""]
     if any(item.get("checks") for item in document["items"]):
         lines += [
@@ -157,7 +154,55 @@ def markdown(document: dict[str, Any]) -> str:
             "(1 - confidence) / 2. Underpowered: a worsening the size of the allowance would likely be missed.",
             "",
         ]
-    return "\n".join(lines + slices_section(document))
+    return "\n".join(lines + comparison_section(document) + slices_section(document))
+
+
+def by_place(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Rows (items, comparison rows) by test function and suite, in order."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[(row["test"], row["suite"])].append(row)
+    return groups
+
+
+def comparison_section(document: dict[str, Any]) -> list[str]:
+    """Many runs or models side by side (`comparison.comparison`): a table per test function and suite, a row per
+    test case, configuration and metric; the best value in bold; each column against the first."""
+    found = document.get("comparison")
+    if not found:
+        return []
+    columns = [c["label"] for c in found["columns"]]
+    lines = [
+        f"## Side by side: {len(columns)} models of {len(found['runs'])} run(s)",
+        "",
+        f"Best of each row in bold. Each column is checked against the first ({escape(columns[0])}) on the samples "
+        "both hold (a paired test of the sample metric a case metric is the mean of, no allowance; adjusted over "
+        "each column's checks; not judged: a metric that is no known mean, or samples not stored).",
+        "",
+    ]
+    for (test, suite), rows in by_place(found["rows"]).items():
+        headers = ["test case", "configuration", "metric", *columns]
+        lines += [f"### {code(test)} on {escape(suite)}", ""]
+        lines += ["| " + " | ".join(escape(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+        for row in rows:
+            better = f" ({row['better']} is better)" if row.get("better") else ""
+            cells = [
+                escape(row["test_case"] or "(suite)"),
+                escape(row["configuration"]),
+                escape(row["metric"]) + better,
+            ]
+            for k, value in enumerate(row["values"]):
+                text = number(value)
+                text = f"**{text}**" if row.get("best") == k else text
+                check = row["checks"][k]
+                if check is not None and check.get("p_adjusted") is None:
+                    text += " (not judged)"
+                elif check is not None:
+                    text += f" ({_verdict(check['verdict'])}, p adj {_p(check.get('p_adjusted'))})"
+                cells.append(text)
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
 
 
 def _compared(slice_: dict[str, Any]) -> str:

@@ -30,6 +30,7 @@ def _overview(run: _Run) -> str:
         [
             '<section id="overview">',
             f'<div class="totals">{badges or "no kolena items ran"} <span class="muted">{len(run.items)} items</span></div>',
+            _comparison_section(run.document),
             "<h2>Items <small>by severity: regressed (the largest worsening first), failed, errors, improved, the "
             "rest; a test case opens its drill-down</small></h2>",
             _items_table(run),
@@ -146,6 +147,42 @@ def _slices_section(document: dict[str, Any]) -> str:
             "</section>",
         ]
     )
+
+
+def _comparison_section(document: dict[str, Any]) -> str:
+    """Many runs or models side by side (`report/comparison.py`): a table per test function and suite, the best of
+    each row marked, each column's check against the first; "" without a comparison."""
+    found = document.get("comparison")
+    if not found:
+        return ""
+    columns = [c["label"] for c in found["columns"]]
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for row in found["rows"]:
+        groups.setdefault((row["test"], row["suite"]), []).append(row)
+    parts = [
+        '<section id="comparison">',
+        f"<h2>Side by side <small>{len(columns)} models of {len(found['runs'])} run(s); the best of each row in bold; "
+        f"each column checked against the first ({_e(columns[0])}) on the samples both hold: a paired test of the "
+        "sample metric a case metric is the mean of, no allowance, adjusted over each column's checks</small></h2>",
+    ]
+    for (test, suite), rows in groups.items():
+        body = []
+        for row in rows:
+            better = f' <span class="muted">{_e(row["better"])} is better</span>' if row.get("better") else ""
+            cells = [_e(_case_label(row["test_case"])), _e(row["configuration"]), _e(row["metric"]) + better]
+            for k, value in enumerate(row["values"]):
+                text = _num(value)
+                text = f'<b class="best">{text}</b>' if row.get("best") == k else text
+                check = row["checks"][k]
+                if check is not None and check.get("p_adjusted") is None:
+                    text += f" {_badge(NOT_JUDGED)}"
+                elif check is not None:
+                    text += f' {_badge(check["verdict"])} <span class="muted">adj p {_p(check["p_adjusted"])}</span>'
+                cells.append(text)
+            body.append(_row(cells))
+        head = ["test case", "configuration", "metric", *(_e(c) for c in columns)]
+        parts.append(f"<h3><code>{_e(test)}</code> on {_e(suite)}</h3>{_table('comparison', head, body)}")
+    return "\n".join([*parts, "</section>"])
 
 
 def _slice_compared(slice_: Row) -> str:
