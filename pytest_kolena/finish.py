@@ -38,6 +38,8 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
     """Write this process's part of the run (the model runs it computed, the slices it discovered; on the
     controller, the item rows it saw); on the controller, say where the run is, judge the slices, write the reports
     and rewrite the baseline files if asked."""
+    from .data.suite import with_metadata
+    from .judge import baseline_values
     from .store.record import add_items, add_results, add_suite, new_record
 
     record = new_record(settings.run_id, settings.writer, settings.tag, settings.rootdir, json_default)
@@ -46,9 +48,14 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
         for test, run in session.computed.values() if session is not None else []:
             add_results(record, test, run)
             add_links(record, test, session.spec_of(test), run)
+            if settings.reports and session.baseline() is not None:  # (what a report shows beside each sample)
+                for configuration, values in baseline_values(
+                    session.spec_of(test), run, session.baseline(), test
+                ).items():
+                    record.add_samples("baseline", test, run.test_suite.name, run.model.name, configuration, values)
             if (test, run.test_suite.name) not in suites_added:
                 suites_added.add((test, run.test_suite.name))
-                samples = suite_samples(run.test_suite) if settings.reports else None
+                samples = with_metadata(run.test_suite, suite_samples(run.test_suite)) if settings.reports else None
                 add_suite(record, test, run, suite_members(run.test_suite), samples)
             if settings.discover:
                 discover_into(record, test, session.spec_of(test), run, session.baseline(), settings)

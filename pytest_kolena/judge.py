@@ -187,6 +187,24 @@ def baseline_entries(
     return compared, {name: baseline.entry(test, suite, compared, name) for name in spec.configuration_names}
 
 
+def baseline_values(spec: KolenaSpec, run: Any, baseline: Any, test: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per configuration, the baseline's values of the sample metrics behind the run's case metrics (their links),
+    for the run's samples the baseline holds: what a report shows beside the candidate's, with the change."""
+    _, entries = baseline_entries(spec, baseline, test, run.test_suite.name, run.model.name)
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for configuration, entry in entries.items():
+        names = sorted(
+            {link.sample_metric for link in links_of(spec, run, configuration).values() if link.sample_metric}
+        )
+        if entry is None or not names:
+            continue
+        ids = {s.sample_id for c in run.cases if c.configuration_name == configuration for s in c.samples}
+        values = {i: {n: entry.samples[i].get(n) for n in names} for i in ids if i in entry.samples}
+        if values:
+            found[configuration or ""] = values
+    return found
+
+
 def unjudged_run(baseline: Any, test: str, suite: str, model: str, configurations: list[str | None]) -> RunJudgement:
     """The judgement of a model run that the baseline holds nothing of: every item fails, saying what it holds."""
     at = [c for c in configurations if c]

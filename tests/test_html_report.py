@@ -138,8 +138,9 @@ class TestInTheBrowser:
         case = open_case(page, "300-W :: mirrored True")
         assert case.is_displayed()
         assert page.execute_script("return window.innerWidth") <= 1400
-        too_wide = page.execute_script(
-            "return [...document.querySelectorAll('table')].filter(t => t.offsetParent !== null)"
+        too_wide = page.execute_script(  # (the samples table, a column per field, scrolls in its own box)
+            "return [...document.querySelectorAll('table, .samples')].filter(t => t.offsetParent !== null)"
+            ".filter(t => !t.closest('.samples') || t.classList.contains('samples'))"
             ".filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
             ".map(t => t.className + ' ' + Math.round(t.getBoundingClientRect().width))"
         )
@@ -193,6 +194,37 @@ class TestInTheBrowser:
         Select(by_css(case, "select[aria-label='rows per page']")[0]).select_by_value("200")
         assert len(by_css(case, ".samples tbody tr")) == 200
         assert "rows 1\u2013200 of 300" in by_css(case, ".page-label")[0].text
+
+    def test_samples_table_has_metadata_baseline_and_change_and_filters_by_a_metadata_value(self, page, document):
+        """A regressed test case's samples: the suite's metadata columns, each model's baseline value and change
+        beside its sample metric, the full sample id; filtered to one metadata value."""
+        regressed = next(item for item in document["items"] if item["verdict"] == "regressed")
+        case = open_case(page, regressed["test_case"])
+        headers = [th.text for th in by_css(case, ".samples thead tr:last-child th")]
+        assert {"occlusion", "roll_deg", "mirrored"} <= set(headers)
+        assert "baseline normalized_mean_error" in headers and "change normalized_mean_error" in headers
+        groups = [th.text for th in by_css(case, ".samples thead tr:first-child th")]
+        assert "metadata" in groups
+        first = by_css(case, ".samples tbody tr")[0].find_elements("css selector", "td")
+        at = {name: k for k, name in enumerate(headers)}  # (the first model's columns come first)
+        after = float(first[at["normalized_mean_error"]].text)
+        before = float(first[at["baseline normalized_mean_error"]].text)
+        assert float(first[at["change normalized_mean_error"]].text) == pytest.approx(after - before, abs=2e-3)
+        cell = first[0]
+        suite = document["suites"][0]["samples"]
+        assert cell.text in [*suite["ids"], f"images/{HOSTILE}.jpg"]  # the whole id, not cut
+        assert page.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", cell)
+        from selenium.webdriver.support.ui import Select
+
+        Select(by_css(case, "select[aria-label='filter column']")[0]).select_by_visible_text("occlusion")
+        Select(by_css(case, "select[aria-label='filter value']")[0]).select_by_visible_text("nose")
+        members = document["suites"][0]["test_cases"][regressed["test_case"]]
+        expected = sum(1 for i in members if suite["metadata"][i]["occlusion"] == "nose")
+        assert f"of {expected} " in by_css(case, ".page-label")[0].text + " "
+        shown = [
+            row.find_elements("css selector", "td")[at["occlusion"]].text for row in by_css(case, ".samples tbody tr")
+        ]
+        assert shown and set(shown) == {"nose"}
 
     def test_user_strings_show_as_text(self, page):
         from selenium.common.exceptions import NoAlertPresentException

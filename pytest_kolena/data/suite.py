@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,7 @@ import pandas as pd
 from .._gc import no_cyclic_gc
 from ..workflow._identity import LazyIndex, sample_id
 from ..workflow._lazy import LazyPairs
+from ..workflow.test_sample import METADATA
 from .errors import SuiteError, located
 from .storage import METADATA_PATH, Storage, StorageOptions
 from .stratify import Stratify
@@ -141,3 +142,23 @@ def metadata_table(suite: Any) -> MetadataTable | None:
 def list_suites(root: str, options: StorageOptions | None = None) -> list[str]:
     """The suites under a data root: folders holding `meta/metadata.csv`."""
     return Storage(root, options).suites()
+
+
+def with_metadata(suite: Any, chunks: Iterable[tuple[list[str], list[Any], list[Any]]]) -> Iterator[tuple[Any, ...]]:
+    """The chunks of a loaded suite's samples in row order (`suite_samples`), each with its rows' metadata (the
+    columns that feed no field, a dict per row) where the test sample keeps no `metadata` field of its own; other
+    chunks as they are."""
+    table = metadata_table(suite)
+    kept = table is not None and table.metadata_columns and METADATA not in _fields(suite.workflow.test_sample_type)
+    start = 0
+    for chunk in chunks:
+        if not kept:
+            yield chunk
+            continue
+        rows = table.frame.iloc[start : start + len(chunk[0])][table.metadata_columns]  # type: ignore[union-attr]
+        yield (*chunk, rows.to_dict("records"))
+        start += len(chunk[0])
+
+
+def _fields(kind: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(kind)} if dataclasses.is_dataclass(kind) else set()

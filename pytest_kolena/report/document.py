@@ -21,7 +21,7 @@ from ..words import ABSENT
 VERSION = 1
 VERDICT_ORDER = words.ORDER
 FAILED = words.FAILING
-SAMPLE_LEVELS = ("test_sample", "inference", "sample")
+SAMPLE_LEVELS = ("test_sample", "inference", "sample", "baseline")
 
 
 def _order(item: dict[str, Any]) -> tuple:
@@ -164,7 +164,7 @@ def _part(block: Any) -> SamplePart:
 
     place, field = block.place, block.field
     part = SamplePart(place["level"], place["model"], place["configuration"] or "", block.ids)
-    if place["level"] == "sample" and pa.types.is_struct(field.type):
+    if place["level"] in ("sample", "baseline") and pa.types.is_struct(field.type):
         children = block.column.flatten()  # (the struct's validity applied: a sample without metrics is None)
         part.columns = {field.type.field(i).name: decode(c, field.type.field(i)) for i, c in enumerate(children)}
     else:
@@ -192,17 +192,19 @@ def _samples(parts: list[SamplePart], membership: dict[str, list[str]]) -> dict[
         or list(dict.fromkeys(s for members in membership.values() for s in members))
         or list(dict.fromkeys(i for p in parts for i in p.ids))  # a run stored before membership rows
     )
-    test_samples, ground_truths = _described(described_parts, ids)
+    test_samples, ground_truths, metadata = _described(described_parts, ids)
     position = {sample_id: i for i, sample_id in enumerate(ids)}
     inferences: dict[str, Any] = {}
     metrics: dict[str, dict[str, dict[str, list[Any]]]] = {}
+    baseline: dict[str, dict[str, dict[str, list[Any]]]] = {}  # the baseline's sample metrics, where judged
     for model in dict.fromkeys(p.model for p in parts if p.level == "inference"):
         inferences[model] = _in_order([p for p in parts if p.level == "inference" and p.model == model], ids, position)
     for part in parts:
-        if part.level != "sample":
+        if part.level not in ("sample", "baseline"):
             continue
         places = _places(part, position)
-        columns = metrics.setdefault(part.model, {}).setdefault(part.configuration, {})
+        by_model = metrics if part.level == "sample" else baseline
+        columns = by_model.setdefault(part.model, {}).setdefault(part.configuration, {})
         for name, values in part.by_field().items():
             target = columns.setdefault(name, [None] * len(ids))
             for at, k in places:
@@ -214,6 +216,8 @@ def _samples(parts: list[SamplePart], membership: dict[str, list[str]]) -> dict[
         "ground_truths": ground_truths,
         "inferences": inferences,
         "metrics": metrics,
+        **({"metadata": metadata} if metadata is not None else {}),
+        **({"baseline": baseline} if baseline else {}),
     }
 
 
@@ -240,23 +244,27 @@ def _in_order(parts: list[SamplePart], ids: list[str], position: dict[str, int])
     return target
 
 
-def _described(parts: list[SamplePart], ids: list[str]) -> tuple[Sequence[Any], Sequence[Any]]:
-    """The test samples and the ground truths of the suite's samples, in its order (None where not stored)."""
+def _described(parts: list[SamplePart], ids: list[str]) -> tuple[Sequence[Any], Sequence[Any], Sequence[Any] | None]:
+    """The test samples, the ground truths and the metadata (None where not stored apart) of the suite's samples,
+    in its order (None where not stored)."""
     from .sample_values import SampleValues, in_suite_order
 
     if parts and all(p.typed is not None for p in parts):
         both = in_suite_order([(p.ids, *p.typed) for p in parts], ids)  # type: ignore[misc]
         if both is not None and _has_children(both.field.type, ("test_sample", "ground_truth")):
-            children = both.column.flatten()
-            kind = both.field.type
-            return tuple(  # type: ignore[return-value]
-                SampleValues(children[kind.get_field_index(name)], kind.field(name), both.rows)
-                for name in ("test_sample", "ground_truth")
-            )
+            children, kind = both.column.flatten(), both.field.type
+
+            def child(name: str) -> SampleValues:
+                return SampleValues(children[kind.get_field_index(name)], kind.field(name), both.rows)
+
+            metadata = child("metadata") if _has_children(kind, ("metadata",)) else None
+            return child("test_sample"), child("ground_truth"), metadata
     described = {i: v for p in parts for i, v in zip(p.ids, p.decoded())}
+    kept = any("metadata" in (v or {}) for v in described.values())
     return (
         [(described.get(s) or {}).get("test_sample") for s in ids],
         [(described.get(s) or {}).get("ground_truth") for s in ids],
+        [(described.get(s) or {}).get("metadata") for s in ids] if kept else None,
     )
 
 

@@ -87,12 +87,15 @@ def add_suite(record: RunRecord, test: str, run: Any, members: Any, samples: Any
     case (those whose inference failed included: they are the suite's, whichever model ran), the workflow's data
     types (`module:qualname`), and, given `samples`, each sample's test sample and ground truth (written by runs
     that write reports). `members`: each test case's name and its samples' ids, as the engine identified them;
-    `samples`: chunks of (ids, test samples, ground truths), each chunk encoded as it comes (a block of its own)."""
+    `samples`: chunks of (ids, test samples, ground truths) and, where the suite keeps them apart, each sample's
+    metadata (a dict), each chunk encoded as it comes (a block of its own)."""
     suite = run.test_suite.name
     for name, ids in members:
         record.add("membership", test, suite, SUITE_ROWS, ids, test_case=name)
-    for ids, test_samples, ground_truths in samples or ():
+    for ids, test_samples, ground_truths, *metadata in samples or ():
         values = {i: {"test_sample": ts, "ground_truth": gt} for i, ts, gt in zip(ids, test_samples, ground_truths)}
+        for value, row in zip(values.values(), metadata[0] if metadata else ()):
+            value["metadata"] = row
         record.add_samples("test_sample", test, suite, SUITE_ROWS, None, values, encoded=True)
     record.add("types", test, suite, SUITE_ROWS, _types(run))
 

@@ -78,13 +78,18 @@ def _suite_table(suite: Row, rank: _Rank, kept: np.ndarray | None = None) -> Row
     models = list(dict.fromkeys([*samples.get("inferences", {}), *metrics]))
     configurations = list(dict.fromkeys(c for by in metrics.values() for c in by))
     truths = samples.get("ground_truths") or [None] * n
-    candidates = [(name, values, "ground truth", None, None) for name, values in _fields(truths).items()]
+    candidates = [(name, values, "metadata", None, None) for name, values in _fields(_metadata(samples, n)).items()]
+    candidates += [(name, values, "ground truth", None, None) for name, values in _fields(truths).items()]
+    baseline = samples.get("baseline", {})
     for m, model in enumerate(models):
         inferences = samples.get("inferences", {}).get(model) or [None] * n
         candidates += [(name, values, model, m, None) for name, values in _fields(inferences).items()]
         for c, configuration in enumerate(configurations):
             by_name = metrics.get(model, {}).get(configuration, {})
             candidates += [(name, values, model, m, c) for name, values in by_name.items()]
+            for name, before in baseline.get(model, {}).get(configuration, {}).items():
+                candidates += [(f"baseline {name}", before, model, m, c)]
+                candidates += [(f"change {name}", _change(before, by_name.get(name)), model, m, c)]
     if kept is not None:
         chosen = kept.tolist()
         candidates = [(name, [values[i] for i in chosen], *rest) for name, values, *rest in candidates]
@@ -105,6 +110,29 @@ def _suite_table(suite: Row, rank: _Rank, kept: np.ndarray | None = None) -> Row
         "thumbnails": {},
         "note": "" if kept is None else _kept_note(len(kept), n, rank),
     }
+
+
+def _metadata(samples: Row, n: int) -> Any:
+    """Each sample's metadata: stored apart (the suite's columns that feed no field), else its test sample's
+    `metadata` field."""
+    if samples.get("metadata") is not None:
+        return samples["metadata"]
+    test_samples = samples.get("test_samples") or [None] * n
+    first = next((v for v in test_samples[:100] if isinstance(v, dict)), None)
+    if first is None or not isinstance(first.get("metadata"), dict):
+        return [None] * n
+    return [(v or {}).get("metadata") for v in test_samples]
+
+
+def _change(before: list[Any], after: list[Any] | None) -> list[float | None]:
+    """Candidate - baseline per sample (None where either is missing)."""
+    if after is None:
+        return [None] * len(before)
+    numbers = (int, float)
+    return [
+        float(a) - float(b) if isinstance(a, numbers) and isinstance(b, numbers) else None
+        for b, a in zip(before, after)
+    ]
 
 
 def _kept_note(kept: int, n: int, rank: _Rank) -> str:

@@ -187,6 +187,7 @@
       controls.appendChild(el("span", "muted", "configuration"));
       controls.appendChild(choose);
     }
+    filterControls(k, p, state, controls);
     var buttons = {};
     [["first", "«"], ["previous", "‹ previous"], ["next", "next ›"], ["last", "»"]].forEach(function (pair) {
       var button = el("button", "page-" + pair[0], pair[1]);
@@ -227,6 +228,58 @@
     draw(k);
   }
 
+  /* A filter by a metadata value: a column of the suite's metadata, then one of its values among the test case's
+     samples (up to 100 distinct); the rows shown are the members holding it, sorted as before. */
+  function filterControls(k, p, state, controls) {
+    var columns = p.columns.filter(function (c) { return c.group === "metadata"; });
+    if (!columns.length) return;
+    var all = state.order;
+    var which = el("select");
+    which.setAttribute("aria-label", "filter column");
+    var value = el("select");
+    value.setAttribute("aria-label", "filter value");
+    value.disabled = true;
+    which.appendChild(el("option", null, "all samples"));
+    columns.forEach(function (column, c) {
+      var option = el("option", null, column.name);
+      option.value = String(c);
+      which.appendChild(option);
+    });
+    which.options[0].value = "";
+    function apply() {
+      var column = which.value === "" ? null : columns[Number(which.value)];
+      var wanted = value.value;
+      state.order = column === null || wanted === "" ? all : Int32Array.from(Array.prototype.filter.call(all, function (i) {
+        return String(format(column, i)) === wanted;
+      }));
+      state.page = 0;
+      sortRows(state.order, state.column, state.descending);
+      draw(k);
+    }
+    which.addEventListener("change", function () {
+      value.textContent = "";
+      var column = which.value === "" ? null : columns[Number(which.value)];
+      value.disabled = column === null;
+      var any = el("option", null, "any value");
+      any.value = "";
+      value.appendChild(any);
+      if (column !== null) {
+        var seen = {};
+        for (var r = 0; r < all.length; r++) seen[String(format(column, all[r]))] = true;
+        Object.keys(seen).sort().slice(0, 100).forEach(function (text) {
+          var option = el("option", null, text);
+          option.value = text;
+          value.appendChild(option);
+        });
+      }
+      apply();
+    });
+    value.addEventListener("change", apply);
+    controls.appendChild(el("span", "muted", "filter"));
+    controls.appendChild(which);
+    controls.appendChild(value);
+  }
+
   /* Worst first by the suite's ranking metric of the first model, under the state's configuration. */
   function defaultSort(p, state) {
     var at = p.suite.sort[state.configuration];
@@ -245,7 +298,7 @@
     var thead = el("thead");
     var groups = el("tr");
     var names = el("tr");
-    var several = p.suite.models.length > 1 || shown.some(function (c) { return c.group === "ground truth"; });
+    var several = p.suite.models.length > 1 || shown.some(function (c) { return c.group === "ground truth" || c.group === "metadata"; });
     for (var i = 0; i < shown.length; ) {
       var j = i;
       while (j < shown.length && shown[j].group === shown[i].group) j++;
