@@ -39,7 +39,6 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
     controller, the item rows it saw); on the controller, say where the run is, judge the slices, write the reports
     and rewrite the baseline files if asked."""
     from .data.suite import with_metadata
-    from .judge import baseline_values
     from .store.record import add_items, add_results, add_suite, new_record
 
     record = new_record(settings.run_id, settings.writer, settings.tag, settings.rootdir, json_default)
@@ -49,10 +48,7 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
             add_results(record, test, run)
             add_links(record, test, session.spec_of(test), run)
             if settings.reports and session.baseline() is not None:  # (what a report shows beside each sample)
-                for configuration, values in baseline_values(
-                    session.spec_of(test), run, session.baseline(), test
-                ).items():
-                    record.add_samples("baseline", test, run.test_suite.name, run.model.name, configuration, values)
+                add_baseline(record, session, test, run)
             if (test, run.test_suite.name) not in suites_added:
                 suites_added.add((test, run.test_suite.name))
                 samples = with_metadata(run.test_suite, suite_samples(run.test_suite)) if settings.reports else None
@@ -93,6 +89,17 @@ def finish(settings: Settings, session: KolenaSession | None, rows: list[Any]) -
         else:
             lines += _update_baseline(settings, store)
     return finished
+
+
+def add_baseline(record: Any, session: KolenaSession, test: str, run: Any) -> None:
+    """What a report shows of a model run's baseline: its values of the sample metrics behind the case metrics, and
+    its inferences of the samples that got worse the most in a regressed test case (drawn beside the candidate's)."""
+    from .judge import baseline_values, worsened_inferences
+
+    spec, suite, model = session.spec_of(test), run.test_suite.name, run.model.name
+    for configuration, values in baseline_values(spec, run, session.baseline(), test).items():
+        record.add_samples("baseline", test, suite, model, configuration, values)
+    record.add_samples("baseline_inference", test, suite, model, None, worsened_inferences(session, spec, test, run))
 
 
 def _slices(settings: Settings, stored: list[dict[str, Any]]) -> tuple[list[str], bool]:

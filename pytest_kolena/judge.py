@@ -63,6 +63,7 @@ class Worsened:
     samples: list[tuple[Any, float, float, float]]  # (SampleResult, baseline, candidate, worsening), worst first
 
 
+KEPT_WORSENED = 8  # samples that got worse kept per regressed test case at least (the HTML gallery's thumbnails)
 IDENTICAL = "identical to the baseline"  # every metric of the model run equals its baseline's
 UNJUDGED = "unjudged"  # the outcome of a model run that its baseline holds nothing of
 
@@ -100,7 +101,8 @@ def judge_run(
         outcomes[key] = (outcome, comparisons)
         if outcome == REGRESSED:
             case = next(c for c in run.cases if (c.name, c.configuration_name) == key)
-            found = _worsened(case, entries[key[1]], comparisons, links_of(spec, run, key[1]), spec.worst)
+            count = max(spec.worst, KEPT_WORSENED)
+            found = _worsened(case, entries[key[1]], comparisons, links_of(spec, run, key[1]), count)
             if found is not None:
                 worsened[key] = found
     return RunJudgement(source, outcomes, worsened=worsened)
@@ -174,6 +176,22 @@ def worsened(session: KolenaSession, param: Any, result: Any) -> Worsened | None
     """The samples of an item's test case that got worse the most, when it regressed (after `regression`)."""
     judgement = session.judgements.get((param.test, id(result.run)))
     return None if judgement is None else judgement.worsened.get((param.test_case, param.configuration))
+
+
+def worsened_inferences(session: KolenaSession, spec: KolenaSpec, test: str, run: Any) -> dict[str, Any]:
+    """The baseline's inferences of the samples that got worse the most in the model run's regressed test cases
+    (sample id -> the inference as stored): what a report draws beside the candidate's."""
+    judgement = session.judgements.get((test, id(run)))
+    if judgement is None or not judgement.worsened:
+        return {}
+    _, entries = baseline_entries(spec, session.baseline(), test, run.test_suite.name, run.model.name)
+    found = {}
+    for (_, configuration), worse in judgement.worsened.items():
+        entry = entries.get(configuration)
+        for sample, *_ in worse.samples:
+            if entry is not None and sample.sample_id in entry.inferences:
+                found[sample.sample_id] = _decoded(entry.inferences[sample.sample_id])
+    return found
 
 
 def baseline_entries(

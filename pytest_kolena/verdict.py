@@ -136,7 +136,7 @@ def decide_verdict(
     texts = []
     if broken:
         texts.append(failure_text(title, broken, len(rules), result.samples, spec.worst, behind, result.suite))
-    rows = worsened_rows(worse, result.suite) if worse is not None and regressed == REGRESSED else {}
+    rows = worsened_rows(worse, result.suite, spec.worst) if worse is not None and regressed == REGRESSED else {}
     if regressed == REGRESSED:
         texts.append(regression_text(title, source, comparisons, rows))
     unjudged = regressed == UNJUDGED

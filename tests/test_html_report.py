@@ -226,6 +226,35 @@ class TestInTheBrowser:
         ]
         assert shown and set(shown) == {"nose"}
 
+    def test_the_gallery_of_a_regressed_case_shows_what_got_worse_baseline_beside_candidate(self, page, document):
+        """The regressed model's row of the gallery: the samples that got worse the most against the baseline (the
+        failure text's ranking), each drawn twice, with the baseline's inference and with the candidate's."""
+        import numpy as np
+
+        regressed = next(item for item in document["items"] if item["verdict"] == "regressed")
+        case = open_case(page, regressed["test_case"])
+        rows = by_css(case, ".gallery .row.worsened")
+        assert len(rows) == 1 and rows[0].find_elements("css selector", ".who")[0].text.startswith(regressed["model"])
+        tiles = rows[0].find_elements("css selector", ".tile")
+        suite = document["suites"][0]["samples"]
+        metric = "normalized_mean_error"
+        after = np.array(next(iter(suite["metrics"][regressed["model"]].values()))[metric], dtype=float)
+        before = np.array(next(iter(suite["baseline"][regressed["model"]].values()))[metric], dtype=float)
+        after[0] = 9.0  # (as `hostile` made it)
+        members = document["suites"][0]["test_cases"][regressed["test_case"]]
+        expected = sorted(members, key=lambda i: (-(after[i] - before[i]), i))[: len(tiles)]
+        shown = [tile.find_elements("css selector", ".id")[0].text for tile in tiles]
+        ids = [f"images/{HOSTILE}.jpg", *suite["ids"][1:]]
+        assert len(tiles) == 8 and shown == [ids[i] for i in expected]
+        if 0 not in expected:  # the failure text ranks them so too (on the run's own values)
+            listed = regressed["message"].split("(change: baseline -> candidate):")[1].splitlines()[1:6]
+            assert all(ids[i].split("#")[0] in line for i, line in zip(expected, listed))
+        for tile in [t for t, i in zip(tiles, expected) if i != 0][:3]:  # (the edited one's baseline: not kept)
+            images = tile.find_elements("css selector", "img")
+            assert [image.get_attribute("alt").split(" ")[0] for image in images] == ["baseline", "candidate"]
+            assert all(loaded(page, image) > 0 for image in images)
+            assert " → " in tile.find_elements("css selector", ".change")[0].text
+
     def test_user_strings_show_as_text(self, page):
         from selenium.common.exceptions import NoAlertPresentException
 

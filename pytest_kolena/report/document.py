@@ -21,7 +21,7 @@ from ..words import ABSENT
 VERSION = 1
 VERDICT_ORDER = words.ORDER
 FAILED = words.FAILING
-SAMPLE_LEVELS = ("test_sample", "inference", "sample", "baseline")
+SAMPLE_LEVELS = ("test_sample", "inference", "sample", "baseline", "baseline_inference")
 
 
 def _order(item: dict[str, Any]) -> tuple:
@@ -199,6 +199,10 @@ def _samples(parts: list[SamplePart], membership: dict[str, list[str]]) -> dict[
     baseline: dict[str, dict[str, dict[str, list[Any]]]] = {}  # the baseline's sample metrics, where judged
     for model in dict.fromkeys(p.model for p in parts if p.level == "inference"):
         inferences[model] = _in_order([p for p in parts if p.level == "inference" and p.model == model], ids, position)
+    drawn: dict[str, Any] = {}  # the baseline's inferences of the samples that got worse the most
+    for model in dict.fromkeys(p.model for p in parts if p.level == "baseline_inference"):
+        kept = [p for p in parts if p.level == "baseline_inference" and p.model == model]
+        drawn[model] = _in_order(kept, ids, position)
     for part in parts:
         if part.level not in ("sample", "baseline"):
             continue
@@ -218,6 +222,7 @@ def _samples(parts: list[SamplePart], membership: dict[str, list[str]]) -> dict[
         "metrics": metrics,
         **({"metadata": metadata} if metadata is not None else {}),
         **({"baseline": baseline} if baseline else {}),
+        **({"baseline_inferences": drawn} if drawn else {}),
     }
 
 

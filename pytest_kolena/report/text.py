@@ -130,12 +130,14 @@ def regression_text(title: str, source: str, comparisons: list[Any], worsened: d
     return "\n".join(lines)
 
 
-def worsened_rows(worsened: Any, suite: Any = None) -> dict[str, Any]:
+def worsened_rows(worsened: Any, suite: Any = None, count: int = 5) -> dict[str, Any]:
     """The samples of a regressed test case that got worse the most (judge.Worsened) as an item row keeps them:
     `{"metric": name, "by": "change", "samples": [[change, label, baseline, candidate]]}`, the change signed as the
     metric moved (candidate - baseline)."""
     sign = 1.0 if worsened.lower_is_better else -1.0
-    samples = [[sign * worse + 0.0, described(s, suite), before, after] for s, before, after, worse in worsened.samples]
+    samples = [
+        [sign * worse + 0.0, described(s, suite), before, after] for s, before, after, worse in worsened.samples[:count]
+    ]
     return {"metric": worsened.metric, "by": "change", "samples": samples}
 
 

@@ -35,7 +35,13 @@ SUITE_ROWS = ""  # the model of a suite's rows (membership, types, test samples)
 CONTROLLER = "main"  # the writer of the item rows, last of a run's writers (xdist workers are "gw0", "gw1", ...)
 COLUMNS = ("level", "test", "suite", "model", "configuration", "test_case", "sample_id", "values", "extra")
 PLACE = ("level", "test", "suite", "model", "configuration")  # what names a block
-SAMPLE_LEVELS = ("test_sample", "inference", "sample", "baseline")  # the levels of a value per sample
+SAMPLE_LEVELS = (
+    "test_sample",
+    "inference",
+    "sample",
+    "baseline",
+    "baseline_inference",
+)  # the levels of a value per sample
 
 
 def _unknown(value: Any) -> Any:

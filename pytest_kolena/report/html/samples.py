@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ...words import REGRESSED
 from .run import THUMBNAILS, _kind, _numbers, _Rank, _Run
 from .text import Row, _scalar
 from .thumbnails import _Thumbnails
@@ -78,8 +79,7 @@ def _suite_table(suite: Row, rank: _Rank, kept: np.ndarray | None = None) -> Row
     models = list(dict.fromkeys([*samples.get("inferences", {}), *metrics]))
     configurations = list(dict.fromkeys(c for by in metrics.values() for c in by))
     truths = samples.get("ground_truths") or [None] * n
-    candidates = [(name, values, "metadata", None, None) for name, values in _fields(_metadata(samples, n)).items()]
-    candidates += [(name, values, "ground truth", None, None) for name, values in _fields(truths).items()]
+    candidates = [(name, values, "ground truth", None, None) for name, values in _fields(truths).items()]
     baseline = samples.get("baseline", {})
     for m, model in enumerate(models):
         inferences = samples.get("inferences", {}).get(model) or [None] * n
@@ -90,6 +90,7 @@ def _suite_table(suite: Row, rank: _Rank, kept: np.ndarray | None = None) -> Row
             for name, before in baseline.get(model, {}).get(configuration, {}).items():
                 candidates += [(f"baseline {name}", before, model, m, c)]
                 candidates += [(f"change {name}", _change(before, by_name.get(name)), model, m, c)]
+    candidates += [(name, values, "metadata", None, None) for name, values in _fields(_metadata(samples, n)).items()]
     if kept is not None:
         chosen = kept.tolist()
         candidates = [(name, [values[i] for i in chosen], *rest) for name, values, *rest in candidates]
@@ -160,18 +161,43 @@ def _worst(
 
 def _kept(run: _Run, group: tuple[str, str], n: int, scores: dict[str, np.ndarray]) -> np.ndarray | None:
     """The samples a suite's table holds: all up to TABLE_LIMIT; beyond, the KEPT_PER_CASE worst of each test case
-    per model (the first of each where no metric ranks them), in the suite's order."""
+    per model (the first of each where no metric ranks them) and those that got worse the most, in the suite's
+    order."""
     if n <= TABLE_LIMIT:
         return None
     chosen: set[int] = set()
     for case in (c for c in run.cases if c.group == group):
         members = run.members(case)
+        chosen.update(i for indices in _got_worse(run, case, run.suites[group], members).values() for i in indices)
         if scores:
             worst = _worst(scores, members, run.ranks[group].worse_high, KEPT_PER_CASE)
             chosen.update(i for indices in worst.values() for i in indices)
         else:
             chosen.update(range(min(n, KEPT_PER_CASE)) if members is None else members[:KEPT_PER_CASE])
     return np.array(sorted(chosen), dtype=np.int64)
+
+
+def _got_worse(run: _Run, case: Any, suite: Row, members: list[int] | None) -> dict[str, list[int]]:
+    """Model -> the `THUMBNAILS` samples of a test case it regressed on that got worse the most against its
+    baseline, by the suite's ranking metric (the first configuration), worst first; only models with the
+    baseline's values of that metric."""
+    rank = run.ranks[case.group]
+    samples = suite["samples"]
+    regressed = [i["model"] for i in run.case_items[case] if i["verdict"] == REGRESSED]
+    found = {}
+    for model in dict.fromkeys(regressed):
+        before = next(iter(samples.get("baseline", {}).get(model, {}).values()), {}).get(rank.metric or "")
+        after = next(iter(samples.get("metrics", {}).get(model, {}).values()), {}).get(rank.metric or "")
+        if before is None or after is None:
+            continue
+        change = _numbers(after) - _numbers(before)
+        worsening = change if rank.worse_high else -change
+        indices = np.arange(len(worsening)) if members is None else np.asarray(members, dtype=int)
+        chosen = worsening[indices]
+        keep = chosen > 0  # (NaN never)
+        order = np.lexsort((indices[keep], -chosen[keep]))[:THUMBNAILS]
+        found[model] = indices[keep][order].tolist()
+    return found
 
 
 def _table_row(kept: np.ndarray | None, index: int) -> int:
@@ -201,19 +227,26 @@ def _page_data(run: _Run, thumbnails: _Thumbnails) -> Row:
         table, suite, rows = tables[position[case.group]], run.suites[case.group], kept[case.group]
         members = run.members(case)
         worst = _worst(scores[case.group], members, run.ranks[case.group].worse_high)
+        worse = _got_worse(run, case, suite, members)
         row_of = functools.partial(_table_row, rows)
-        for model, indices in worst.items():
+        for model, indices in [*worst.items(), *worse.items()]:
             m = table["models"].index(model)
             for i in indices:
                 key = f"{row_of(i)}:{m}"
                 if key not in table["thumbnails"] and (uri := thumbnails.draw(suite, i, model)):
                     table["thumbnails"][key] = uri
+        for model, indices in worse.items():
+            m = table["models"].index(model)
+            for i in indices:
+                if uri := thumbnails.draw(suite, i, model, baseline=True):
+                    table["thumbnails"][f"{row_of(i)}:{m}:baseline"] = uri
         if rows is not None:
             members = np.flatnonzero(np.isin(rows, members)).tolist() if members is not None else None
         cases.append(
             {
                 "suite": position[case.group],
                 "members": _bitset(members, len(table["ids"])),
+                "worsened": [[table["models"].index(m), [row_of(i) for i in idx]] for m, idx in worse.items()],
                 "worst": [
                     [table["models"].index(model), [row_of(i) for i in indices]] for model, indices in worst.items()
                 ],

@@ -28,7 +28,9 @@ class _Thumbnails:
         self.failures: dict[int, int] = {}  # suite (by id) -> its locators that failed to open, when none opened
         self.count = 0
 
-    def draw(self, suite: Row, index: int, model: str) -> str | None:
+    def draw(self, suite: Row, index: int, model: str, baseline: bool = False) -> str | None:
+        """The sample's image with its ground truth and the model's inference drawn (`baseline`: the inference of the
+        model's baseline, where the document keeps it)."""
         samples = suite["samples"]
         locator = (samples["test_samples"][index] or {}).get("locator")
         if self.count >= THUMBNAIL_LIMIT or not isinstance(locator, str):
@@ -40,7 +42,9 @@ class _Thumbnails:
         image = image.copy()
         canvas = self.libraries.draw.Draw(image)
         truths = samples.get("ground_truths") or []
-        inferences = samples.get("inferences", {}).get(model) or []
+        inferences = samples.get("baseline_inferences" if baseline else "inferences", {}).get(model) or []
+        if baseline and (index >= len(inferences) or inferences[index] is None):
+            return None
         self.annotate(canvas, truths[index] if index < len(truths) else None, GROUND_TRUTH_COLOUR, sx, sy, 0)
         self.annotate(
             canvas, inferences[index] if index < len(inferences) else None, INFERENCE_COLOUR, sx, sy, image.size[1]

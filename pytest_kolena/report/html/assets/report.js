@@ -118,6 +118,14 @@
     return null;
   }
 
+  function baselineColumn(p, model, name) {
+    for (var i = 0; i < p.columns.length; i++) {
+      var c = p.columns[i];
+      if (c.model === model && c.configuration === 0 && c.name === "baseline " + name) return c;
+    }
+    return null;
+  }
+
   function renderGallery(k) {
     var info = DATA.cases[k];
     var box = document.querySelector('.gallery[data-case="' + k + '"]');
@@ -130,6 +138,39 @@
     legend.appendChild(el("span", "key inference"));
     legend.appendChild(document.createTextNode(" inference"));
     if (images) box.appendChild(legend);
+    (info.worsened || []).forEach(function (pair) {
+      var model = pair[0];
+      var row = el("div", "row worsened");
+      row.appendChild(el("div", "who", p.suite.models[model] + ": got worse the most"));
+      var tiles = row.appendChild(el("div", "tiles"));
+      var after = rankColumn(p, model);
+      var before = after && baselineColumn(p, model, after.name);
+      pair[1].forEach(function (i) {
+        var tile = el("div", "tile pair");
+        [["baseline", ":baseline"], ["candidate", ""]].forEach(function (side) {
+          var uri = p.suite.thumbnails[i + ":" + model + side[1]];
+          var figure = el("div", "side " + side[0]);
+          if (uri) {
+            var img = el("img");
+            img.src = uri;
+            img.alt = side[0] + " " + p.suite.ids[i];
+            figure.appendChild(img);
+          } else if (images) {
+            figure.appendChild(el("div", "none", "no image"));
+          }
+          figure.appendChild(el("div", "muted", side[0]));
+          tile.appendChild(figure);
+        });
+        var id = el("div", "id", p.suite.ids[i]);
+        id.title = p.suite.ids[i];
+        tile.appendChild(id);
+        if (after && before) {
+          tile.appendChild(el("div", "muted change", (format(before, i) || "–") + " → " + (format(after, i) || "–") + " " + after.name));
+        }
+        tiles.appendChild(tile);
+      });
+      box.appendChild(row);
+    });
     info.worst.forEach(function (pair) {
       var model = pair[0];
       var row = el("div", "row");
