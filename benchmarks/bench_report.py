@@ -113,7 +113,10 @@ def pytest_runs(project: Path, python: str, suite: str, test: str | None = None)
         f"--kolena-suite={suite}",
         *([test] if test else []),
     ]
-    for name, extra in (("a", ["--kolena-tag", "main"]), ("b", ["--kolena-baseline", "main"])):
+    # the second run writes a report, as a user's would: it then stores what the page draws (test samples, ground
+    # truths and metadata; against the baseline, its values and the inferences of the samples that got worse)
+    second = ["--kolena-baseline", "main", f"--kolena-report={project / 'live.html'}"]
+    for name, extra in (("a", ["--kolena-tag", "main"]), ("b", second)):
         child = run_child([*base, *extra], project, env, project / f"phase-{name}.log")
         print(f"  pytest phase {name}: {child.wall_s:.1f} s, {child.lines[-1] if child.lines else ''}", flush=True)
         if child.exit_code not in (0, 1):
@@ -209,7 +212,7 @@ def embedded(work: Path, python: str) -> tuple[dict, Path]:
     store = project / "store"
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     test = str(REPO / "examples" / "facial_keypoints" / "test_champion_challenger.py")
-    for extra in (["--kolena-tag", "x"], ["--kolena-baseline", "x"]):
+    for extra in (["--kolena-tag", "x"], ["--kolena-baseline", "x", f"--kolena-report={project / 'live.html'}"]):
         command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--kolena-suite=300-W"]
         child = run_child([*command, f"--kolena-store={store}", *extra, test], REPO, env, project / "run.log")
         if child.exit_code not in (0, 1):

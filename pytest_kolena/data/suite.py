@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._gc import no_cyclic_gc
-from ..workflow._identity import LazyIndex, sample_id
+from ..workflow._identity import LazyIndex, SampleIndex, sample_id
 from ..workflow._lazy import LazyPairs
 from ..workflow.test_sample import METADATA
 from .errors import SuiteError, located
@@ -150,6 +150,7 @@ def with_metadata(suite: Any, chunks: Iterable[tuple[list[str], list[Any], list[
     chunks as they are."""
     table = metadata_table(suite)
     kept = table is not None and table.metadata_columns and METADATA not in _fields(suite.workflow.test_sample_type)
+    kept = kept and isinstance(SampleIndex.of(suite), LazyIndex)  # (its samples are the table's rows, in order)
     start = 0
     for chunk in chunks:
         if not kept:

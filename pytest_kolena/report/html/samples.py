@@ -6,35 +6,18 @@ from __future__ import annotations
 
 import base64
 import functools
-import math
 from typing import Any
 
 import numpy as np
 
 from ...words import REGRESSED
-from .run import THUMBNAILS, _kind, _numbers, _Rank, _Run
+from .columns import derived_change, table_column
+from .run import THUMBNAILS, _numbers, _Rank, _Run
 from .text import Row, _scalar
 from .thumbnails import _Thumbnails
 
 TABLE_LIMIT = 100_000  # samples of a suite the page's table holds at most; beyond, the worst of each test case
 KEPT_PER_CASE = 500  # then, the worst samples per model of each test case the table holds
-
-
-def _column(name: str, values: list[Any], group: str, model: int | None, configuration: int | None) -> Row | None:
-    """A column of the page's table: numbers to 6 significant digits (NaN and infinities: null), booleans as 0 and
-    1, text dictionary-coded when values repeat; None for a column of anything but scalars."""
-    kind = _kind(values)
-    if kind is None:
-        return None
-    column: Row = {"name": name, "group": group, "model": model, "configuration": configuration, "kind": kind}
-    if kind == "text":
-        distinct = list(dict.fromkeys(v for v in values if v is not None))
-        if len(distinct) * 2 >= len(values):
-            return column | {"values": values}
-        code = {v: i for i, v in enumerate(distinct)}
-        return column | {"dict": distinct, "codes": [None if v is None else code[v] for v in values]}
-    rounded = [None if v is None or not math.isfinite(v) else int(v) if isinstance(v, bool) else v for v in values]
-    return column | {"values": [float(f"{v:.6g}") if isinstance(v, float) else v for v in rounded]}
 
 
 def _fields(values: list[Any]) -> dict[str, list[Any]]:
@@ -88,13 +71,13 @@ def _suite_table(suite: Row, rank: _Rank, kept: np.ndarray | None = None) -> Row
             by_name = metrics.get(model, {}).get(configuration, {})
             candidates += [(name, values, model, m, c) for name, values in by_name.items()]
             for name, before in baseline.get(model, {}).get(configuration, {}).items():
-                candidates += [(f"baseline {name}", before, model, m, c)]
-                candidates += [(f"change {name}", _change(before, by_name.get(name)), model, m, c)]
+                if name in by_name and not _same(before, by_name[name]):  # (a run equal to its baseline: nothing)
+                    candidates += [(f"baseline {name}", before, model, m, c)]
     candidates += [(name, values, "metadata", None, None) for name, values in _fields(_metadata(samples, n)).items()]
     if kept is not None:
         chosen = kept.tolist()
         candidates = [(name, [values[i] for i in chosen], *rest) for name, values, *rest in candidates]
-    columns = [column for column in (_column(*candidate) for candidate in candidates) if column is not None]
+    columns = derived_change([c for c in (table_column(*candidate) for candidate in candidates) if c is not None])
     sort = [
         next((i for i, col in enumerate(columns) if col["configuration"] == c and col["name"] == rank.metric), None)
         for c in range(len(configurations))
@@ -125,15 +108,9 @@ def _metadata(samples: Row, n: int) -> Any:
     return [(v or {}).get("metadata") for v in test_samples]
 
 
-def _change(before: list[Any], after: list[Any] | None) -> list[float | None]:
-    """Candidate - baseline per sample (None where either is missing)."""
-    if after is None:
-        return [None] * len(before)
-    numbers = (int, float)
-    return [
-        float(a) - float(b) if isinstance(a, numbers) and isinstance(b, numbers) else None
-        for b, a in zip(before, after)
-    ]
+def _same(before: list[Any], after: list[Any]) -> bool:
+    """Whether the baseline's values of a sample metric are the candidate's, sample for sample."""
+    return len(before) == len(after) and all(b == a or (b != b and a != a) for b, a in zip(before, after))
 
 
 def _kept_note(kept: int, n: int, rank: _Rank) -> str:

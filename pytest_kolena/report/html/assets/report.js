@@ -19,27 +19,56 @@
     return node;
   }
 
-  /* A suite's columns as typed arrays (numbers, NaN where missing) or string arrays, once per suite. */
+  /* Base64 to bytes. */
+  function bytesOf(text) {
+    var raw = atob(text);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+
+  /* A dictionary-coded column's codes (little-endian uint8 or uint16) and the code of a missing value. */
+  function codesOf(c) {
+    var bytes = bytesOf(c.codes);
+    return c.width === 2 ? [new Uint16Array(bytes.buffer), 0xffff] : [bytes, 0xff];
+  }
+
+  /* A suite's columns as typed arrays (numbers, NaN where missing) or string arrays, once per suite (see
+     html/columns.py for their forms); a derived column is the difference of two others. */
   function suiteOf(s) {
     if (prepared[s]) return prepared[s];
     var suite = DATA.suites[s];
     var n = suite.ids.length;
     var columns = suite.columns.map(function (c) {
       var out = { name: c.name, group: c.group, model: c.model, configuration: c.configuration, kind: c.kind };
-      var i;
+      var i, codes, missing;
       if (c.kind === "text") {
         var text = c.values;
         if (!text) {
+          codes = codesOf(c);
+          missing = codes[1];
+          codes = codes[0];
           text = new Array(n);
-          for (i = 0; i < n; i++) text[i] = c.codes[i] === null ? null : c.dict[c.codes[i]];
+          for (i = 0; i < n; i++) text[i] = codes[i] === missing ? null : c.dict[codes[i]];
         }
         out.text = text;
-      } else {
+      } else if (c.f32) {
+        out.num = Float64Array.from(new Float32Array(bytesOf(c.f32).buffer));
+      } else if (c.dict) {
+        codes = codesOf(c);
+        missing = codes[1];
+        codes = codes[0];
         var num = new Float64Array(n);
-        for (i = 0; i < n; i++) num[i] = c.values[i] === null ? NaN : c.values[i];
+        for (i = 0; i < n; i++) num[i] = codes[i] === missing ? NaN : c.dict[codes[i]];
         out.num = num;
       }
       return out;
+    });
+    suite.columns.forEach(function (c, k) {
+      if (!c.derived) return;
+      var a = columns[c.derived[0]].num, b = columns[c.derived[1]].num, num = new Float64Array(n);
+      for (var i = 0; i < n; i++) num[i] = a[i] - b[i];
+      columns[k].num = num;
     });
     var id = { name: "sample", group: "", model: null, configuration: null, kind: "text", text: suite.ids };
     prepared[s] = { suite: suite, n: n, columns: columns, id: id };
