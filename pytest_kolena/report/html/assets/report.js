@@ -1,10 +1,13 @@
 /* pytest-kolena HTML report: the test case drill-down (worst samples, the samples table sorted and paged).
-   Reads the JSON block #kolena-data: {suites: [{group, ids, models, configurations, columns, sort, descending,
-   thumbnails}], cases: [{suite, members, worst} | null]}, one case per <section id="case-K">. Every user string
+   Reads the JSON block #kolena-data: {suites: [{group, id_prefix, ids, models, configurations, columns, sort,
+   descending, thumbnails, note}], cases: [{suite, members, worst} | null]}, one case per <section id="case-K">. Every user string
    reaches the page through textContent or an attribute, never as HTML. */
 (function () {
   "use strict";
   var DATA = JSON.parse(document.getElementById("kolena-data").textContent);
+  DATA.suites.forEach(function (suite) {  /* the ids' common prefix is sent once */
+    if (suite.id_prefix) suite.ids = suite.ids.map(function (id) { return suite.id_prefix + id; });
+  });
   var PAGE_SIZES = [25, 50, 100, 200];
   var prepared = [];
   var states = {};
