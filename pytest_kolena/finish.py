@@ -110,7 +110,7 @@ def _slices(settings: Settings, stored: list[dict[str, Any]]) -> tuple[list[str]
     result = discovered(stored)
     if result is None:
         return ["kolena: no slice searched: no model run with a metric that is the mean of a sample metric"], False
-    lines = summary_lines(result)
+    lines = summary_lines(result, settings.verbosity > 0)
     regressed = [s for s in result["found"] if s["kind"] == REGRESSED]
     fails = bool(regressed) and settings.discover_fail
     if fails:

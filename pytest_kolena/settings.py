@@ -60,6 +60,7 @@ class Settings:
     rootdir: str = "."
     run_id: str = ""
     writer: str = "main"  # "main", or the xdist worker id ("gw0", ...)
+    verbosity: int = 0  # pytest's -v / -q
 
     @property
     def is_worker(self) -> bool:
@@ -92,6 +93,7 @@ class Settings:
             rootdir=rootdir,
             run_id=workerinput.get("kolena_run_id") or new_run_id(),
             writer=workerinput.get("workerid", "main"),
+            verbosity=config.get_verbosity(),
         )
 
     def __post_init__(self) -> None:

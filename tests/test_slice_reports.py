@@ -75,7 +75,11 @@ def test_the_markdown_report_and_step_summary_list_the_planted_slice_with_its_st
     found = section(text)
     assert found, text
     assert section(summary.read_text()).strip() == found.strip()
-    assert "candidates tried" in found and "confirmed" in found and "false discovery rate 0.025" in found
+    assert (
+        "candidates tried" in found
+        and "screened: tested on the held-out half" in found
+        and "false discovery rate 0.025" in found
+    )
     head, first, *_ = table_rows(found)
     row = dict(zip(head, first))
     assert row["rank"] == "1" and row["kind"] == "weak" and row["model"] == "m"
@@ -214,3 +218,58 @@ def test_the_html_report_shows_the_found_slices_in_chromium(project, monkeypatch
     assert any(cell.text == f"a {HOSTILE}" for cell in cells)  # shown as text, never run
     assert not page.execute_script("return document.querySelectorAll('#slices script').length")
     assert not [entry for entry in page.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def _stored_search(p_values: list[float]) -> dict:
+    """A run's stored row of one weak search whose screened candidates have these p-values."""
+    candidates = [
+        {
+            "kind": "weak",
+            "label": f"c {k}",
+            "stratify": "c",
+            "size": 100,
+            "effect": 0.1,
+            "low": 0.01,
+            "high": 0.2,
+            "p_value": p,
+            "slice_mean": 0.3,
+            "other_mean": 0.2,
+            "versus": "",
+        }
+        for k, p in enumerate(p_values)
+    ]
+    search = {"configuration": "", "metric": "error", "kind": "weak", "tried": 40, "screened": len(p_values)}
+    values = {"alpha": 0.05, "searches": [search | {"candidates": candidates}]}
+    return {"level": "slices", "test": "t.py::t", "suite": "s", "model": "m", "values": values}
+
+
+def test_near_misses_are_listed_under_verbose_and_in_the_reports():
+    """A screened slice significant on the held-out half alone (p <= alpha) but not after the correction is a near
+    miss: counted in the summary, listed under -v and in the Markdown and HTML reports, never as found."""
+    from pytest_kolena.report.html import render_html
+    from pytest_kolena.report.markdown import markdown
+    from pytest_kolena.report.slices import discovered, summary_lines
+
+    result = discovered([_stored_search([0.001, 0.03, 0.04, 0.2])])  # BH at 0.05 over 4: only 0.001 is found
+    assert [s["label"] for s in result["found"]] == ["c 0"]
+    assert [s["label"] for s in result["near_misses"]] == ["c 1", "c 2"]
+    quiet, verbose = summary_lines(result), summary_lines(result, verbose=True)
+    assert quiet[0].startswith("kolena: 1 slice(s) found among 40 candidates tried (4 screened: tested on the")
+    assert "kolena: 2 near miss(es), not significant after the correction: -v lists them" in quiet
+    listed = [line for line in verbose if line.startswith("  weak m on s: c ")]
+    assert [line.split(":")[1].strip().split(" (")[0] for line in listed] == ["c 1", "c 2"]
+    document = {
+        "format": "pytest-kolena-report",
+        "version": 1,
+        "run": {"id": "r", "time": "now", "tag": None, "git_commit": None},
+        "totals": {},
+        "items": [],
+        "models": [],
+        "cases": [],
+        "suite_metrics": [],
+        "suites": [],
+        "slices": result,
+    }
+    text = markdown(document)
+    assert "Near misses" in text and "c 1 (n=100)" in text and "c 2 (n=100)" in text
+    assert "Near misses" in render_html(document) and "c 2 (n=100)" in render_html(document)

@@ -11,6 +11,7 @@ from typing import Any
 from .. import numbers
 from ..checks.discovery import REGRESSED
 from .document import ABSENT, FAILED
+from .slices import describe, screened_words
 from .text import column_rule, rule_beside
 
 SLICES_HEADING = "## Discovered slices"
@@ -234,11 +235,21 @@ def slices_section(document: dict[str, Any]) -> list[str]:
         lines += [f"Found in run {code(document['run']['id'])}, the second run.", ""]
     found = result["found"]
     counted = (
-        f"among {result['tried']} candidates tried ({result['screened']} confirmed on the held-out half); "
-        f"false discovery rate {result['alpha']:g} (Benjamini-Hochberg, over all the run's searches)"
+        f"{screened_words(result)[len('found ') :]}; false discovery rate {result['alpha']:g} (Benjamini-Hochberg, "
+        "over all the run's searches)"
     )
+    near = [
+        f"- {escape(s['model'])}, {escape(describe(s))} (p={_p(s['p_value'])})" for s in result.get("near_misses", [])
+    ]
+    if near:
+        near = [
+            "Near misses: p at most the false discovery rate on the held-out half, not after the correction:",
+            "",
+            *near,
+            "",
+        ]
     if not found:
-        return [*lines, f"none found {counted}.", ""]
+        return [*lines, f"none found {counted}.", "", *near]
     lines += [f"{len(found)} slice{'s' if len(found) > 1 else ''} found {counted}.", ""]
     several = len({(s["test"], s["suite"]) for s in found}) > 1
     headers = ["rank", "kind", *(["test", "suite"] if several else []), "model", "configuration", "metric", "slice"]
@@ -258,4 +269,5 @@ def slices_section(document: dict[str, Any]) -> list[str]:
         "with its interval, on the held-out half; adjusted p: Benjamini-Hochberg over every candidate of the run. "
         "Add the line to kolena_stratify to make the slice a test case of its own.",
         "",
+        *near,
     ]

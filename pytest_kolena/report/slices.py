@@ -15,9 +15,13 @@ LEVEL = "slices"  # the run store's rows of discovery
 def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """What discovery found in a run, from its stored rows (None: the run did not search).
 
-    {"tried", "screened", "alpha", "searches": [...], "found": [...]}: each found slice with its place (test, suite,
-    model, configuration, metric, kind), effect, interval, raw and adjusted p-values, stratify line; regressions
-    first, then by effect size (the effect in standard deviations of its metric over the suite), largest first."""
+    {"tried", "screened", "alpha", "searches": [...], "found": [...], "near_misses": [...]}: each found slice with its
+    place (test, suite, model, configuration, metric, kind), effect, interval, raw and adjusted p-values, stratify
+    line; regressions first, then by effect size (the effect in standard deviations of its metric over the suite),
+    largest first. Near misses: screened slices significant on the held-out half alone (p <= alpha) but not after
+    the run's correction, smallest p first: worth a look, not a finding. Words: a candidate is *tried* (scored on
+    the proposal half), *screened* (worse there, so tested on the held-out half), *found* (significant after the
+    correction)."""
     stored = [(row, _values(row)) for row in rows if row.get("level") == LEVEL]
     if not stored:
         return None
@@ -30,14 +34,12 @@ def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
             candidates += [place | summary | c for c in search["candidates"] if c.get("p_value") is not None]
     alpha = min(values["alpha"] for _, values in stored)
     adjusted, reject = found([c["p_value"] for c in candidates], alpha)
-    kept = [
-        c | {"p_adjusted": float(p), "effect_size": _standardised(c)}
-        for c, p, r in zip(candidates, adjusted, reject)
-        if r
-    ]
+    judged = [c | {"p_adjusted": float(p), "effect_size": _standardised(c)} for c, p in zip(candidates, adjusted)]
+    kept = [c for c, r in zip(judged, reject) if r]
     kept.sort(key=lambda c: (c["kind"] != REGRESSED, -c["effect_size"]))
     for rank, slice_ in enumerate(kept, start=1):
         slice_["rank"] = rank
+    near = sorted((c for c, r in zip(judged, reject) if not r and c["p_value"] <= alpha), key=lambda c: c["p_value"])
     return {
         "errors": [values["error"] for _, values in stored if values.get("error")],
         "tried": sum(s["tried"] for s in searches),
@@ -45,6 +47,7 @@ def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         "alpha": alpha,
         "searches": searches,
         "found": kept,
+        "near_misses": near,
     }
 
 
@@ -74,14 +77,21 @@ def describe(slice_: dict[str, Any]) -> str:
     return f"{slice_['label']} (n={slice_['size']}): {change}, p_adj={numbers.p_value(slice_['p_adjusted'])}"
 
 
-def summary_lines(result: dict[str, Any] | None) -> list[str]:
-    """The terminal's section of discovery."""
+def screened_words(result: dict[str, Any]) -> str:
+    """How a report counts a search: `found among 421 candidates tried (7 screened: tested on the held-out half)`."""
+    return (
+        f"found among {result['tried']} candidates tried ({result['screened']} screened: tested on the held-out half)"
+    )
+
+
+def summary_lines(result: dict[str, Any] | None, verbose: bool = False) -> list[str]:
+    """The terminal's section of discovery; `verbose` (-v): the near misses too."""
     if result is None:
         return []
     found_ = result["found"]
     head = (
-        f"kolena: {len(found_)} slice(s) found among {result['tried']} candidates tried ({result['screened']} confirmed "
-        f"on the held-out half; false discovery rate {result['alpha']:g}, Benjamini-Hochberg)"
+        f"kolena: {len(found_)} slice(s) {screened_words(result)}; false discovery rate {result['alpha']:g}, "
+        "Benjamini-Hochberg"
     )
     lines = [head]
     skipped = {
@@ -97,4 +107,15 @@ def summary_lines(result: dict[str, Any] | None) -> list[str]:
         )
         lines.append(f"{slice_['rank']:>3}. {word} {where}: {describe(slice_)}")
         lines.append(f"     add to kolena_stratify: {slice_['stratify']}")
+    near = result.get("near_misses", [])
+    if near and verbose:
+        lines.append(
+            f"kolena: {len(near)} near miss(es): p <= {result['alpha']:g} on the held-out half, not after the correction"
+        )
+        lines += [
+            f"  {s['kind']} {s['model']} on {s['suite']}: {describe(s)} (p={numbers.p_value(s['p_value'])})"
+            for s in near
+        ]
+    elif near:
+        lines.append(f"kolena: {len(near)} near miss(es), not significant after the correction: -v lists them")
     return lines

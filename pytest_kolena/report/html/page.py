@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...words import NOT_JUDGED
+from ..slices import describe
 from .run import _Case, _case_of, _Run
 from .text import FAILED, Row, _badge, _case_label, _e, _num, _p, _row, _short_test, _signed, _table
 
@@ -108,9 +109,19 @@ def _slices_section(document: dict[str, Any]) -> str:
     found = result.get("found", [])
     about = "" if not document.get("compared_with") else f" in run <code>{_e(document['run'].get('id'))}</code>"
     counted = (
-        f"among {_num(result.get('tried'))} candidates tried ({_num(result.get('screened'))} confirmed on the "
-        f"held-out half); false discovery rate {_num(result.get('alpha'))} (Benjamini-Hochberg, over all the run's "
-        "searches)"
+        f"among {_num(result.get('tried'))} candidates tried ({_num(result.get('screened'))} screened: tested on "
+        f"the held-out half); false discovery rate {_num(result.get('alpha'))} (Benjamini-Hochberg, over all the "
+        "run's searches)"
+    )
+    near = "".join(
+        f"<li>{_e(s['model'])}: {_e(describe(s))} (p {_p(s.get('p_value'))})</li>"
+        for s in result.get("near_misses", [])
+    )
+    near = (
+        f'<p class="muted">Near misses: p at most the false discovery rate on the held-out half, not after the '
+        f"correction</p><ul>{near}</ul>"
+        if near
+        else ""
     )
     parts = [
         '<section id="slices">',
@@ -118,7 +129,7 @@ def _slices_section(document: dict[str, Any]) -> str:
         "deviations of the metric</small></h2>",
     ]
     if not found:
-        return "\n".join([*parts, f'<p class="muted">none found {counted}</p>', "</section>"])
+        return "\n".join([*parts, f'<p class="muted">none found {counted}</p>', near, "</section>"])
     several = len({(s["test"], s["suite"]) for s in found}) > 1
     head = ["rank", "kind", *(["test", "suite"] if several else []), "model", "configuration", "metric", "slice", "n"]
     head += ["worse by [interval]", "compared with", "adjusted p", "add to kolena_stratify"]
@@ -144,6 +155,7 @@ def _slices_section(document: dict[str, Any]) -> str:
             "<p class=\"muted\">worse by: how much worse the slice's mean sample metric is (in the metric's units, "
             "whichever its direction), with its interval, on the held-out half; adjusted p: Benjamini-Hochberg over "
             "every candidate of the run. Add the line to kolena_stratify to make the slice a test case of its own.</p>",
+            near,
             "</section>",
         ]
     )
