@@ -216,7 +216,7 @@ def baseline_values(spec: KolenaSpec, run: Any, baseline: Any, test: str) -> dic
         )
         if entry is None or not names:
             continue
-        ids = {s.sample_id for c in run.cases if c.configuration_name == configuration for s in c.samples}
+        ids = dict.fromkeys(s.sample_id for c in run.cases if c.configuration_name == configuration for s in c.samples)
         values = {i: {n: entry.samples[i].get(n) for n in names} for i in ids if i in entry.samples}
         if values:
             found[configuration or ""] = values

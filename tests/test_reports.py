@@ -384,6 +384,7 @@ def test_three_runs_side_by_side_with_the_best_marked_and_each_checked_against_t
     assert row["checks"][2]["verdict"] == "passed"
     auc = next(r for r in found["rows"] if (r["test_case"], r["metric"]) == ("300-W :: basic", "ced_auc"))
     assert auc["better"] == "higher" and auc["checks"][1]["p"] is None  # no mean of a sample metric: not judged
+    assert auc["values"][auc["best"]] == max(auc["values"]) > min(auc["values"])  # higher is better: the largest
     text = (project.path / "cmp.md").read_text()
     assert "## Side by side: 3 models of 3 run(s)" in text
     line = next(x for x in text.splitlines() if x.startswith("| 300-W :: basic | nme-threshold-0.08 | mean\\_nme"))

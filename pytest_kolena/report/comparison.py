@@ -112,9 +112,7 @@ def _best(values: list[float | None], better: str | None) -> int | None:
     present = [(v, k) for k, v in enumerate(values) if v is not None]
     if better not in ("lower", "higher") or len(present) < 2:
         return None
-    return (min if better == "lower" else max)(
-        present, key=lambda pair: (pair[0] if better == "lower" else -pair[0], 0)
-    )[1]
+    return min(present, key=lambda pair: pair[0] if better == "lower" else -pair[0])[1]  # (min: the first of equals)
 
 
 def _check(
