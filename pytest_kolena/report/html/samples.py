@@ -174,8 +174,10 @@ def _got_worse(run: _Run, case: Any, suite: Row, members: list[int] | None) -> d
     regressed = [i["model"] for i in run.case_items[case] if i["verdict"] == REGRESSED]
     found = {}
     for model in dict.fromkeys(regressed):
-        before = next(iter(samples.get("baseline", {}).get(model, {}).values()), {}).get(rank.metric or "")
-        after = next(iter(samples.get("metrics", {}).get(model, {}).values()), {}).get(rank.metric or "")
+        by_configuration = samples.get("metrics", {}).get(model, {})
+        configuration = next(iter(by_configuration), "")
+        after = by_configuration.get(configuration, {}).get(rank.metric or "")
+        before = samples.get("baseline", {}).get(model, {}).get(configuration, {}).get(rank.metric or "")
         if before is None or after is None:
             continue
         change = _numbers(after) - _numbers(before)
