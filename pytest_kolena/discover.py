@@ -71,7 +71,7 @@ def discover_run(spec: KolenaSpec, run: Any, entries: dict[str | None, Any], set
             binary = _binary(values)
             bad = (values if lower else 1 - values) if binary else sign * values  # a 0/1 metric: 1 the bad outcome
             weak = discovery.search(singles, bad, halves, discovery.WEAK, search_settings, binary, excluded)
-            searches.append(place | _search_dict(weak, sign, discovery.WEAK, _spread(values), binary))
+            searches.append(place | _search_dict(weak, sign, discovery.WEAK, _spread(values), binary, _count(values)))
             entry = entries.get(configuration)
             if entry is None:
                 continue
@@ -81,7 +81,9 @@ def discover_run(spec: KolenaSpec, run: Any, entries: dict[str | None, Any], set
             binary = binary and _binary(base)
             worsening = sign * (values - base)
             worse = discovery.search(singles, worsening, halves, discovery.REGRESSED, search_settings, binary, excluded)
-            searches.append(place | _search_dict(worse, sign, discovery.REGRESSED, _spread(worsening), binary))
+            searches.append(
+                place | _search_dict(worse, sign, discovery.REGRESSED, _spread(worsening), binary, _count(worsening))
+            )
     return searches
 
 
@@ -170,7 +172,13 @@ def _spread(scores: np.ndarray) -> float | None:
     return float(present.std()) if len(present) > 1 and present.std() > 0 else None
 
 
-def _search_dict(search: discovery.Search, sign: float, kind: str, spread: float | None, binary: bool) -> dict:
+def _count(scores: np.ndarray) -> int:
+    return int((~np.isnan(scores)).sum())
+
+
+def _search_dict(
+    search: discovery.Search, sign: float, kind: str, spread: float | None, binary: bool, samples: int
+) -> dict:
     """A search as plain values for the run store; means back in the metric's units."""
 
     def unit(mean: float) -> float:  # a weak search's mean in the metric's units
@@ -201,6 +209,7 @@ def _search_dict(search: discovery.Search, sign: float, kind: str, spread: float
         "tried": search.tried,
         "screened": search.screened,
         "spread": spread,
+        "samples": samples,
         "candidates": candidates,
     }
 

@@ -33,8 +33,9 @@ def test_a_planted_weak_pair_slice_is_found_ranked_first_with_its_stratify_line(
     assert result.ret == 0  # report only
     found = slice_lines(result)
     assert found[0].startswith("kolena: ") and "candidates tried" in found[0]
-    assert found[1].startswith("  1. weak m on values: a x & b y (n="), found
-    assert found[2].strip() == "add to kolena_stratify: a * b"
+    assert found[1].startswith("kolena: at 600 samples, a slice of 10% of them is found 80% of the time"), found
+    assert found[2].startswith("  1. weak m on values: a x & b y (n="), found
+    assert found[3].strip() == "add to kolena_stratify: a * b"
     assert not any("b y & " in line or " & a x" in line for line in found)  # the pair once, in column order
 
 
@@ -133,7 +134,8 @@ def test_under_xdist_the_workers_searches_are_judged_once_on_the_controller(proj
     result = run(project, "--kolena-discover", "-n", "2", "-o", "kolena_stratify=c")
     assert result.ret == 0
     found = slice_lines(result)
-    assert found[1].startswith("  1. weak m on values: a x & b y (n="), found
+    assert found[1].startswith("kolena: at 600 samples, a slice of 10% of them is found 80% of the time"), found
+    assert found[2].startswith("  1. weak m on values: a x & b y (n="), found
     assert sum("a x & b y (n=" in line for line in found) == 1  # the run computed by both workers counts once
 
 

@@ -146,6 +146,17 @@ def test_a_search_that_found_nothing_says_none_found(project, monkeypatch):
     found = section(paths[".md"].read_text())
     assert "none found" in found and not table_rows(found)
     assert 'id="slices"' in paths[".html"].read_text() and "none found" in paths[".html"].read_text()
+    # and how little that proves: the weakness the search would have found 80% of the time at this size
+    from pytest_kolena.checks.discovery import detectable_effect, detected_share
+
+    slices = document["slices"]
+    detectable, weak = slices["detectable"], [s for s in slices["searches"] if s["kind"] == "weak"]
+    samples = min(s["samples"] for s in weak)
+    assert detectable["samples"] == samples and detectable["share"] == detected_share(samples)
+    expected = detectable_effect(samples, slices["screened"], slices["tried"], slices["alpha"])
+    assert detectable["effect"] == pytest.approx(expected) and 0 < expected < 3
+    words = f"a slice of {detectable['share']:.0%} of them is found 80% of the time when worse than the rest by"
+    assert f"at {samples:,} samples, {words} {expected:.2f} standard deviations or more" in found
 
 
 HOSTILE = "<script>alert(1)</script>|*x*`"

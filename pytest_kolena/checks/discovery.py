@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections.abc import Callable, Iterator, Sequence
+from statistics import NormalDist
 
 import numpy as np
 
@@ -346,6 +348,51 @@ def _versus(grouping: Grouping, index: int, versus: int) -> str:
     if versus == 0:
         return ""
     return grouping.labels[index].split(" & ")[versus - 1]
+
+
+DETECTED_SHARE = 0.10  # the slice size a search's detectable effect is given for: a tenth of the samples
+POWER = 0.8
+
+
+def detected_share(samples: int, settings: Settings = Settings()) -> float:
+    """The slice size a detectable effect is given for: a tenth of the samples, or, in a small suite, the tenths
+    that hold twice the smallest slice searched (a slice near `min_size` is often just below it, and not tried)."""
+    return min(max(DETECTED_SHARE, math.ceil(20 * settings.min_size / max(samples, 1)) / 10), 0.5)
+
+
+def detectable_effect(
+    samples: int,
+    screened: int,
+    tried: int,
+    alpha: float,
+    settings: Settings = Settings(),
+    share: float | None = None,
+) -> float:
+    """The smallest effect, in standard deviations of the scores, by which a single slice of `share` of `samples`
+    (`detected_share`) must be worse than the rest to be found with probability POWER: it must pass the proposal half's screen (at
+    `settings.screen`, or tighter where more candidates pass it than `max_confirmed` take) and then the held-out
+    half's test at the level Benjamini-Hochberg gives a lone discovery among `screened` candidates (alpha / m), the
+    halves independent; equal spread inside and outside the slice, Student's critical values at the slice's degrees
+    of freedom. Checked by simulation in benchmarks/bench_discovery.py. NaN where the slice would be smaller than
+    `min_size`."""
+    share = detected_share(samples, settings) if share is None else share
+    half = samples / 2
+    inside, rest = share * half, (1 - share) * half
+    if share * samples < settings.min_size or rest < 1:
+        return float("nan")
+    se = float(np.sqrt(1 / inside + 1 / rest))
+    screen = min(settings.screen, settings.max_confirmed / max(tried, 1))
+    normal, df = NormalDist(), max(inside - 1, 1.0)  # (Welch's degrees of freedom: about the slice's, when small)
+    z_screen, z_found = paired.t_quantile(1 - screen, df), paired.t_quantile(1 - alpha / max(screened, 1), df)
+
+    def power(effect: float) -> float:
+        return normal.cdf(effect / se - z_screen) * normal.cdf(effect / se - z_found)
+
+    low, high = 0.0, 50.0 * se
+    for _ in range(60):  # bisection: power grows with the effect
+        middle = (low + high) / 2
+        low, high = (middle, high) if power(middle) < POWER else (low, middle)
+    return high
 
 
 def found(p_values: Sequence[float], alpha: float) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from typing import Any
 from .. import numbers
 from ..checks.discovery import REGRESSED
 from .document import ABSENT, FAILED
-from .slices import describe, screened_words
+from .slices import describe, detectable_words, screened_words
 from .text import column_rule, rule_beside
 
 SLICES_HEADING = "## Discovered slices"
@@ -248,6 +248,8 @@ def slices_section(document: dict[str, Any]) -> list[str]:
             *near,
             "",
         ]
+    if result.get("detectable"):
+        counted += "; " + detectable_words(result["detectable"])
     if not found:
         return [*lines, f"none found {counted}.", "", *near]
     lines += [f"{len(found)} slice{'s' if len(found) > 1 else ''} found {counted}.", ""]

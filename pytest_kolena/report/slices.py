@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from .. import numbers
-from ..checks.discovery import REGRESSED, found
+from ..checks.discovery import REGRESSED, detectable_effect, detected_share, found
 
 LEVEL = "slices"  # the run store's rows of discovery
 
@@ -48,7 +48,24 @@ def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         "searches": searches,
         "found": kept,
         "near_misses": near,
+        "detectable": _detectable(searches, alpha),
     }
+
+
+def _detectable(searches: list[dict[str, Any]], alpha: float) -> dict[str, Any] | None:
+    """How large a weakness the run's search would find 80% of the time: a slice of a tenth of the samples (the
+    fewest any weak search had), worse than the rest by `effect` standard deviations; per metric in its units.
+    None for runs stored before searches counted their samples."""
+    weak = [s for s in searches if s["kind"] != REGRESSED and s.get("samples")]
+    if not weak:
+        return None
+    samples = min(s["samples"] for s in weak)
+    screened, tried = sum(s["screened"] for s in searches), sum(s["tried"] for s in searches)
+    effect = detectable_effect(samples, screened, tried, alpha)
+    if effect != effect:  # (NaN: a tenth of the samples is below the smallest slice searched)
+        return None
+    units = {s["metric"]: effect * s["spread"] for s in weak if s.get("spread")}
+    return {"share": detected_share(samples), "samples": samples, "effect": effect, "by_metric": units}
 
 
 def _standardised(candidate: dict[str, Any]) -> float:
@@ -84,6 +101,18 @@ def screened_words(result: dict[str, Any]) -> str:
     )
 
 
+def detectable_words(detectable: dict[str, Any]) -> str:
+    """`at 2,000 samples, a slice of 10% is found 80% of the time when worse than the rest by 0.40 standard
+    deviations or more (normalized_mean_error 0.031); a smaller or subtler one can be missed`."""
+    units = ", ".join(f"{metric} {numbers.general(value)}" for metric, value in detectable["by_metric"].items())
+    return (
+        f"at {detectable['samples']:,} samples, a slice of {detectable['share']:.0%} of them is found 80% of the "
+        f"time when worse than the rest by {detectable['effect']:.2f} standard deviations or more"
+        + (f" ({units})" if units else "")
+        + "; a smaller or subtler one can be missed"
+    )
+
+
 def summary_lines(result: dict[str, Any] | None, verbose: bool = False) -> list[str]:
     """The terminal's section of discovery; `verbose` (-v): the near misses too."""
     if result is None:
@@ -94,6 +123,9 @@ def summary_lines(result: dict[str, Any] | None, verbose: bool = False) -> list[
         "Benjamini-Hochberg"
     )
     lines = [head]
+    detectable = result.get("detectable")
+    if detectable:
+        lines.append(f"kolena: {detectable_words(detectable)}")
     skipped = {
         f"{column} ({why})" for s in result["searches"] for column, why in (s.get("skipped_columns") or {}).items()
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...words import NOT_JUDGED
-from ..slices import describe
+from ..slices import describe, detectable_words
 from .run import _Case, _case_of, _Run
 from .text import FAILED, Row, _badge, _case_label, _e, _num, _p, _row, _short_test, _signed, _table
 
@@ -113,6 +113,8 @@ def _slices_section(document: dict[str, Any]) -> str:
         f"the held-out half); false discovery rate {_num(result.get('alpha'))} (Benjamini-Hochberg, over all the "
         "run's searches)"
     )
+    if result.get("detectable"):
+        counted += "; " + _e(detectable_words(result["detectable"]))
     near = "".join(
         f"<li>{_e(s['model'])}: {_e(describe(s))} (p {_p(s.get('p_value'))})</li>"
         for s in result.get("near_misses", [])
