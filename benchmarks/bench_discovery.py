@@ -157,11 +157,18 @@ class Run:
 
     searches: dict[str, discovery.Search]
 
-    def decided(self, only: str | None = None) -> list[tuple[str, discovery.Candidate]]:
-        """The reported slices: the run's family, or one search's alone."""
+    def decided(self, only: str | None = None, echoes: bool = True) -> list[tuple[str, discovery.Candidate]]:
+        """The reported slices: the run's family, or one search's alone; without a single slice that is weak (or
+        regressed) only through a found pair inside it (`discovery.echoes`, as report/slices.py), unless `echoes`
+        is False (the rule off, for the before/after)."""
         pool = [(name, c) for name, s in self.searches.items() if only in (None, name) for c in s.candidates]
         _, reject = discovery.found([c.p_value for _, c in pool], ALPHA)
-        return [entry for entry, kept in zip(pool, reject) if kept]
+        echo = [False] * len(pool)
+        if echoes:
+            threshold = ALPHA * int(reject.sum()) / max(len(pool), 1)
+            keys = [(name, c.columns, c.label, c.outside_p) for name, c in pool]
+            echo = discovery.echoes(keys, list(reject), threshold)
+        return [entry for entry, kept, e in zip(pool, reject, echo) if kept and not e]
 
 
 def search_run(
@@ -257,6 +264,7 @@ class Plant:
 
 def power_study(n: int, seeds: int, plants: list[Plant], first_seed: int) -> list[str]:
     keys = ("weak found", "weak first", "regressed found", "regressed first", "fdp overlap", "fdp strict", "reported")
+    keys += ("echoes before", "echoes after")
     out = {plant.name: {key: [] for key in keys} for plant in plants}
     start = time.perf_counter()
     for seed in range(first_seed, first_seed + seeds):
@@ -274,6 +282,9 @@ def power_study(n: int, seeds: int, plants: list[Plant], first_seed: int) -> lis
             run = search_run(suite, (candidate - change, candidate), (base01, cand01))
             reported = run.decided()
             record = out[plant.name]
+            parents = {f"{column} {value}" for column, value in WEAK_PLANT.items()}  # the weak pair's two halves
+            for when, rule in (("echoes before", False), ("echoes after", True)):
+                record[when].append(sum(c.label in parents for s, c in run.decided(echoes=rule) if s == SEARCHES[0]))
             truths = [is_true(suite, c, truth[name]) for name, c in reported]
             record["reported"].append(len(reported))
             record["fdp overlap"].append(sum(not t[0] for t in truths) / len(reported) if reported else 0.0)
@@ -290,13 +301,14 @@ def power_study(n: int, seeds: int, plants: list[Plant], first_seed: int) -> lis
         f"continuous metric, regressed plant {' & '.join(REGRESSED_PLANT.values())} (4%) on the 0/1 metric "
         f"(baseline failure rate {POWER_FAILURE_RATE:g}, churn {CHURN:g}), one run, one BH family",
         "| plant | weak pair found | found and first | regressed pair found | found and first | slices reported "
-        "per run | FDP, overlap | FDP, strict |",
-        "| --- " * 8 + "|",
+        "per run | FDP, overlap | FDP, strict | its halves reported alone, per run: without the echo rule | with it |",
+        "| --- " * 10 + "|",
     ]
     for plant in plants:
         r = out[plant.name]
         cells = [rate(r[k]) for k in ("weak found", "weak first", "regressed found", "regressed first")]
         cells += [f"{np.mean(r['reported']):.1f}", mean_se(r["fdp overlap"]), mean_se(r["fdp strict"])]
+        cells += [mean_se(r["echoes before"]), mean_se(r["echoes after"])]
         lines.append(f"| {plant.name} | " + " | ".join(cells) + " |")
     return lines
 

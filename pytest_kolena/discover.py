@@ -202,6 +202,7 @@ def _search_dict(
                 "slice_mean": _number(means[0]),
                 "other_mean": _number(means[1]),
                 "versus": c.versus,
+                "outside_p": _number(c.outside_p),
             }
         )
     return {

@@ -37,6 +37,9 @@ def test_a_planted_weak_pair_slice_is_found_ranked_first_with_its_stratify_line(
     assert found[2].startswith("  1. weak m on values: a x & b y (n="), found
     assert found[3].strip() == "add to kolena_stratify: a * b"
     assert not any("b y & " in line or " & a x" in line for line in found)  # the pair once, in column order
+    # its two halves alone are no weak slices of their own: outside the pair they are at the base rate
+    assert not any(": a x (n=" in line or ": b y (n=" in line for line in found), found
+    assert "kolena: 2 slice(s) not reported: weak only through a found pair inside them (-v lists them)" in found
 
 
 def test_the_pasted_stratify_line_makes_the_slice_a_test_case_and_discovery_leaves_it(project, monkeypatch):

@@ -19,6 +19,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 
@@ -75,6 +76,7 @@ class Candidate:
     slice_mean: float  # weak: the score's mean in the slice; regressed: the mean worsening
     other_mean: float  # weak: in the rest of the suite (or of `versus`); regressed: 0
     versus: str = ""  # weak pair: the slice of one column whose rest it was compared with ("" the suite's rest)
+    outside_p: float = float("nan")  # a single: its test without the screened pairs it holds (NaN: it holds none)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -277,7 +279,79 @@ def search(
         ]
         if batch:
             candidates += _confirm(batch, kind, binary, _half(total, 0), settings)
+    singles_chosen = [entry for entry in chosen if not entry[3]]
+    candidates = _outside(
+        candidates, singles_chosen, [e for e in chosen if e[3]], scores, halves, present, kind, binary
+    )
     return Search(tried, len(chosen), candidates)
+
+
+def _contains(single: Grouping, index: int, pair: Grouping, pair_index: int) -> bool:
+    """Whether a pair's slice lies inside a single slice (one of its two parts is that slice)."""
+    if single.columns[0] not in pair.columns:
+        return False
+    part = pair.labels[pair_index].split(" & ")[pair.columns.index(single.columns[0])]
+    return part == single.labels[index]
+
+
+def _outside(
+    candidates: list[Candidate],
+    singles: list[tuple],
+    pairs: list[tuple],
+    scores: np.ndarray,
+    halves: np.ndarray,
+    present: np.ndarray,
+    kind: str,
+    binary: bool,
+) -> list[Candidate]:
+    """Each confirmed single slice with the test, on the held-out half, of its samples outside the screened pairs
+    it holds (weak: against the rest of the suite; regressed: its worsening): a single found only because a pair
+    inside it is worse is an echo of that pair (`echoes`)."""
+    held = present & (halves == 0)
+    out = list(candidates)
+    for k, (_, grouping, _, _, index) in enumerate(singles):
+        inside = [(g, i) for _, g, _, _, i in pairs if _contains(grouping, index, g, i)]
+        if not inside:
+            continue
+        member = grouping.codes == index
+        outside = member & held & ~np.logical_or.reduce([g.codes == i for g, i in inside])
+        if kind == WEAK:
+            compare = _proportions if binary else _welch
+            tests = compare(_mask_stats(outside, scores), _mask_stats(held & ~member, scores))
+        else:
+            tests = _worsening(_mask_stats(outside, scores), binary)
+        p_value = float(tests.p_value[0])
+        out[k] = dataclasses.replace(candidates[k], outside_p=1.0 if np.isnan(p_value) else p_value)
+    return out
+
+
+def _mask_stats(mask: np.ndarray, scores: np.ndarray) -> _Stats:
+    """The statistics of the samples of one mask, as a slice of one."""
+    values = scores[mask]
+    n = np.array([float(mask.sum())])
+    sums = [
+        np.array([float(x)]) for x in (values.sum(), (values * values).sum(), (values > 0).sum(), (values < 0).sum())
+    ]
+    return _Stats(n, *sums)
+
+
+def echoes(
+    candidates: Sequence[tuple[Any, tuple[str, ...], str, float]], found: Sequence[bool], threshold: float
+) -> list[bool]:
+    """Which found single slices are echoes of a found pair inside them: (search, columns, label, outside_p) per
+    candidate; a found single with a found pair of the same search inside it is kept only if its test outside the
+    pairs also passes the run's threshold (the intersection-union test: both must reject)."""
+    out = [False] * len(candidates)
+    for k, (search, columns, label, outside_p) in enumerate(candidates):
+        if not found[k] or len(columns) != 1:
+            continue
+        for (other, pair_columns, pair_label, _), pair_found in zip(candidates, found):
+            if not pair_found or other != search or len(pair_columns) != 2 or columns[0] not in pair_columns:
+                continue
+            if pair_label.split(" & ")[pair_columns.index(columns[0])] == label:
+                out[k] = outside_p > threshold  # (NaN: not tested outside, a run stored before: kept)
+                break
+    return out
 
 
 def _half(stats: _Stats, half: int) -> _Stats:

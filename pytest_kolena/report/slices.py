@@ -4,10 +4,11 @@ worker), one Benjamini-Hochberg family over all their confirmed candidates, rank
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from .. import numbers
-from ..checks.discovery import REGRESSED, detectable_effect, detected_share, found
+from ..checks.discovery import REGRESSED, detectable_effect, detected_share, echoes, found
 
 LEVEL = "slices"  # the run store's rows of discovery
 
@@ -35,7 +36,10 @@ def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     alpha = min(values["alpha"] for _, values in stored)
     adjusted, reject = found([c["p_value"] for c in candidates], alpha)
     judged = [c | {"p_adjusted": float(p), "effect_size": _standardised(c)} for c, p in zip(candidates, adjusted)]
-    kept = [c for c, r in zip(judged, reject) if r]
+    threshold = alpha * int(reject.sum()) / max(len(candidates), 1)  # (what Benjamini-Hochberg rejected at)
+    echo = echoes([_echo_key(c) for c in candidates], list(reject), threshold)
+    kept = [c for c, r, e in zip(judged, reject, echo) if r and not e]
+    echoed = [c for c, e in zip(judged, echo) if e]
     kept.sort(key=lambda c: (c["kind"] != REGRESSED, -c["effect_size"]))
     for rank, slice_ in enumerate(kept, start=1):
         slice_["rank"] = rank
@@ -48,8 +52,16 @@ def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         "searches": searches,
         "found": kept,
         "near_misses": near,
+        "echoes": echoed,
         "detectable": _detectable(searches, alpha),
     }
+
+
+def _echo_key(candidate: dict[str, Any]) -> tuple[Any, tuple[str, ...], str, float]:
+    """A stored candidate as `discovery.echoes` reads it: its search, columns, label and outside p-value."""
+    search = tuple(candidate.get(k) for k in ("test", "suite", "model", "configuration", "metric", "kind"))
+    outside = candidate.get("outside_p")
+    return search, tuple(candidate.get("columns") or ()), candidate["label"], math.nan if outside is None else outside
 
 
 def _detectable(searches: list[dict[str, Any]], alpha: float) -> dict[str, Any] | None:
@@ -139,6 +151,14 @@ def summary_lines(result: dict[str, Any] | None, verbose: bool = False) -> list[
         )
         lines.append(f"{slice_['rank']:>3}. {word} {where}: {describe(slice_)}")
         lines.append(f"     add to kolena_stratify: {slice_['stratify']}")
+    echoed = result.get("echoes", [])
+    if echoed:
+        lines.append(
+            f"kolena: {len(echoed)} slice(s) not reported: weak only through a found pair inside them"
+            + ("" if verbose else " (-v lists them)")
+        )
+        if verbose:
+            lines += [f"  {s['kind']} {s['model']} on {s['suite']}: {s['label']} (n={s['size']})" for s in echoed]
     near = result.get("near_misses", [])
     if near and verbose:
         lines.append(
