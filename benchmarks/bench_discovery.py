@@ -111,9 +111,9 @@ class Suite:
     def draw(cls, rng: np.random.Generator, n: int, seed: int) -> Suite:
         frame = metadata(rng, n)
         singles, skipped = groupings(frame, "synthetic", list(frame.columns))
-        assert not skipped and len(singles) == 10, skipped
+        assert not skipped and len(singles) == 15, skipped  # (each numeric column also in tenths, searched alone)
         halves = discovery.proposal_halves([f"seed{seed}/sample{i:06d}" for i in range(n)])
-        return cls(frame, singles, halves, {g.columns: g for g in singles})
+        return cls(frame, singles, halves, {g.columns: g for g in singles if g.pairs})
 
     def grouping(self, columns: tuple[str, ...]) -> discovery.Grouping:
         if columns not in self.by_columns:
@@ -122,7 +122,8 @@ class Suite:
 
     def members(self, candidate: discovery.Candidate) -> tuple[np.ndarray, list[np.ndarray]]:
         """The slice's samples, and for a pair those of each of its two columns' slices."""
-        grouping = self.grouping(candidate.columns)
+        single = next((g for g in self.singles if g.stratify == candidate.stratify), None)
+        grouping = single or self.grouping(candidate.columns)
         code = grouping.labels.index(candidate.label)
         inside = grouping.codes == code
         if len(candidate.columns) == 1:
@@ -166,7 +167,7 @@ class Run:
         echo = [False] * len(pool)
         if echoes:
             threshold = ALPHA * int(reject.sum()) / max(len(pool), 1)
-            keys = [(name, c.columns, c.label, c.outside_p) for name, c in pool]
+            keys = [(name, c.label, c.holds, c.outside_p) for name, c in pool]
             echo = discovery.echoes(keys, list(reject), threshold)
         return [entry for entry, kept, e in zip(pool, reject, echo) if kept and not e]
 
@@ -347,6 +348,44 @@ def detectable_study(n: int, seeds: int, first_seed: int) -> list[str]:
     ]
 
 
+def tenth_study(n: int, seeds: int, first_seed: int, delta: float = 0.5) -> list[str]:
+    """A weak top tenth of a continuous column (num_uniform, +delta sd): with the coarse quartiles alone (before)
+    and with the column also cut into tenths (now): how often the tenth itself is reported, how often its quarter,
+    and the effect of what is reported on that column (the planted one: delta)."""
+    rows = {"quartiles only": [[], [], []], "quartiles and tenths": [[], [], []]}
+    for seed in range(first_seed, first_seed + seeds):
+        rng = np.random.default_rng([seed, n, 3])
+        suite = Suite.draw(rng, n, seed)
+        values = suite.frame["num_uniform"].to_numpy()
+        weak = values >= np.quantile(values, 0.9)
+        scores = rng.normal(0, 1, n) + delta * weak
+        for name, singles in (
+            ("quartiles only", [g for g in suite.singles if g.pairs]),
+            ("quartiles and tenths", suite.singles),
+        ):
+            search = discovery.search(singles, scores, suite.halves, discovery.WEAK, discovery.Settings())
+            reported = Run({"weak": search}).decided()
+            mine = [c for _, c in reported if c.columns == ("num_uniform",)]
+            tenth = [c for c in mine if c.stratify.endswith(":quantile:10") and c.label == _top(suite, ":quantile:10")]
+            quarter = [c for c in mine if c.stratify.endswith(":quantile:4") and c.label == _top(suite, ":quantile:4")]
+            rows[name][0].append(bool(tenth))
+            rows[name][1].append(bool(quarter))
+            rows[name][2] += [c.effect for c in mine]
+    lines = [
+        f"\nA weak top tenth, N = {n:,}: {seeds} seeds, +{delta:g} sd on num_uniform's top 10%",
+        "| cut | the tenth reported | its quarter reported | effect of what is reported on the column (mean) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, (tenth, quarter, effects) in rows.items():
+        effect = f"{np.mean(effects):.3f}" if effects else "-"
+        lines.append(f"| {name} | {rate(tenth)} | {rate(quarter)} | {effect} |")
+    return lines
+
+
+def _top(suite: Suite, cut: str) -> str:
+    return next(g for g in suite.singles if g.stratify == f"num_uniform{cut}").labels[-1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000], help="samples per suite (2000 20000)")
@@ -360,6 +399,7 @@ def main() -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--skip-null", action="store_true")
     parser.add_argument("--skip-power", action="store_true")
+    parser.add_argument("--tenth-seeds", type=int, default=100, help="seeds of the weak-tenth study (100)")
     parser.add_argument("--detectable-seeds", type=int, default=200, help="seeds of the detectable-effect check (200)")
     args = parser.parse_args()
     print(
@@ -378,6 +418,8 @@ def main() -> int:
             power = args.power_seeds if number == 0 else args.large_power_seeds
             power = seeds // 2 if power is None else power
             print("\n".join(power_study(n, power, plants, args.first_seed)), flush=True)
+        if args.tenth_seeds:
+            print("\n".join(tenth_study(n, args.tenth_seeds, args.first_seed)), flush=True)
         if args.detectable_seeds:
             print("\n".join(detectable_study(n, args.detectable_seeds, args.first_seed)), flush=True)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")

@@ -203,6 +203,7 @@ def _search_dict(
                 "other_mean": _number(means[1]),
                 "versus": c.versus,
                 "outside_p": _number(c.outside_p),
+                "holds": list(c.holds),
             }
         )
     return {

@@ -39,7 +39,7 @@ def test_a_planted_weak_pair_slice_is_found_ranked_first_with_its_stratify_line(
     assert not any("b y & " in line or " & a x" in line for line in found)  # the pair once, in column order
     # its two halves alone are no weak slices of their own: outside the pair they are at the base rate
     assert not any(": a x (n=" in line or ": b y (n=" in line for line in found), found
-    assert "kolena: 2 slice(s) not reported: weak only through a found pair inside them (-v lists them)" in found
+    assert "kolena: 2 slice(s) not reported: weak only through a found slice inside them (-v lists them)" in found
 
 
 def test_the_pasted_stratify_line_makes_the_slice_a_test_case_and_discovery_leaves_it(project, monkeypatch):
@@ -114,10 +114,38 @@ def test_a_found_slice_is_the_test_case_its_line_makes():
     frame = pd.DataFrame({"roll": rng.normal(size=200).round(3), "kind": rng.choice(["u", "v"], 200)})
     singles, skipped = groupings(frame, "m.csv", ["roll", "kind"])
     assert not skipped
-    pair = singles[0].cross(singles[1])
-    strata = dict(Stratify.parse(pair.stratify).split(frame, "m.csv"))
-    for code, label in enumerate(pair.labels):
-        assert strata[label].tolist() == np.flatnonzero(pair.codes == code).tolist()
+    by_line = {g.stratify: g for g in singles}
+    assert list(by_line) == ["roll:quantile:4", "roll:quantile:10", "kind"]  # (the deciles searched alone)
+    assert not by_line["roll:quantile:10"].pairs
+    for grouping in (by_line["roll:quantile:4"].cross(by_line["kind"]), by_line["roll:quantile:10"]):
+        strata = dict(Stratify.parse(grouping.stratify).split(frame, "m.csv"))
+        for code, label in enumerate(grouping.labels):
+            assert strata[label].tolist() == np.flatnonzero(grouping.codes == code).tolist()
+
+
+def test_a_weak_tenth_is_found_at_its_size_not_blurred_into_a_quarter():
+    """A numeric column is also cut into tenths, searched alone: a weak top tenth is found as that tenth, with its
+    own effect, and the top quarter holding it is not reported besides (weak only through the tenth inside it)."""
+    rng = np.random.default_rng(4)
+    n = 4000
+    frame = pd.DataFrame({"x": rng.uniform(0, 100, n).round(2), "k": rng.choice(["u", "v", "w"], n)})
+    singles, _ = groupings(frame, "m.csv", ["x", "k"])
+    by_line = {g.stratify: g for g in singles}
+    top_tenth, top_quarter = by_line["x:quantile:10"].labels[-1], by_line["x:quantile:4"].labels[-1]
+    weak = by_line["x:quantile:10"].codes == len(by_line["x:quantile:10"].labels) - 1
+    scores = rng.normal(0, 1, n) + 0.6 * weak
+    halves = discovery.proposal_halves([f"s{i}" for i in range(n)])
+    search = discovery.search(singles, scores, halves, discovery.WEAK)
+    _, reject = discovery.found([c.p_value for c in search.candidates], 0.025)
+    threshold = 0.025 * int(reject.sum()) / len(search.candidates)
+    keys = [("s", c.label, c.holds, c.outside_p) for c in search.candidates]
+    echo = discovery.echoes(keys, list(reject), threshold)
+    reported = {c.label: c for c, r, e in zip(search.candidates, reject, echo) if r and not e}
+    assert list(reported) == [top_tenth], list(reported)
+    assert reported[top_tenth].effect == pytest.approx(0.6, abs=0.2)
+    quarter = next(c for c in search.candidates if c.label == top_quarter)  # found (diluted), but an echo
+    assert top_tenth in quarter.holds and quarter.effect < reported[top_tenth].effect
+    assert [e for c, e in zip(search.candidates, echo) if c.label == top_quarter] == [True]
 
 
 def test_slices_that_are_test_cases_are_not_candidates():

@@ -37,6 +37,7 @@ class Grouping:
     stratify: str  # the kolena_stratify line that makes these slices test cases
     labels: tuple[str, ...]  # the test case label of each slice ("occlusion nose", "roll_deg 0 to 6.775")
     codes: np.ndarray
+    pairs: bool = True  # whether its slices are paired with other columns' (a finer cut of a column: alone)
 
     def cross(self, other: Grouping) -> Grouping:
         """The pair of two groupings: a slice per combination of their slices."""
@@ -76,7 +77,8 @@ class Candidate:
     slice_mean: float  # weak: the score's mean in the slice; regressed: the mean worsening
     other_mean: float  # weak: in the rest of the suite (or of `versus`); regressed: 0
     versus: str = ""  # weak pair: the slice of one column whose rest it was compared with ("" the suite's rest)
-    outside_p: float = float("nan")  # a single: its test without the screened pairs it holds (NaN: it holds none)
+    outside_p: float = float("nan")  # a single: its test without the screened slices it holds (NaN: it holds none)
+    holds: tuple[str, ...] = ()  # a single: the screened slices inside it (pairs, finer bins), by label
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,13 +255,13 @@ def search(
     signs = binary and kind == REGRESSED  # the exact binomial test counts the samples that got worse and better
     total = _stats(everything, 1, scores, halves, signs)
     single_stats = {
-        g.columns: _stats(np.where(present, g.codes, -1), len(g.labels), scores, halves, signs) for g in singles
+        g.stratify: _stats(np.where(present, g.codes, -1), len(g.labels), scores, halves, signs) for g in singles
     }
     tried, screened = 0, []
     for grouping, parents in _candidates(singles, single_stats):
         codes = np.where(present, grouping.codes, -1)
         size = len(grouping.labels)
-        stats = single_stats.get(grouping.columns) or _stats(codes, size, scores, halves, signs)
+        stats = single_stats.get(grouping.stratify) or _stats(codes, size, scores, halves, signs)
         proposal = _tests(kind, binary, _half(stats, 1), _half(total, 1), [_half(p, 1) for p in parents], exact=False)
         count = stats.n.sum(axis=0)
         ok = count >= settings.min_size
@@ -279,38 +281,41 @@ def search(
         ]
         if batch:
             candidates += _confirm(batch, kind, binary, _half(total, 0), settings)
-    singles_chosen = [entry for entry in chosen if not entry[3]]
-    candidates = _outside(
-        candidates, singles_chosen, [e for e in chosen if e[3]], scores, halves, present, kind, binary
-    )
+    ordered = [e for e in chosen if not e[3]] + [e for e in chosen if e[3]]  # (the order `_confirm` gave)
+    candidates = _outside(candidates, ordered, scores, halves, present, kind, binary)
+
     return Search(tried, len(chosen), candidates)
 
 
-def _contains(single: Grouping, index: int, pair: Grouping, pair_index: int) -> bool:
-    """Whether a pair's slice lies inside a single slice (one of its two parts is that slice)."""
-    if single.columns[0] not in pair.columns:
+def _contains(single: Grouping, index: int, other: Grouping, other_index: int) -> bool:
+    """Whether another screened slice lies inside a single slice: a pair one of whose parts it is, or a finer cut
+    of its column whose samples are all its own."""
+    if single.columns[0] not in other.columns or other.stratify == single.stratify:
         return False
-    part = pair.labels[pair_index].split(" & ")[pair.columns.index(single.columns[0])]
-    return part == single.labels[index]
+    if len(other.columns) == 2:
+        return other.labels[other_index].split(" & ")[other.columns.index(single.columns[0])] == single.labels[index]
+    inside = other.codes == other_index
+    return bool(inside.any()) and not (inside & (single.codes != index)).any()
 
 
 def _outside(
     candidates: list[Candidate],
-    singles: list[tuple],
-    pairs: list[tuple],
+    chosen: list[tuple],
     scores: np.ndarray,
     halves: np.ndarray,
     present: np.ndarray,
     kind: str,
     binary: bool,
 ) -> list[Candidate]:
-    """Each confirmed single slice with the test, on the held-out half, of its samples outside the screened pairs
-    it holds (weak: against the rest of the suite; regressed: its worsening): a single found only because a pair
-    inside it is worse is an echo of that pair (`echoes`)."""
+    """Each confirmed single slice with the screened slices inside it (pairs, finer bins of its column) and the
+    test, on the held-out half, of its samples outside them (weak: against the rest of the suite; regressed: its
+    worsening): a single found only because a slice inside it is worse is an echo of that slice (`echoes`).
+    `candidates` in the order of `chosen`: its singles, then its pairs."""
     held = present & (halves == 0)
+    singles = [entry for entry in chosen if not entry[3]]
     out = list(candidates)
     for k, (_, grouping, _, _, index) in enumerate(singles):
-        inside = [(g, i) for _, g, _, _, i in pairs if _contains(grouping, index, g, i)]
+        inside = [(g, i) for _, g, _, _, i in chosen if _contains(grouping, index, g, i)]
         if not inside:
             continue
         member = grouping.codes == index
@@ -321,7 +326,8 @@ def _outside(
         else:
             tests = _worsening(_mask_stats(outside, scores), binary)
         p_value = float(tests.p_value[0])
-        out[k] = dataclasses.replace(candidates[k], outside_p=1.0 if np.isnan(p_value) else p_value)
+        holds = tuple(g.labels[i] for g, i in inside)
+        out[k] = dataclasses.replace(candidates[k], outside_p=1.0 if np.isnan(p_value) else p_value, holds=holds)
     return out
 
 
@@ -336,21 +342,17 @@ def _mask_stats(mask: np.ndarray, scores: np.ndarray) -> _Stats:
 
 
 def echoes(
-    candidates: Sequence[tuple[Any, tuple[str, ...], str, float]], found: Sequence[bool], threshold: float
+    candidates: Sequence[tuple[Any, str, tuple[str, ...], float]], found: Sequence[bool], threshold: float
 ) -> list[bool]:
-    """Which found single slices are echoes of a found pair inside them: (search, columns, label, outside_p) per
-    candidate; a found single with a found pair of the same search inside it is kept only if its test outside the
-    pairs also passes the run's threshold (the intersection-union test: both must reject)."""
+    """Which found single slices are echoes of a found slice inside them: (search, label, the labels of the screened
+    slices it holds, outside p-value) per candidate; a found single holding a found slice of the same search is
+    kept only if its test outside the slices it holds also passes the run's threshold (the intersection-union test:
+    both must reject)."""
+    found_labels = {(search, label) for (search, label, _, _), kept in zip(candidates, found) if kept}
     out = [False] * len(candidates)
-    for k, (search, columns, label, outside_p) in enumerate(candidates):
-        if not found[k] or len(columns) != 1:
-            continue
-        for (other, pair_columns, pair_label, _), pair_found in zip(candidates, found):
-            if not pair_found or other != search or len(pair_columns) != 2 or columns[0] not in pair_columns:
-                continue
-            if pair_label.split(" & ")[pair_columns.index(columns[0])] == label:
-                out[k] = outside_p > threshold  # (NaN: not tested outside, a run stored before: kept)
-                break
+    for k, (search, _, holds, outside_p) in enumerate(candidates):
+        if found[k] and any((search, inner) in found_labels for inner in holds):
+            out[k] = outside_p > threshold  # (NaN: not tested outside, a run stored before: kept)
     return out
 
 
@@ -364,10 +366,13 @@ def _candidates(
     """Each single grouping, then each pair with the statistics of its two columns' slices, per slice of the pair."""
     for grouping in singles:
         yield grouping, []
-    for first, second in itertools.combinations(singles, 2):
+    paired = [g for g in singles if g.pairs]
+    for first, second in itertools.combinations(paired, 2):
+        if set(first.columns) & set(second.columns):
+            continue  # (two cuts of one column)
         width, height = len(second.labels), len(first.labels)
-        one = single_stats[first.columns].map(lambda a, width=width: np.repeat(a, width, axis=-1))
-        two = single_stats[second.columns].map(lambda a, height=height: np.tile(a, (1, height)))
+        one = single_stats[first.stratify].map(lambda a, width=width: np.repeat(a, width, axis=-1))
+        two = single_stats[second.stratify].map(lambda a, height=height: np.tile(a, (1, height)))
         yield first.cross(second), [one, two]
 
 

@@ -13,6 +13,7 @@ from . import columns as col
 from .stratify import Stratify
 
 NUMERIC_LEVELS = 10  # a numeric column with more distinct values is cut into quantile bins
+FINE_BINS = 10  # ... and, alone (not paired), into this many: a weak tenth is not blurred into a quarter
 
 
 def groupings(
@@ -21,8 +22,10 @@ def groupings(
     """The groupings of `columns` (rows of `frame` in the suite's sample order) and the columns left out, with why.
 
     A column with few values gives a slice per value (`column`); a numeric one with more than NUMERIC_LEVELS
-    values, `bins` equal-height bins (`column:quantile:bins`); a text column with more than `max_levels` values
-    (an identifier, a free text) and a column with one value are left out."""
+    values, `bins` equal-height bins (`column:quantile:bins`) and, searched alone, FINE_BINS of them (a weak
+    region off the coarse bins' edges is found at its own size; a coarse bin that is weak only through a finer one
+    inside it is not reported: `discovery.echoes`); a text column with more than `max_levels` values (an
+    identifier, a free text) and a column with one value are left out."""
     found, skipped = [], {}
     for name in columns:
         if name not in frame.columns:
@@ -41,12 +44,19 @@ def groupings(
         else:
             skipped[name] = f"{distinct} distinct values (an identifier?)"
             continue
-        strata = spec.split(frame, url)
-        codes = np.full(len(frame), -1, dtype=np.int64)
-        for code, (_, rows) in enumerate(strata):
-            codes[rows] = code
-        found.append(Grouping((name,), text, tuple(label for label, _ in strata), codes))
+        found.append(_grouping(frame, url, name, spec, text))
+        if text.endswith(f":quantile:{bins}") and bins < FINE_BINS <= distinct:
+            fine = Stratify.quantiles(name, FINE_BINS)
+            found.append(_grouping(frame, url, name, fine, f"{name}:quantile:{FINE_BINS}", pairs=False))
     return found, skipped
+
+
+def _grouping(frame: pd.DataFrame, url: str, name: str, spec: Stratify, text: str, pairs: bool = True) -> Grouping:
+    strata = spec.split(frame, url)
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    for code, (_, rows) in enumerate(strata):
+        codes[rows] = code
+    return Grouping((name,), text, tuple(label for label, _ in strata), codes, pairs)
 
 
 def _numeric(values: pd.Series) -> bool:

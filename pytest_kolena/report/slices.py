@@ -57,11 +57,12 @@ def discovered(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
-def _echo_key(candidate: dict[str, Any]) -> tuple[Any, tuple[str, ...], str, float]:
-    """A stored candidate as `discovery.echoes` reads it: its search, columns, label and outside p-value."""
+def _echo_key(candidate: dict[str, Any]) -> tuple[Any, str, tuple[str, ...], float]:
+    """A stored candidate as `discovery.echoes` reads it: its search, label, the slices it holds, outside p-value."""
     search = tuple(candidate.get(k) for k in ("test", "suite", "model", "configuration", "metric", "kind"))
     outside = candidate.get("outside_p")
-    return search, tuple(candidate.get("columns") or ()), candidate["label"], math.nan if outside is None else outside
+    holds = tuple(candidate.get("holds") or ())
+    return search, candidate["label"], holds, math.nan if outside is None else outside
 
 
 def _detectable(searches: list[dict[str, Any]], alpha: float) -> dict[str, Any] | None:
@@ -154,7 +155,7 @@ def summary_lines(result: dict[str, Any] | None, verbose: bool = False) -> list[
     echoed = result.get("echoes", [])
     if echoed:
         lines.append(
-            f"kolena: {len(echoed)} slice(s) not reported: weak only through a found pair inside them"
+            f"kolena: {len(echoed)} slice(s) not reported: weak only through a found slice inside them"
             + ("" if verbose else " (-v lists them)")
         )
         if verbose:
