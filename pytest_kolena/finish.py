@@ -126,6 +126,10 @@ def write_reports(settings: Settings, store: Any, stored: list[dict[str, Any]], 
     from .report.writers import write_step_summary
 
     document = run_document(store.info(settings.run_id), stored, blocks)
+    if settings.compare:
+        from .report.comparison import comparison
+
+        document["comparison"] = comparison([document])
     lines = _write_all(document, settings.reports)
     if any(path.lower().endswith(".md") for path in settings.reports):
         summary = write_step_summary(document)

@@ -318,6 +318,18 @@ OPTIONS: tuple[Option, ...] = (
         is_path=_any_path,
     ),
     Option(
+        "compare",
+        "--kolena-compare",
+        "open the reports with a side-by-side table of every model of the run per test case, the best of each row "
+        "marked and each model checked against the first (default: the kolena_compare ini key)",
+        action="store_true",
+        ini="kolena_compare",
+        ini_type="bool",
+        ini_help="default of --kolena-compare",
+        default=False,
+        read=_boolean,
+    ),
+    Option(
         "update_baseline",
         "--kolena-update-baseline",
         "rewrite the --kolena-baseline file(s) with this run's results (not from a run that failed)",

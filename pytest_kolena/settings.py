@@ -40,6 +40,7 @@ class Settings:
     tag: str | None = None
     update_baseline: bool = False
     reports: tuple[str, ...] = ()  # --kolena-report paths, resolved against the invocation folder
+    compare: bool = False  # the reports open with every model side by side
     reset: bool = False
     confidence: float = 0.95
     resamples: int = 200

@@ -404,6 +404,15 @@ def test_compare_puts_the_models_of_one_run_side_by_side(project):
     assert row["best"] == 0 and row["checks"][1]["verdict"] == "regressed"
 
 
+def test_kolena_compare_puts_the_models_of_the_run_side_by_side_in_its_reports(project):
+    champion_then_challenger(project, "--kolena-compare", "--kolena-report=run.json", "--kolena-report=run.md")
+    found = report_of(project, "run.json")["comparison"]
+    assert [c["label"] for c in found["columns"]] == ["mean-shape", "mean-shape-degraded"]
+    row = next(r for r in found["rows"] if (r["test_case"], r["metric"]) == ("300-W :: mirrored False", "mean_nme"))
+    assert row["best"] == 0 and row["checks"][1]["verdict"] == "regressed"
+    assert "## Side by side: 2 models of 1 run(s)" in (project.path / "run.md").read_text()
+
+
 def test_side_by_side_shows_items_that_only_the_first_run_has():
     from pytest_kolena.report.document import side_by_side
     from pytest_kolena.report.html import render_html
