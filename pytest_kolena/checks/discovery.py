@@ -283,7 +283,6 @@ def search(
             candidates += _confirm(batch, kind, binary, _half(total, 0), settings)
     ordered = [e for e in chosen if not e[3]] + [e for e in chosen if e[3]]  # (the order `_confirm` gave)
     candidates = _outside(candidates, ordered, scores, halves, present, kind, binary)
-
     return Search(tried, len(chosen), candidates)
 
 
@@ -448,12 +447,12 @@ def detectable_effect(
     share: float | None = None,
 ) -> float:
     """The smallest effect, in standard deviations of the scores, by which a single slice of `share` of `samples`
-    (`detected_share`) must be worse than the rest to be found with probability POWER: it must pass the proposal half's screen (at
-    `settings.screen`, or tighter where more candidates pass it than `max_confirmed` take) and then the held-out
-    half's test at the level Benjamini-Hochberg gives a lone discovery among `screened` candidates (alpha / m), the
-    halves independent; equal spread inside and outside the slice, Student's critical values at the slice's degrees
-    of freedom. Checked by simulation in benchmarks/bench_discovery.py. NaN where the slice would be smaller than
-    `min_size`."""
+    (`detected_share`) must be worse than the rest to be found with probability POWER: it must pass the proposal
+    half's screen (at `settings.screen`, or tighter where more candidates pass it than `max_confirmed` take) and
+    then the held-out half's test at the level Benjamini-Hochberg gives a lone discovery among `screened`
+    candidates (alpha / m), the halves independent; equal spread inside and outside the slice, Student's critical
+    values at the slice's degrees of freedom. Checked by simulation in benchmarks/bench_discovery.py. NaN where the
+    slice would be smaller than `min_size`."""
     share = detected_share(samples, settings) if share is None else share
     half = samples / 2
     inside, rest = share * half, (1 - share) * half
