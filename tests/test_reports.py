@@ -494,3 +494,30 @@ def test_the_suite_rows_model_is_no_model_of_the_run(tmp_path):
     assert find_run("m", store).run_id == "r1"
     with pytest.raises(BaselineError):
         find_run("", store)
+
+
+def test_chunks_typed_apart_read_as_one_column_where_a_chunk_had_only_missing_values():
+    """The suite's samples are stored in chunks, each typed on its own: a chunk whose optional field is empty
+    everywhere has that field typed null. The report still reads them as one typed column (decoded as read), with
+    the same values as decoded chunk by chunk; chunks that differ otherwise are decoded (no column of both)."""
+    import pyarrow as pa
+
+    from pytest_kolena.report.sample_values import SampleValues, in_suite_order
+    from pytest_kolena.store.columns import decode, encode
+    from pytest_kolena.workflow._dataobject import json_default
+
+    first = [{"x": 1.0, "note": None}, {"x": 2.0, "note": None}]
+    second = [{"x": 3.0, "note": "dark"}, {"x": 4.0, "note": None}]
+    parts = []
+    for k, chunk in enumerate((first, second)):
+        column, metadata = encode(chunk, json_default)
+        parts.append(([f"s{k}{i}" for i in range(2)], column, pa.field("value", column.type, metadata=metadata)))
+    assert parts[0][2].type != parts[1][2].type
+    ids = [i for part_ids, _, _ in parts for i in part_ids]
+    values = in_suite_order(parts, ids)
+    assert isinstance(values, SampleValues)
+    assert list(values) == first + second == [v for _, c, f in parts for v in decode(c, f)]
+    assert values.scalar_fields() == {"x": [1.0, 2.0, 3.0, 4.0], "note": [None, None, "dark", None]}
+    other, metadata = encode([{"x": [1, 2], "note": None}] * 2, json_default)  # (x a list here: no one column)
+    parts[1] = (parts[1][0], other, pa.field("value", other.type, metadata=metadata))
+    assert in_suite_order(parts, ids) is None

@@ -122,17 +122,54 @@ def _is_label(kind: Any, values: Any) -> bool:
 
 def in_suite_order(parts: list[tuple[list[str], Any, Any]], ids: list[str]) -> SampleValues | None:
     """The values of typed parts (sample ids, column, field) in the order of `ids` (a later part's value of a sample
-    wins, as when the parts are decoded one after the other); None where the parts' columns differ in type."""
+    wins, as when the parts are decoded one after the other); None where the parts' columns differ in type, but for
+    values all missing in a part (`_unified`)."""
     import pyarrow as pa
 
-    if not parts or any(
-        field.type != parts[0][2].type or field.metadata != parts[0][2].metadata for _, _, field in parts
-    ):
+    if not parts or any(field.metadata != parts[0][2].metadata for _, _, field in parts):
         return None
-    column = parts[0][1] if len(parts) == 1 else pa.concat_arrays([c for _, c, _ in parts])
+    field = _unified([f for _, _, f in parts])
+    if field is None:
+        return None
+    columns = [c if c.type == field.type else c.cast(field.type) for _, c, _ in parts]
+    column = columns[0] if len(columns) == 1 else pa.concat_arrays(columns)
     all_ids = [i for part_ids, _, _ in parts for i in part_ids]
     if all_ids == ids:
-        return SampleValues(column, parts[0][2])
+        return SampleValues(column, field)
     row_of = {sample_id: k for k, sample_id in enumerate(all_ids)}
     rows = np.fromiter((row_of.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
-    return SampleValues(column, parts[0][2], rows)
+    return SampleValues(column, field, rows)
+
+
+def _unified(fields: list[Any]) -> Any:
+    """The one field the parts' columns can all be read as: theirs where they agree; where a part's value (or a
+    field of it) is all missing, so typed null, the others' type (a chunk of samples whose optional field was empty
+    everywhere); None where they differ otherwise."""
+    import pyarrow as pa
+
+    first = fields[0]
+    if all(f.type == first.type for f in fields):
+        return first
+    try:
+        schemas = [pa.schema([f.with_name("v")]) for f in fields]
+        unified = pa.unify_schemas(schemas, promote_options="permissive").field("v")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, NotImplementedError):
+        return None
+    if not all(_nulls_only_differ(f.type, unified.type) for f in fields):
+        return None
+    return unified.with_name(first.name).with_metadata(first.metadata)
+
+
+def _nulls_only_differ(kind: Any, unified: Any) -> bool:
+    import pyarrow as pa
+
+    if kind == unified or pa.types.is_null(kind):
+        return True
+    if not (pa.types.is_struct(kind) and pa.types.is_struct(unified)) or kind.num_fields != unified.num_fields:
+        return False
+    return all(
+        kind.field(i).name == unified.field(i).name
+        and kind.field(i).metadata == unified.field(i).metadata
+        and _nulls_only_differ(kind.field(i).type, unified.field(i).type)
+        for i in range(kind.num_fields)
+    )
