@@ -165,6 +165,22 @@ def _ini_count(field: str, ini_help: str, default: int, low: int, example: int) 
     )
 
 
+def _switch(field: str, text: str) -> Option:
+    """A flag `--kolena-{field}` (dashes for underscores) whose default is the bool ini key `kolena_{field}`."""
+    flag = "--kolena-" + field.replace("_", "-")
+    return Option(
+        field,
+        flag,
+        text,
+        action="store_true",
+        ini=f"kolena_{field}",
+        ini_type="bool",
+        ini_help=f"default of {flag}",
+        default=False,
+        read=_boolean,
+    )
+
+
 _ONE_OR_MORE = "give 1 or more"
 
 OPTIONS: tuple[Option, ...] = (
@@ -283,29 +299,15 @@ OPTIONS: tuple[Option, ...] = (
         check=_one_of("fail", "pass"),
     ),
     _ini_count("min_samples", "test cases with fewer paired samples are not judged as regressions", 20, 2, 20),
-    Option(
-        "discover",  # (or discover_fail: settings.py)
-        "--kolena-discover",
+    _switch(  # (or discover_fail: settings.py)
+        "discover",
         "after the run, search the metadata columns for slices where a model is worst or got worse than the "
         "baseline, significant only (default: the kolena_discover ini key)",
-        action="store_true",
-        ini="kolena_discover",
-        ini_type="bool",
-        ini_help="default of --kolena-discover",
-        default=False,
-        read=_boolean,
     ),
-    Option(
+    _switch(
         "discover_fail",
-        "--kolena-discover-fail",
         "fail the run when discovery finds a slice significantly worse than the baseline (default: report only; "
         "the kolena_discover_fail ini key); implies --kolena-discover",
-        action="store_true",
-        ini="kolena_discover_fail",
-        ini_type="bool",
-        ini_help="default of --kolena-discover-fail",
-        default=False,
-        read=_boolean,
     ),
     Option(
         "reports",
@@ -317,17 +319,10 @@ OPTIONS: tuple[Option, ...] = (
         read=_reports,
         is_path=_any_path,
     ),
-    Option(
+    _switch(
         "compare",
-        "--kolena-compare",
         "open the reports with a side-by-side table of every model of the run per test case, the best of each row "
         "marked and each model checked against the first (default: the kolena_compare ini key)",
-        action="store_true",
-        ini="kolena_compare",
-        ini_type="bool",
-        ini_help="default of --kolena-compare",
-        default=False,
-        read=_boolean,
     ),
     Option(
         "update_baseline",

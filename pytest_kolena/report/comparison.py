@@ -78,7 +78,7 @@ def comparison(documents: list[dict[str, Any]], judging: Judging | None = None) 
                 }
             )
     for c in range(1, len(columns)):
-        checks = [_check(documents, columns[0], columns[c], row, judging) for row in rows]
+        checks = [_check(documents, columns, c, row, judging) for row in rows]
         decided = iter(decide([check for check in checks if check is not None], judging))
         for row, check in zip(rows, checks):
             row.setdefault("checks", [None] * len(columns))[c] = next(decided).to_dict() if check is not None else None
@@ -116,11 +116,12 @@ def _best(values: list[float | None], better: str | None) -> int | None:
 
 
 def _check(
-    documents: list[dict[str, Any]], first: Column, other: Column, row: dict[str, Any], judging: Judging
+    documents: list[dict[str, Any]], columns: list[Column], c: int, row: dict[str, Any], judging: Judging
 ) -> Comparison | None:
-    """Column `other` against `first` on one row: paired on the sample metric behind it; None where either has no
+    """Column `c` against the first on one row: paired on the sample metric behind it; None where either has no
     value (nothing to compare); not judged where the metric is no known mean or the samples are not stored."""
-    base, cand = row["values"][columns_index(documents, first)], row["values"][columns_index(documents, other)]
+    first, other = columns[0], columns[c]
+    base, cand = row["values"][0], row["values"][c]
     if base is None or cand is None or row["better"] not in ("lower", "higher"):
         return None
     metric, lower = row["metric"], row["better"] == "lower"
@@ -133,10 +134,6 @@ def _check(
     if paired is None:
         return not_judged(metric, allowance, lower, base, cand, "the runs do not hold the samples' metrics")
     return judge_mean(metric, allowance, lower, base, cand, *paired, judging)
-
-
-def columns_index(documents: list[dict[str, Any]], column: Column) -> int:
-    return columns_of(documents).index(column)
 
 
 def _row_key(row: dict[str, Any]) -> RowKey:

@@ -279,6 +279,14 @@ def _has_children(kind: Any, names: tuple[str, ...]) -> bool:
     return pa.types.is_struct(kind) and all(kind.get_field_index(name) >= 0 for name in names)
 
 
+def by_place(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Rows (items, comparison rows) by test function and suite, in order."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[(row["test"], row["suite"])].append(row)
+    return groups
+
+
 def item_key(item: dict[str, Any]) -> tuple[str, ...]:
     return item["test"], item["suite"], item["model"], item["test_case"], item["configuration"]
 

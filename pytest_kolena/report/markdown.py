@@ -5,12 +5,11 @@ verdict, failures first; last, the slices discovery found (--kolena-discover), r
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from .. import numbers
 from ..checks.discovery import REGRESSED
-from .document import ABSENT, FAILED
+from .document import ABSENT, FAILED, by_place
 from .slices import describe, detectable_words, screened_words
 from .text import column_rule, rule_beside
 
@@ -156,14 +155,6 @@ def markdown(document: dict[str, Any]) -> str:
             "",
         ]
     return "\n".join(lines + comparison_section(document) + slices_section(document))
-
-
-def by_place(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """Rows (items, comparison rows) by test function and suite, in order."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[(row["test"], row["suite"])].append(row)
-    return groups
 
 
 def comparison_section(document: dict[str, Any]) -> list[str]:

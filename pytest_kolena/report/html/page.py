@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...words import NOT_JUDGED
+from ..document import by_place
 from ..slices import describe, detectable_words
 from .run import _Case, _case_of, _Run
 from .text import FAILED, Row, _badge, _case_label, _e, _num, _p, _row, _short_test, _signed, _table
@@ -170,9 +171,7 @@ def _comparison_section(document: dict[str, Any]) -> str:
     if not found:
         return ""
     columns = [c["label"] for c in found["columns"]]
-    groups: dict[tuple[str, str], list[Row]] = {}
-    for row in found["rows"]:
-        groups.setdefault((row["test"], row["suite"]), []).append(row)
+    groups = by_place(found["rows"])
     parts = [
         '<section id="comparison">',
         f"<h2>Side by side <small>{len(columns)} models of {len(found['runs'])} run(s); the best of each row in bold; "
