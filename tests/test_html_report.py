@@ -15,24 +15,50 @@ from typing import Any
 import pytest
 
 from pytest_kolena.report.html import HtmlDependencyError, render_html, script_json, write_html
+from pytest_kolena.report.html.run import severity
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "facial_keypoints" / "test_champion_challenger.py"
+# the champion/challenger example's marker with the degraded mean shape as the challenger: a regressed test case
+CHALLENGE = """
+import pytest
+from examples.facial_keypoints.workflow import KeypointsEvaluator, NmeThreshold, degraded_model, mean_shape_model
+
+@pytest.mark.kolena(
+    models=[mean_shape_model, degraded_model],
+    evaluator=KeypointsEvaluator(configurations=[NmeThreshold(0.08)]),
+    thresholds={"mean_nme": "<= 0.5"},
+    regression={"mean_nme": "+2%"},
+    baseline_models={"mean-shape-degraded": "mean-shape"},
+    columns={"points": "keypoints"},
+    stratify=["occlusion", "mirrored", "roll_deg:quantile:4", "blur_radius"],
+    suites=["300-W"],
+)
+def test_champion_challenger(kolena_result):
+    pass
+"""
 HOSTILE = "<script>alert(1)</script>"
 WAIT = 10  # seconds, at most, for the page to render or an image to load
 
 
 @pytest.fixture(scope="module")
 def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The champion/challenger example on the embedded 300-W suite, run twice in a child pytest (tagged, then
-    against the tag: regression checks, and the challenger's regressed test case), read back from its store."""
+    """Champion and challenger on the embedded 300-W suite, run twice in a child pytest (tagged, then against the
+    tag: regression checks, and the challenger's regressed test case), read back from its store."""
     store = tmp_path_factory.mktemp("store")
+    module = store / "test_challenge.py"
+    module.write_text(CHALLENGE)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     for extra in ("--kolena-tag=main", "--kolena-baseline=main"):
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
         # a run that writes a report stores the test samples and ground truths the report draws
-        command += ["--kolena-suite=300-W", f"--kolena-store={store}", f"--kolena-report={store}/run.md", extra]
-        command.append(str(EXAMPLE))
+        command += [
+            "--kolena-suite=300-W",
+            f"--kolena-data={ROOT / 'examples' / 'data'}",
+            f"--kolena-store={store}",
+            f"--kolena-report={store}/run.md",
+            extra,
+        ]
+        command.append(str(module))
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode in (0, 1), result.stdout[-4000:] + result.stderr[-4000:]
     from pytest_kolena.report.document import stored_document
@@ -148,9 +174,10 @@ class TestInTheBrowser:
         assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
     def test_drill_down_chart_thumbnails_and_samples(self, page, document, tmp_path):
-        first = document["items"][0]["test_case"] or "(suite metrics: every sample)"
+        most_severe = sorted(document["items"], key=severity)[0]
+        first = most_severe["test_case"] or "(suite metrics: every sample)"
         shown = [section for section in by_css(page, "section.case") if section.is_displayed()]
-        assert [by_css(section, "h2")[0].text for section in shown] == [first]  # on load: the first item's
+        assert [by_css(section, "h2")[0].text for section in shown] == [first]  # on load: the most severe item's
         case = open_case(page, "300-W :: mirrored True")
         assert [section for section in by_css(page, "section.case") if section.is_displayed()] == [case]
         chart = by_css(case, "img.chart")[0]
