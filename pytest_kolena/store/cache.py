@@ -18,7 +18,8 @@ from typing import Any
 
 from ..fs import filesystem
 from ..fs import join_path as join
-from .columns import encode, objects_from
+from .columns import decode as plain_values
+from .columns import encode
 from .damage import StoreError, damaged, read, warn
 
 
@@ -64,7 +65,8 @@ class InferenceCache:
         kind: type | None = None,
     ) -> None:
         """`decode`: a plain dict -> an Inference; `encode`: JSON's `default` for what it does not know (the
-        workflow's data objects); `kind`: the inference type, made from a typed chunk's columns directly."""
+        workflow's data objects); `kind`: the inference type, whose `_from_column` makes a typed chunk's inferences
+        from its columns directly."""
         self.fs, root = filesystem(store_url, storage_options)
         self.folder = join(root, "cache", model_key(model_name, version, suite))
         self.decode = decode  # plain dict -> Inference
@@ -122,7 +124,11 @@ class InferenceCache:
             if _json_text(field):  # (a chunk written before the typed columns)
                 made = [self.decode(None if text is None else json.loads(text)) for text in taken.to_pylist()]
             else:
-                made = objects_from(self.kind, taken, field, self.decode)
+                made = (
+                    self.kind._from_column(taken, field)
+                    if self.kind is not None
+                    else [self.decode(value) for value in plain_values(taken, field)]
+                )
             for (index, _), inference in zip(places, made):
                 out[index] = inference
         return out

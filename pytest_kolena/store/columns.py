@@ -5,22 +5,27 @@ A column of data objects of one class is a struct of their fields (derived field
 turn. A leaf Arrow can type (numbers, text, booleans, lists of numbers: a keypoint's points are a
 `list<list<double>>`) is stored as such; any other leaf (a union of annotation types, a list of data objects, mixed
 values) as JSON text, marked so in its field's metadata and decoded on reading. Reading a column gives the plain
-values JSON would give: dicts, lists, numbers, text.
+values JSON would give: dicts, lists, numbers, text; the workflow makes its objects again from them
+(`workflow/_columns.py`). A data object is known here by its shape, not its class (the store imports nothing of
+the workflow): a dataclass whose class declares `_data_type`, as the workflow's DataObject does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import typing
 from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 
-from ..workflow._dataobject import DATA_TYPE_FIELD, DataObject, schema_of, unwrap_optional
-from ..workflow.annotation import coordinates_checked
-
 JSON_TEXT = {b"kolena.encoding": b"json"}  # the metadata of a field held as JSON text
+DATA_TYPE_FIELD = "data_type"  # where a data object's `_data_type` is written (as DataObject.to_dict writes it)
+
+
+def is_data_object(value: Any) -> bool:
+    """A workflow data object (an instance, not a class): a dataclass whose class declares `_data_type`."""
+    return dataclasses.is_dataclass(value) and not isinstance(value, type) and hasattr(type(value), "_data_type")
 
 
 def encode(values: list[Any], default: Callable[[Any], Any]) -> tuple[pa.Array, dict[bytes, bytes] | None]:
@@ -59,14 +64,14 @@ def _plain(value: Any) -> bool:
         if not value:
             return True
         value = value[0]
-    return not isinstance(value, (dict, DataObject))
+    return not (isinstance(value, dict) or is_data_object(value))
 
 
 def _common_keys(present: list[Any]) -> list[str]:
     """The fields of a struct column: the data objects' fields (and `data_type`) when every value is an object of
     one class, or the keys of dicts that all have the same text keys; else none (a leaf)."""
     first = present[0]
-    if isinstance(first, DataObject):
+    if is_data_object(first):
         kind, keys = type(first), first.__dict__.keys()
         if all(type(v) is kind and v.__dict__.keys() == keys for v in present):
             return [*keys, *([DATA_TYPE_FIELD] if first._data_type is not None else [])]
@@ -80,8 +85,8 @@ def _common_keys(present: list[Any]) -> list[str]:
 
 def _child(values: list[Any], key: str) -> list[Any]:
     if key == DATA_TYPE_FIELD:
-        return [None if v is None else v._data_type if isinstance(v, DataObject) else v[key] for v in values]
-    if values and isinstance(next(v for v in values if v is not None), DataObject):
+        return [None if v is None else v._data_type if is_data_object(v) else v[key] for v in values]
+    if values and is_data_object(next(v for v in values if v is not None)):
         return [None if v is None else v.__dict__[key] for v in values]
     return [None if v is None else v[key] for v in values]
 
@@ -114,59 +119,3 @@ def _decoder(field: pa.Field) -> Callable[[Any], Any] | None:
         return value
 
     return decode_struct
-
-
-def objects_of(kind: type, array: pa.Array) -> list[Any] | None:
-    """Objects of the data object type `kind` from its struct column, a field at a time (the inverse of `encode`),
-    or None where this path does not apply (a field kept as text, a union, a subclass, extra fields, missing
-    values): then each value goes through `from_dict`. Coordinates are not checked again: they were when written."""
-    if not (isinstance(kind, type) and issubclass(kind, DataObject)) or not pa.types.is_struct(array.type):
-        return None
-    if array.null_count:
-        return None
-    schema = schema_of(kind)
-    stored = {array.type.field(i).name: i for i in range(array.type.num_fields)}
-    if set(stored) - set(schema.field_types) - {DATA_TYPE_FIELD}:
-        return None  # extra fields: from_dict keeps them
-    if DATA_TYPE_FIELD in stored and set(array.field(stored[DATA_TYPE_FIELD]).to_pylist()) != {kind._data_type}:
-        return None  # (another class, recorded by its data_type)
-    names = [name for name in schema.names if name in stored]
-    columns = []
-    for name in names:
-        field = array.type.field(stored[name])
-        values = None if field.metadata else _values(schema.field_types[name], array.field(stored[name]))
-        if values is None:
-            return None
-        columns.append(values)
-    with coordinates_checked():
-        return [kind(**dict(zip(names, row))) for row in zip(*columns)] if columns else None
-
-
-def objects_from(kind: type | None, array: pa.Array, field: pa.Field, from_plain: Callable[[Any], Any]) -> list[Any]:
-    """The objects of a column `encode` wrote: a field at a time (`objects_of`) where that applies, else each value
-    decoded to its plain form and given to `from_plain` (the type's `from_dict`)."""
-    made = objects_of(kind, array) if kind is not None and not field.metadata else None
-    return made if made is not None else [from_plain(value) for value in decode(array, field)]
-
-
-def _values(declared: Any, array: pa.Array) -> list[Any] | None:
-    """The values of one field, as `from_plain` would give them, or None where this path does not apply."""
-    declared, _ = unwrap_optional(declared)
-    kind = array.type
-    if declared is float and (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
-        return [None if v is None else float(v) for v in array.to_pylist()]
-    if (declared is int and pa.types.is_integer(kind)) or (declared is bool and pa.types.is_boolean(kind)):
-        return array.to_pylist()
-    if declared is str and pa.types.is_string(kind):
-        return array.to_pylist()
-    if isinstance(declared, type) and issubclass(declared, DataObject):
-        return objects_of(declared, array)
-    origin, args = typing.get_origin(declared), typing.get_args(declared)
-    points = origin is list and args and typing.get_origin(args[0]) is tuple  # list[tuple[float, float]]
-    if points and all(a is float for a in typing.get_args(args[0])) and _lists_of_lists(kind):
-        return [None if row is None else [tuple(map(float, p)) for p in row] for row in array.to_pylist()]
-    return None
-
-
-def _lists_of_lists(kind: pa.DataType) -> bool:
-    return pa.types.is_list(kind) and pa.types.is_list(kind.value_type)

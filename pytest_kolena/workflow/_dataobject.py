@@ -134,6 +134,14 @@ class DataObject:
                 kwargs[key] = from_plain(Any, value, f"{cls.__name__}.{key}")
         return cls(**kwargs)
 
+    @classmethod
+    def _from_column(cls: type[T], array: Any, field: Any) -> list[T]:
+        """The objects of a typed column the store wrote (an Arrow array and its field): how the store, which
+        imports nothing of the workflow, makes a handed type's objects (`workflow/_columns.py`)."""
+        from ._columns import objects_from
+
+        return objects_from(cls, array, field, cls.from_dict)
+
     # The names of the Kolena client, for code written against it.
     def _to_dict(self) -> dict[str, Any]:
         return self.to_dict()

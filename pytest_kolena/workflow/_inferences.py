@@ -47,7 +47,7 @@ class InferenceColumns:
             return
         positions, made = list(self._pending), list(self._pending.values())
         self._pending = {}
-        from ..store.columns import encode  # (not at import: store.columns imports the workflow's types)
+        from ..store.columns import encode  # (pyarrow loads when the first block is sealed)
 
         block = len(self._blocks)
         try:
@@ -118,7 +118,7 @@ class InferenceColumns:
     def _made(self, column: Any, metadata: Any, rows: Sequence[int]) -> list[Any]:
         import pyarrow as pa
 
-        from ..store.columns import objects_from
+        from ._columns import objects_from
 
         taken = column.take(pa.array(rows, pa.int64()))
         with coordinates_checked():  # (checked when they were made)
