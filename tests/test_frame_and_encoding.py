@@ -80,6 +80,32 @@ def test_a_frame_built_a_block_at_a_time_is_the_frame_built_at_once(monkeypatch)
     assert by_block["test_sample.metadata.camera"].isna().tolist()[:2] == [True, False]
 
 
+def test_points_are_one_float_array_per_row_and_other_lists_stay_lists():
+    """A keypoints' points: a (k, 2) float array per row (what a vectorised evaluator stacks, without a Python
+    float per coordinate); a row without them None; rows of different lengths, and lists of other things, as given."""
+    frame = samples_frame(rows(), ["a", "b"])
+    points = frame["ground_truth.keypoints.points"]
+    assert all(isinstance(cell, np.ndarray) and cell.shape == (2, 2) and cell.dtype == np.float64 for cell in points)
+    assert points.iloc[0].tolist() == [[0.0, 1.0], [2.0, 3.0]] and points.map(len).tolist() == [2, 2]
+    assert isinstance(frame["inference.boxes"].iloc[0], list)  # (boxes: data objects, kept)
+
+    ragged = [
+        (Sample("a.jpg"), Truth(Keypoints([(0.0, 1.0)]), 1.0), Guess(Keypoints([(0.0, 1.0)]))),
+        (Sample("b.jpg"), Truth(Keypoints([(0.0, 1.0), (2.0, 3.0)]), 1.0), Guess(Keypoints([(0.0, 1.0)]))),
+    ]
+    frame = samples_frame(ragged, ["a", "b"])
+    assert frame["ground_truth.keypoints.points"].tolist() == [[(0.0, 1.0)], [(0.0, 1.0), (2.0, 3.0)]]
+    assert frame["inference.keypoints.points"].map(lambda cell: cell.shape).tolist() == [(1, 2), (1, 2)]
+
+    optional = [
+        (Sample("a.jpg"), Truth(Keypoints([(0.0, 1.0)]), 1.0), Guess(Keypoints([(0.0, 1.0)]))),
+        (Sample("b.jpg"), Truth(Keypoints([(0.0, 1.0)]), 1.0), None),  # (no inference: no points)
+    ]
+    frame = samples_frame(optional, ["a", "b"])
+    cells = frame["inference.keypoints.points"].tolist()
+    assert cells[0].tolist() == [[0.0, 1.0]] and cells[1] is None
+
+
 def test_an_empty_suite_gives_an_empty_frame():
     assert len(samples_frame([], [])) == 0
 

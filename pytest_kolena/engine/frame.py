@@ -2,9 +2,9 @@
 sample id), a column per leaf field, named by its path: `test_sample.locator`,
 `ground_truth.keypoints.points`, `inference.keypoints.points`, `test_sample.metadata.roll_deg`.
 
-Nested data objects and dicts are flattened; lists (points, a polygon's vertices, a list of boxes) stay one value.
-Built column by column, a block of rows at a time: rows made on demand (a loaded suite's) are let go block by block,
-only their leaf values kept.
+Nested data objects and dicts are flattened; lists (a list of boxes) stay one value; a list of (x, y) points (a
+keypoints' or a polygon's) is one (k, 2) float array per row. Built column by column, a block of rows at a time:
+rows made on demand (a loaded suite's) are let go block by block, only their leaf values kept.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def _columns(values: list[Any], path: Path, out: dict[Path, list[Any]]) -> None:
 
 class _Parts(list):
     """A column's values a block at a time: a block of plain floats (or booleans) as one NumPy array, not an object
-    per value; `values()` gives what one list of the Python values would give pandas."""
+    per value; a block of point lists as one (rows, k, 2) array, a view of it per row (`_point_arrays`); `values()`
+    gives what one list of the values would give pandas."""
 
     def add(self, values: list[Any]) -> None:
         import numpy as np
@@ -45,7 +46,8 @@ class _Parts(list):
         if kind in (float, bool) and all(type(v) is kind for v in values):
             self.append(np.array(values, dtype=np.float64 if kind is float else np.bool_))
         else:
-            self.append(values)
+            points = _point_arrays(values)
+            self.append(values if points is None else points)
 
     def values(self) -> Any:
         import numpy as np
@@ -53,6 +55,28 @@ class _Parts(list):
         if self and all(isinstance(p, np.ndarray) for p in self) and len({p.dtype for p in self}) == 1:
             return np.concatenate(self)  # (the dtype pandas infers from a list of only floats, or only booleans)
         return [v for part in self for v in (part.tolist() if isinstance(part, np.ndarray) else part)]
+
+
+def _point_arrays(values: list[Any]) -> list[Any] | None:
+    """A block of point lists (lists of (x, y) number pairs, as many in each row) as a (k, 2) float array per row,
+    views of one array of the block: 80 bytes of floats for 5 points and one array object, not a list, 5 tuples and
+    10 floats (about 600 bytes); None where the values are anything else. Missing rows stay None."""
+    import numpy as np
+
+    present = [v for v in values if v is not None]
+    first = present[0] if present else None
+    if not (isinstance(first, list) and first and isinstance(first[0], tuple) and len(first[0]) == 2):
+        return None
+    if not all(type(c) in (float, int) for c in first[0]):
+        return None
+    try:
+        block = np.array(present, dtype=np.float64)
+    except (ValueError, TypeError):  # (rows of different lengths, or values that are no numbers)
+        return None
+    if block.ndim != 3 or block.shape[2] != 2:
+        return None
+    rows = iter(block)
+    return [None if v is None else next(rows) for v in values]
 
 
 def _merge(into: dict[Path, _Parts], block: dict[Path, list[Any]], before: int, size: int) -> None:
