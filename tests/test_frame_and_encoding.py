@@ -88,6 +88,7 @@ def test_points_are_one_float_array_per_row_and_other_lists_stay_lists():
     assert all(isinstance(cell, np.ndarray) and cell.shape == (2, 2) and cell.dtype == np.float64 for cell in points)
     assert points.iloc[0].tolist() == [[0.0, 1.0], [2.0, 3.0]] and points.map(len).tolist() == [2, 2]
     assert isinstance(frame["inference.boxes"].iloc[0], list)  # (boxes: data objects, kept)
+    assert frame["test_sample.bbox.bottom_right"].tolist() == [(2.0, 4.0), None]  # a corner: an (x, y) tuple
 
     ragged = [
         (Sample("a.jpg"), Truth(Keypoints([(0.0, 1.0)]), 1.0), Guess(Keypoints([(0.0, 1.0)]))),

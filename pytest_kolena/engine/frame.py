@@ -36,8 +36,8 @@ def _columns(values: list[Any], path: Path, out: dict[Path, list[Any]]) -> None:
 
 class _Parts(list):
     """A column's values a block at a time: a block of plain floats (or booleans) as one NumPy array, not an object
-    per value; a block of point lists as one (rows, k, 2) array, a view of it per row (`_point_arrays`); `values()`
-    gives what one list of the values would give pandas."""
+    per value; a block of points or of (x, y) pairs packed in one float array (`_Packed`), their per-row values
+    made by `values()` once every block is read; `values()` gives what one list of the values would give pandas."""
 
     def add(self, values: list[Any]) -> None:
         import numpy as np
@@ -46,37 +46,60 @@ class _Parts(list):
         if kind in (float, bool) and all(type(v) is kind for v in values):
             self.append(np.array(values, dtype=np.float64 if kind is float else np.bool_))
         else:
-            points = _point_arrays(values)
-            self.append(values if points is None else points)
+            packed = _Packed.of(values)
+            self.append(values if packed is None else packed)
 
     def values(self) -> Any:
         import numpy as np
 
         if self and all(isinstance(p, np.ndarray) for p in self) and len({p.dtype for p in self}) == 1:
             return np.concatenate(self)  # (the dtype pandas infers from a list of only floats, or only booleans)
-        return [v for part in self for v in (part.tolist() if isinstance(part, np.ndarray) else part)]
+        out: list[Any] = []
+        for part in self:
+            out.extend(
+                part.tolist() if isinstance(part, np.ndarray) else part.rows() if isinstance(part, _Packed) else part
+            )
+        return out
 
 
-def _point_arrays(values: list[Any]) -> list[Any] | None:
-    """A block of point lists (lists of (x, y) number pairs, as many in each row) as a (k, 2) float array per row,
-    views of one array of the block: 80 bytes of floats for 5 points and one array object, not a list, 5 tuples and
-    10 floats (about 600 bytes); None where the values are anything else. Missing rows stay None."""
-    import numpy as np
+@dataclasses.dataclass
+class _Packed:
+    """A block of point lists (lists of (x, y) pairs, as many in each row: a keypoints' points) or of (x, y) pairs (a
+    box corner) as one float array, (rows, k, 2) or (rows, 2), and where rows are missing. Their per-row values are
+    made when the column is (`rows`), after every block was read: made then, they lie together in memory rather than
+    among the block's objects that died, which kept the allocator's arenas from being given back."""
 
-    present = [v for v in values if v is not None]
-    first = present[0] if present else None
-    if not (isinstance(first, list) and first and isinstance(first[0], tuple) and len(first[0]) == 2):
-        return None
-    if not all(type(c) in (float, int) for c in first[0]):
-        return None
-    try:
-        block = np.array(present, dtype=np.float64)
-    except (ValueError, TypeError):  # (rows of different lengths, or values that are no numbers)
-        return None
-    if block.ndim != 3 or block.shape[2] != 2:
-        return None
-    rows = iter(block)
-    return [None if v is None else next(rows) for v in values]
+    array: Any
+    missing: frozenset[int]  # positions of the rows without a value (None)
+    size: int  # rows in the block
+    points: bool  # a (k, 2) array per row; else an (x, y) tuple
+
+    @classmethod
+    def of(cls, values: list[Any]) -> _Packed | None:
+        """The block packed, or None where its values are anything else (rows of different lengths, other lists)."""
+        import numpy as np
+
+        present = [v for v in values if v is not None]
+        first = present[0] if present else None
+        points = isinstance(first, list) and bool(first) and isinstance(first[0], tuple)
+        pair = first[0] if points else first
+        if not (isinstance(pair, tuple) and len(pair) == 2 and all(type(c) is float for c in pair)):
+            return None
+        try:
+            array = np.array(present, dtype=np.float64)
+        except (ValueError, TypeError):  # (rows of different lengths, or values that are no numbers)
+            return None
+        if array.ndim != (3 if points else 2) or array.shape[-1] != 2:
+            return None
+        return cls(array, frozenset(k for k, v in enumerate(values) if v is None), len(values), points)
+
+    def rows(self) -> list[Any]:
+        """A (k, 2) float array per row, views of one array (80 bytes of floats for 5 points and one array object,
+        not a list, 5 tuples and 10 floats: about 600 bytes), or an (x, y) tuple of floats; None where missing."""
+        made = iter(self.array) if self.points else map(tuple, self.array.tolist())
+        if not self.missing:
+            return list(made)
+        return [None if k in self.missing else next(made) for k in range(self.size)]
 
 
 def _merge(into: dict[Path, _Parts], block: dict[Path, list[Any]], before: int, size: int) -> None:
