@@ -203,14 +203,14 @@ def detector(test_sample):
     image = dl.read_grey(test_sample.locator)
     found = dl.detections(image, dl.start_box(test_sample.bbox), threshold=-0.5)
     best = max(found, key=lambda detection: detection.overlap)
-    return Inference(Keypoints(dl._five(dl.predict(image, best.box))), 1.0)
+    return Inference(Keypoints(dl.five_points(dl.predict(image, best.box))), 1.0)
 
 
 def before(test_sample):
     (x1, y1), (x2, y2) = test_sample.bbox.top_left, test_sample.bbox.bottom_right
     w, h = x2 - x1, y2 - y1
     box = np.array([x1 + OLD_BOX[0] * w, y1 + OLD_BOX[1] * h, x1 + OLD_BOX[2] * w, y1 + OLD_BOX[3] * h])
-    return Inference(Keypoints(dl._five(dl.predict(dl.read_grey(test_sample.locator), box))), 1.0)
+    return Inference(Keypoints(dl.five_points(dl.predict(dl.read_grey(test_sample.locator), box))), 1.0)
 
 
 def loo(test_sample):
@@ -219,7 +219,7 @@ def loo(test_sample):
         points = dl.refined(dl.read_grey(test_sample.locator), dl.start_box(test_sample.bbox))
     finally:
         dl.BOX_RAISE, dl.BOX_SIDE = {raise_side}
-    return Inference(Keypoints(dl._five(points)), 1.0)
+    return Inference(Keypoints(dl.five_points(points)), 1.0)
 
 
 MODELS = [

@@ -187,20 +187,23 @@ def landmarks_infer(face_box: str = "suite"):
         expected = start_box(test_sample.bbox)
         if face_box == "suite":
             points = refined(image, expected)
-            return Inference(Keypoints(_five(points), face_box="suite"), 1.0)
+            return Inference(Keypoints(five_points(points), face_box="suite"), 1.0)
         found = detections(image, expected)
         face = annotated_face(found)
         if face is None:
             points = refined(image, expected)
-            return Inference(Keypoints(_five(points), face_box="suite", reason=_no_face(found)), 0.0)
+            return Inference(Keypoints(five_points(points), face_box="suite", reason=_no_face(found)), 0.0)
         points = predict(image, face.box)
-        keypoints = Keypoints(_five(points), face_box="hog", score=round(face.score, 3), overlap=round(face.overlap, 3))
+        keypoints = Keypoints(
+            five_points(points), face_box="hog", score=round(face.score, 3), overlap=round(face.overlap, 3)
+        )
         return Inference(keypoints, 1.0)
 
     return infer
 
 
-def _five(points: np.ndarray) -> list[tuple[float, float]]:
+def five_points(points: np.ndarray) -> list[tuple[float, float]]:
+    """The seed's five of 68 points (FIVE_OF_68), as the Keypoints take them."""
     return [(float(x), float(y)) for x, y in points[list(FIVE_OF_68)]]
 
 

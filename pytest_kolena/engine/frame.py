@@ -85,6 +85,8 @@ class _Packed:
         pair = first[0] if points else first
         if not (isinstance(pair, tuple) and len(pair) == 2 and all(type(c) is float for c in pair)):
             return None
+        if not all(type(v) is (list if points else tuple) for v in present):  # (a pair that is a list stays one)
+            return None
         try:
             array = np.array(present, dtype=np.float64)
         except (ValueError, TypeError):  # (rows of different lengths, or values that are no numbers)
