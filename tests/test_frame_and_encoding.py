@@ -142,3 +142,74 @@ def test_the_collector_is_paused_inside_and_back_after_an_error():
         assert not gc.isenabled()  # a caller's own pause is kept
     finally:
         gc.enable()
+
+
+class Boxed(Inference):
+    keypoints: Keypoints
+    confidence: Optional[float] = None
+    box: Optional[BoundingBox] = None
+    label: str = ""
+    count: int = 0
+    sure: bool = False
+
+
+class HeldRows(list):
+    """Rows whose inferences a run holds as typed columns, as a loaded suite's do (`columns_block`)."""
+
+    def __init__(self, rows, kind):
+        from pytest_kolena.workflow._inferences import InferenceColumns
+
+        super().__init__(rows)
+        self.kind = kind
+        self.held = InferenceColumns(kind, json_default, len(rows))
+        for position, (_, _, inference) in enumerate(rows):
+            self.held[position] = inference
+        self.held.seal()  # (as a run does once inference is over)
+
+    def columns_block(self, start, stop):
+        column = self.held.column(range(start, min(stop, len(self))))
+        return None if column is None else ([(ts, gt, None) for ts, gt, _ in self[start:stop]], column, self.kind)
+
+
+def boxed_rows(count):
+    def inference(k):
+        points = [(float(k), 1.0), (2.0, 3.0 + k)]
+        box = BoundingBox((0, 0), (k + 1, 2)) if k % 2 else BoundingBox((1, 1), (3, 3))
+        return Boxed(Keypoints(points), 0.5 if k % 3 else None, box, f"l{k}", k, bool(k % 2))
+
+    return [(Sample(f"{k}.jpg"), Truth(Keypoints([(0.0, 1.0), (2.0, 3.0)]), 2.0), inference(k)) for k in range(count)]
+
+
+@pytest.mark.parametrize("block", [3, 8192])
+def test_the_inference_columns_read_from_the_typed_column_are_those_of_the_objects(monkeypatch, block):
+    """A loaded suite's run holds its inferences as typed columns: the frame reads them from there, no inference
+    made, and gets the frame the objects give (floats with missing values, points, a box's corners and sizes,
+    text, integers, booleans), a block at a time."""
+    import pytest_kolena.engine.frame as frame_module
+    import pytest_kolena.workflow._inferences as inferences_module
+    from pytest_kolena.workflow._inferences import InferenceColumns
+
+    monkeypatch.setattr(frame_module, "BLOCK", block)
+    monkeypatch.setattr(inferences_module, "BLOCK", 5 - block % 2)  # (the inferences in blocks of 4 or 5)
+    rows = boxed_rows(7)
+    ids = [str(k) for k in range(len(rows))]
+    from_objects = samples_frame(rows, ids)
+    held = HeldRows(rows, Boxed)
+    monkeypatch.setattr(InferenceColumns, "_made", lambda *args: pytest.fail("an inference was made"))
+    from_columns = samples_frame(held, ids)
+    assert list(from_columns.columns) == list(from_objects.columns)
+    assert list(from_columns.dtypes) == list(from_objects.dtypes)
+    assert from_columns.equals(from_objects)
+    assert isinstance(from_columns["inference.keypoints.points"].iloc[0], np.ndarray)
+    assert from_columns["inference.box.top_left"].tolist()[:2] == [(1.0, 1.0), (0.0, 0.0)]
+
+
+def test_inferences_the_columns_cannot_give_as_the_objects_do_are_made():
+    """Inferences whose blocks differ in type (a keypoint's extra in some), or with a field kept as JSON text (a
+    list of boxes), are made as objects for the frame: the same frame either way."""
+    boxed = boxed_rows(4)
+    boxed[1][2].keypoints.__dict__["reason"] = "no face"  # (an extra, as Keypoints(..., reason=...) keeps it)
+    ids = [str(k) for k in range(len(boxed))]
+    assert samples_frame(HeldRows(boxed, Boxed), ids).equals(samples_frame(boxed, ids))
+    guesses = rows()  # (one with a list of labeled boxes: JSON text in the columns)
+    assert samples_frame(HeldRows(guesses, Guess), ["a", "b"]).equals(samples_frame(guesses, ["a", "b"]))

@@ -10,6 +10,7 @@ rows made on demand (a loaded suite's) are let go block by block, only their lea
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,9 +40,12 @@ class _Parts(list):
     per value; a block of points or of (x, y) pairs packed in one float array (`_Packed`), their per-row values
     made by `values()` once every block is read; `values()` gives what one list of the values would give pandas."""
 
-    def add(self, values: list[Any]) -> None:
+    def add(self, values: Any) -> None:
         import numpy as np
 
+        if isinstance(values, (np.ndarray, _Packed)):  # (a block read from a typed column: as it is)
+            self.append(values)
+            return
         kind = type(values[0]) if values else None
         if kind in (float, bool) and all(type(v) is kind for v in values):
             self.append(np.array(values, dtype=np.float64 if kind is float else np.bool_))
@@ -144,15 +148,110 @@ def _ordered(columns: dict[Path, _Parts]) -> dict[str, Any]:
 
 def samples_frame(rows: Sequence[tuple[Any, Any, Any]], ids: Sequence[str]) -> Any:
     """The (test sample, ground truth, inference) rows as a DataFrame; where a nested data object is None in a row
-    (an optional box), its fields' columns hold a missing value (None, or NaN in a numeric column)."""
+    (an optional box), its fields' columns hold a missing value (None, or NaN in a numeric column). Where the rows
+    hold their inferences as a typed column (`columns_block`: a loaded suite's run), the inference's columns are
+    read from it, no inference made (`_typed_leaves`; the same columns as from the objects)."""
     import pandas as pd
 
     columns: dict[Path, _Parts] = {}
+    blocks = getattr(rows, "columns_block", None)
     for start in range(0, len(rows), BLOCK):
-        part = rows[start : start + BLOCK]
-        block: dict[Path, list[Any]] = {}
-        for role, values in zip(ROLES, zip(*part)):
+        stop = min(start + BLOCK, len(rows))
+        held = blocks(start, stop) if blocks is not None else None
+        typed = _typed_leaves(held[1], held[2], ("inference",)) if held is not None else None
+        part = held[0] if typed is not None else rows[start:stop]
+        block: dict[Path, Any] = {}
+        for role, values in zip(ROLES if typed is None else ROLES[:2], zip(*part)):
             _columns(list(values), (role,), block)
+        block.update(typed or {})
         _merge(columns, block, start, len(part))
     out = _ordered(columns) if columns else {role: [] for role in ROLES}
     return pd.DataFrame(out, index=pd.Index(list(ids), name="sample_id"))
+
+
+def _typed_leaves(array: Any, kind: type, path: Path) -> dict[Path, Any] | None:
+    """The leaf columns of a struct column of data objects of `kind` under `path`, as `_columns` gives them from the
+    objects (their declared fields, in order; extras and `data_type` left out): floats and booleans as arrays,
+    points and (x, y) pairs packed, other leaves as Python values; None where a field is not one of those (text
+    kept as JSON, a union, a nested object missing in some rows): then the objects are made."""
+    import pyarrow as pa
+
+    if not pa.types.is_struct(array.type) or array.null_count or not dataclasses.is_dataclass(kind):
+        return None
+    hints = _hints(kind)
+    names = {array.type.field(i).name: i for i in range(array.type.num_fields)}
+    out: dict[Path, Any] = {}
+    for field in dataclasses.fields(kind):
+        index = names.get(field.name)
+        if index is None or array.type.field(index).metadata:
+            return None
+        child, declared, where = array.field(index), hints.get(field.name), (*path, field.name)
+        if pa.types.is_struct(child.type):
+            nested = _typed_leaves(child, _optional(declared), where)
+            if nested is None:
+                return None
+            out.update(nested)
+            continue
+        leaf = _typed_leaf(child, declared)
+        if leaf is None:
+            return None
+        out[where] = leaf
+    return out
+
+
+def _typed_leaf(column: Any, declared: Any) -> Any:
+    """One leaf column as `_Parts.add` would keep the objects' values, or None where it is no simple leaf."""
+    import typing
+
+    import numpy as np
+    import pyarrow as pa
+
+    kind, declared = column.type, _optional(declared)
+    if pa.types.is_null(kind):
+        return [None] * len(column)
+    if (declared is float and pa.types.is_float64(kind)) or (declared is bool and pa.types.is_boolean(kind)):
+        if column.null_count:
+            return column.to_pylist()
+        return column.to_numpy(zero_copy_only=False).astype(np.float64 if declared is float else np.bool_)
+    if (declared is int and pa.types.is_int64(kind)) or (declared is str and pa.types.is_string(kind)):
+        return column.to_pylist()
+    origin, args = typing.get_origin(declared), typing.get_args(declared)
+    pair = (tuple, (float, float))
+    if (origin, args) == pair and pa.types.is_list(kind) and not column.null_count:
+        values = column.flatten().to_numpy(zero_copy_only=False)
+        if len(values) == 2 * len(column) and (np.diff(column.offsets.to_numpy()) == 2).all():
+            return _Packed(values.reshape(-1, 2).astype(np.float64), frozenset(), len(column), False)
+        return None
+    points = origin is list and len(args) == 1 and (typing.get_origin(args[0]), typing.get_args(args[0])) == pair
+    if points and pa.types.is_list(kind) and pa.types.is_list(kind.value_type) and not column.null_count:
+        inner = column.flatten()
+        counts, sizes = np.diff(column.offsets.to_numpy()), np.diff(inner.offsets.to_numpy())
+        if inner.null_count or not (sizes == 2).all():
+            return None
+        if len(counts) and (counts == counts[0]).all() and counts[0] > 0:
+            values = inner.flatten().to_numpy(zero_copy_only=False).astype(np.float64)
+            return _Packed(values.reshape(len(column), int(counts[0]), 2), frozenset(), len(column), True)
+        return [[tuple(point) for point in row] for row in column.to_pylist()]  # (ragged: lists of tuples)
+    return None
+
+
+def _optional(declared: Any) -> Any:
+    """`X` of `Optional[X]`; anything else as it is."""
+    import types
+    import typing
+
+    args = typing.get_args(declared)
+    union = typing.get_origin(declared) in (typing.Union, types.UnionType)
+    if union and type(None) in args and len(args) == 2:
+        return next(a for a in args if a is not type(None))
+    return declared
+
+
+@functools.cache
+def _hints(kind: type) -> dict[str, Any]:
+    import typing
+
+    try:
+        return typing.get_type_hints(kind)
+    except Exception:  # (an annotation that does not resolve: each field then falls back to the objects)
+        return {}

@@ -115,6 +115,28 @@ class InferenceColumns:
                 out[k] = inference
         return out
 
+    def column(self, positions: Sequence[int]) -> Any | None:
+        """The inferences at `positions` as one typed Arrow column, in their order, without an object made; None
+        where one is not held encoded (kept as made, set and not yet sealed) or the blocks differ in type."""
+        import pyarrow as pa
+
+        if self._pending:
+            self.seal()
+        where = self._block[np.asarray(positions, dtype=np.int64)]
+        if len(where) == 0 or (where < 0).any():
+            return None
+        used = np.unique(where)
+        columns = [self._blocks[int(k)] for k in used]
+        if any(column is None or metadata is not None for column, metadata in columns):
+            return None  # (kept as objects, or a field kept as text)
+        if len({column.type for column, _ in columns}) != 1:
+            return None
+        offsets = np.zeros(int(used.max()) + 1, dtype=np.int64)
+        offsets[used] = np.cumsum([0, *(len(column) for column, _ in columns[:-1])])
+        joined = columns[0][0] if len(columns) == 1 else pa.concat_arrays([column for column, _ in columns])
+        rows = offsets[where] + self._row[np.asarray(positions, dtype=np.int64)]
+        return joined.take(pa.array(rows, pa.int64()))
+
     def _made(self, column: Any, metadata: Any, rows: Sequence[int]) -> list[Any]:
         import pyarrow as pa
 

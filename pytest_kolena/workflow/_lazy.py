@@ -138,6 +138,21 @@ class RowSource:
         self.keep = keep
         self.kept: dict[int, tuple[Any, Any, Any]] = {}
 
+    def inference_column(self, rows: Sequence[int]) -> tuple[Any, type] | None:
+        """The inferences of `rows` as one typed Arrow column and their type, where the run holds them so (no
+        object made); else None."""
+        column = getattr(self.inferences, "column", None)
+        found = column(rows) if column is not None else None
+        return None if found is None else (found, self.inferences.kind)
+
+    def pairs_of(self, rows: Sequence[int]) -> list[tuple[Any, Any, None]]:
+        """The (test sample, ground truth, None) rows: for a reader that takes the inferences as a column."""
+        try:
+            samples, truths = self.pairs.test_samples(rows), self.pairs.ground_truths(rows)
+        except Exception as error:  # (a ground truth its type refuses: the suite's error, not the evaluator's)
+            raise RowsRefusedError(error) from error
+        return list(zip(samples, truths, [None] * len(rows)))
+
     def rows(self, rows: Sequence[int]) -> list[tuple[Any, Any, Any]]:
         kept = self.kept
         missing = [r for r in rows if r not in kept] if kept else list(rows)
@@ -179,6 +194,15 @@ class LazyRows(Sequence):
     def __iter__(self) -> Iterator[tuple[Any, Any, Any]]:
         for start in range(0, len(self.positions), BLOCK):
             yield from self.source.rows(self.positions[start : start + BLOCK])
+
+    def columns_block(self, start: int, stop: int) -> tuple[list[tuple[Any, Any, None]], Any, type] | None:
+        """Rows `start` to `stop` for the suite's DataFrame: their (test sample, ground truth, None) rows, and their
+        inferences as one typed Arrow column with their type; None where the inferences are not held so."""
+        positions = self.positions[start:stop]
+        found = self.source.inference_column(positions)
+        if found is None:
+            return None
+        return self.source.pairs_of(positions), *found
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and len(other) == len(self) and list(self) == list(other)
