@@ -147,21 +147,21 @@ class RowSource:
 
     def pairs_of(self, rows: Sequence[int]) -> list[tuple[Any, Any, None]]:
         """The (test sample, ground truth, None) rows: for a reader that takes the inferences as a column."""
+        samples, truths = self._made_pairs(rows)
+        return list(zip(samples, truths, [None] * len(rows)))
+
+    def _made_pairs(self, rows: Sequence[int]) -> tuple[list[Any], list[Any]]:
         try:
-            samples, truths = self.pairs.test_samples(rows), self.pairs.ground_truths(rows)
+            return self.pairs.test_samples(rows), self.pairs.ground_truths(rows)
         except Exception as error:  # (a ground truth its type refuses: the suite's error, not the evaluator's)
             raise RowsRefusedError(error) from error
-        return list(zip(samples, truths, [None] * len(rows)))
 
     def rows(self, rows: Sequence[int]) -> list[tuple[Any, Any, Any]]:
         kept = self.kept
         missing = [r for r in rows if r not in kept] if kept else list(rows)
         if not missing:
             return [kept[r] for r in rows]
-        try:
-            samples, truths = self.pairs.test_samples(missing), self.pairs.ground_truths(missing)
-        except Exception as error:  # (a ground truth its type refuses: the suite's error, not the evaluator's)
-            raise RowsRefusedError(error) from error
+        samples, truths = self._made_pairs(missing)
         inferences = self.inferences
         take = getattr(inferences, "take", None)
         made = dict(
