@@ -154,7 +154,7 @@ class Boxed(Inference):
 
 
 class HeldRows(list):
-    """Rows whose inferences a run holds as typed columns, as a loaded suite's do (`columns_block`)."""
+    """Rows whose inferences a run holds as typed columns, as a loaded suite's do (`inference_column`, `pairs`)."""
 
     def __init__(self, rows, kind):
         from pytest_kolena.workflow._inferences import InferenceColumns
@@ -166,9 +166,12 @@ class HeldRows(list):
             self.held[position] = inference
         self.held.seal()  # (as a run does once inference is over)
 
-    def columns_block(self, start, stop):
+    def inference_column(self, start, stop):
         column = self.held.column(range(start, min(stop, len(self))))
-        return None if column is None else ([(ts, gt, None) for ts, gt, _ in self[start:stop]], column, self.kind)
+        return None if column is None else (column, self.kind)
+
+    def pairs(self, start, stop):
+        return [(ts, gt, None) for ts, gt, _ in self[start:stop]]
 
 
 def boxed_rows(count):
@@ -204,9 +207,11 @@ def test_the_inference_columns_read_from_the_typed_column_are_those_of_the_objec
     assert from_columns["inference.box.top_left"].tolist()[:2] == [(1.0, 1.0), (0.0, 0.0)]
 
 
-def test_inferences_the_columns_cannot_give_as_the_objects_do_are_made():
+def test_inferences_the_columns_cannot_give_as_the_objects_do_are_made(monkeypatch):
     """Inferences whose blocks differ in type (a keypoint's extra in some), or with a field kept as JSON text (a
-    list of boxes), are made as objects for the frame: the same frame either way."""
+    list of boxes), are made as objects for the frame: the same frame either way, each row made once (not its test
+    sample and ground truth first for the columns, then again with its inference)."""
+    monkeypatch.setattr(HeldRows, "pairs", lambda *args: pytest.fail("rows made without their inference, unused"))
     boxed = boxed_rows(4)
     boxed[1][2].keypoints.__dict__["reason"] = "no face"  # (an extra, as Keypoints(..., reason=...) keeps it)
     ids = [str(k) for k in range(len(boxed))]

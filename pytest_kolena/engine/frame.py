@@ -149,17 +149,17 @@ def _ordered(columns: dict[Path, _Parts]) -> dict[str, Any]:
 def samples_frame(rows: Sequence[tuple[Any, Any, Any]], ids: Sequence[str]) -> Any:
     """The (test sample, ground truth, inference) rows as a DataFrame; where a nested data object is None in a row
     (an optional box), its fields' columns hold a missing value (None, or NaN in a numeric column). Where the rows
-    hold their inferences as a typed column (`columns_block`: a loaded suite's run), the inference's columns are
-    read from it, no inference made (`_typed_leaves`; the same columns as from the objects)."""
+    hold their inferences as a typed column (`inference_column`, then `pairs` without them: a loaded suite's run),
+    the inference's columns are read from it, no inference made (`_typed_leaves`; the columns of the objects)."""
     import pandas as pd
 
     columns: dict[Path, _Parts] = {}
-    blocks = getattr(rows, "columns_block", None)
+    column_of = getattr(rows, "inference_column", None)
     for start in range(0, len(rows), BLOCK):
         stop = min(start + BLOCK, len(rows))
-        held = blocks(start, stop) if blocks is not None else None
-        typed = _typed_leaves(held[1], held[2], ("inference",)) if held is not None else None
-        part = held[0] if typed is not None else rows[start:stop]
+        held = column_of(start, stop) if column_of is not None else None
+        typed = _typed_leaves(*held, ("inference",)) if held is not None else None
+        part = rows.pairs(start, stop) if typed is not None else rows[start:stop]  # type: ignore[attr-defined]
         block: dict[Path, Any] = {}
         for role, values in zip(ROLES if typed is None else ROLES[:2], zip(*part)):
             _columns(list(values), (role,), block)

@@ -195,14 +195,14 @@ class LazyRows(Sequence):
         for start in range(0, len(self.positions), BLOCK):
             yield from self.source.rows(self.positions[start : start + BLOCK])
 
-    def columns_block(self, start: int, stop: int) -> tuple[list[tuple[Any, Any, None]], Any, type] | None:
-        """Rows `start` to `stop` for the suite's DataFrame: their (test sample, ground truth, None) rows, and their
-        inferences as one typed Arrow column with their type; None where the inferences are not held so."""
-        positions = self.positions[start:stop]
-        found = self.source.inference_column(positions)
-        if found is None:
-            return None
-        return self.source.pairs_of(positions), *found
+    def inference_column(self, start: int, stop: int) -> tuple[Any, type] | None:
+        """The inferences of rows `start` to `stop` as one typed Arrow column, with their type, for the suite's
+        DataFrame (no inference made); None where the run does not hold them so."""
+        return self.source.inference_column(self.positions[start:stop])
+
+    def pairs(self, start: int, stop: int) -> list[tuple[Any, Any, None]]:
+        """Rows `start` to `stop` without their inferences: (test sample, ground truth, None)."""
+        return self.source.pairs_of(self.positions[start:stop])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and len(other) == len(self) and list(self) == list(other)
