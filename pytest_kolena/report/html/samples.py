@@ -147,16 +147,20 @@ def _worst(
     return found
 
 
-def _kept(run: _Run, group: tuple[str, str], n: int, scores: dict[str, np.ndarray]) -> np.ndarray | None:
+def _kept(
+    run: _Run, group: tuple[str, str], n: int, scores: dict[str, np.ndarray], worse: dict[int, dict[str, list[int]]]
+) -> np.ndarray | None:
     """The samples a suite's table holds: all up to TABLE_LIMIT; beyond, the KEPT_PER_CASE worst of each test case
-    per model (the first of each where no metric ranks them) and those that got worse the most, in the suite's
-    order."""
+    per model (the first of each where no metric ranks them) and those that got worse the most (`worse`, by the
+    case's index in the run: `_got_worse`), in the suite's order."""
     if n <= TABLE_LIMIT:
         return None
     chosen: set[int] = set()
-    for case in (c for c in run.cases if c.group == group):
+    for k, case in enumerate(run.cases):
+        if case.group != group:
+            continue
         members = run.members(case)
-        chosen.update(i for indices in _got_worse(run, case, run.suites[group], members).values() for i in indices)
+        chosen.update(i for indices in worse[k].values() for i in indices)
         if scores:
             worst = _worst(scores, members, run.ranks[group].worse_high, KEPT_PER_CASE)
             chosen.update(i for indices in worst.values() for i in indices)
@@ -199,6 +203,11 @@ def _page_data(run: _Run, thumbnails: _Thumbnails) -> Row:
     """The JSON the page's JS reads: per suite its table, per test case its members and worst samples (with their
     thumbnails in the suite's table)."""
     tables, position, scores, kept = [], {}, {}, {}
+    worse_of = {  # each test case's samples that got worse the most, once (the table's choice and the gallery)
+        k: _got_worse(run, case, run.suites[case.group], run.members(case))
+        for k, case in enumerate(run.cases)
+        if (run.suites.get(case.group) or {}).get("samples") is not None
+    }
     for group, suite in run.suites.items():
         if suite.get("samples") is None:
             continue
@@ -206,18 +215,18 @@ def _page_data(run: _Run, thumbnails: _Thumbnails) -> Row:
         by_model = suite["samples"].get("metrics", {})
         first = {model: next(iter(by.values()), {}).get(rank.metric or "") for model, by in by_model.items()}
         scores[group] = {model: _numbers(values) for model, values in first.items() if values}
-        kept[group] = _kept(run, group, len(suite["samples"]["ids"]), scores[group])
+        kept[group] = _kept(run, group, len(suite["samples"]["ids"]), scores[group], worse_of)
         position[group] = len(tables)
         tables.append(_suite_table(suite, rank, kept[group]))
     cases: list[Row | None] = []
-    for case in run.cases:
+    for k, case in enumerate(run.cases):
         if case.group not in position:
             cases.append(None)
             continue
         table, suite, rows = tables[position[case.group]], run.suites[case.group], kept[case.group]
         members = run.members(case)
         worst = _worst(scores[case.group], members, run.ranks[case.group].worse_high)
-        worse = _got_worse(run, case, suite, members)
+        worse = worse_of[k]
         row_of = functools.partial(_table_row, rows)
         for model, indices in [*worst.items(), *worse.items()]:
             m = table["models"].index(model)
