@@ -111,11 +111,12 @@ def judge_run(
 def _worsened(case: Any, entry: Any, comparisons: list[Comparison], links: Links, count: int) -> Worsened | None:
     """The `count` samples of the test case that got worse the most against the baseline (paired by sample id), by
     the sample metric behind its first regressed check whose sample metric is known; None without one."""
+    pairs = None
     for comparison in (c for c in comparisons if c.verdict == REGRESSED):
         metric = links.get(comparison.metric, NO_LINK).sample_metric
         if metric is None:
             continue
-        pairs = _pairs(case, entry)
+        pairs = _pairs(case, entry) if pairs is None else pairs
         candidate = sample_columns([s.metrics for s, _ in pairs], [metric]).get(metric)
         baseline = sample_columns([b for _, b in pairs], [metric]).get(metric)
         if candidate is None or baseline is None:

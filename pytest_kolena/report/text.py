@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from typing import Any
 
+from .. import numbers
 from ..checks import Breach
 from ..checks.thresholds import Threshold
 
@@ -124,7 +125,7 @@ def regression_text(title: str, source: str, comparisons: list[Any], worsened: d
     if worsened and worsened.get("samples"):
         lines.append(f"  samples that got worse the most, by {worsened['metric']} (change: baseline -> candidate):")
         lines.extend(
-            f"    {_change(change)}: {_short(before)} -> {_short(after)}  {label}"
+            f"    {numbers.signed(change)}: {_short(before)} -> {_short(after)}  {label}"
             for change, label, before, after in worsened["samples"]
         )
     return "\n".join(lines)
@@ -139,10 +140,6 @@ def worsened_rows(worsened: Any, suite: Any = None, count: int = 5) -> dict[str,
         [sign * worse + 0.0, described(s, suite), before, after] for s, before, after, worse in worsened.samples[:count]
     ]
     return {"metric": worsened.metric, "by": "change", "samples": samples}
-
-
-def _change(value: float) -> str:
-    return f"{value:+.4g}"
 
 
 def rule_of(rules: dict[str, str], metric: str) -> str:
